@@ -38,7 +38,7 @@ CHECK_TARGETS :=
 
 .PHONY: all lib demo check check-deps install uninstall clean
 all: lib
-lib: $(STLIB) $(SHLIB) $(B)/$(SONAME) $(B)/libprefloss.so $(B)/prefloss.pc
+lib: $(STLIB) $(SHLIB) $(B)/$(SONAME) $(B)/libprefloss.so
 
 $(B):
 	@mkdir -p $(B)
@@ -61,9 +61,9 @@ $(B)/$(SONAME): $(SHLIB)
 $(B)/libprefloss.so: $(B)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-$(B)/prefloss.pc: pkgconfig/prefloss.pc.in $(HEADER) | $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+# The .pc file names the install prefix, so it is made by `install`.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 
 # --- the areas -------------------------------------------------------------
 include $(wildcard tests/*/*.mk examples/*/*.mk)
@@ -104,7 +104,7 @@ install: lib
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
 	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libprefloss.so
-	install -m 644 $(B)/prefloss.pc $(DESTDIR)$(PCDIR)/prefloss.pc
+	$(PC_SED) pkgconfig/prefloss.pc.in > $(DESTDIR)$(PCDIR)/prefloss.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/prefloss.h $(DESTDIR)$(LIBDIR)/libprefloss.a \
