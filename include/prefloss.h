@@ -52,6 +52,25 @@
  *   are within a few ulp of the exact value for the given float inputs.
  *   No double arithmetic is used (single-precision FPUs run at full speed).
  */
+/**
+ * @file prefloss.h
+ * @brief The whole public API of libprefloss: preference-optimisation losses
+ *        (DPO, IPO, Bradley–Terry) with exact gradients.
+ *
+ * Use it linked (`-lprefloss`, pkg-config `prefloss`, CMake
+ * `find_package(prefloss CONFIG)`) or vendored: in exactly one C or C++ file
+ * `#define PREFLOSS_IMPLEMENTATION` before including it (and
+ * `PREFLOSS_STATIC` for a private copy). See the getting-started page.
+ *
+ * Every function is a pure kernel over caller memory: no allocation, no
+ * global state, no I/O. **Thread safety:** every function may be called
+ * from any number of threads at the same time, provided no two concurrent
+ * calls write the same buffer and no buffer is written while a call reads
+ * it. Every function validates all of its arguments before it writes
+ * anything and returns a status code: PREFLOSS_OK (0), a negative error
+ * (nothing written) or PREFLOSS_NONFINITE (all written; the samples with a
+ * non-finite input are NaN).
+ */
 #ifndef PREFLOSS_H
 #define PREFLOSS_H
 
@@ -61,9 +80,12 @@
 /* Version                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/** Release version of this header (semantic versioning). */
+/** Major release version of this header (semantic versioning): changes
+ *  only with an incompatible API change. */
 #define PREFLOSS_VERSION_MAJOR 1
+/** Minor release version: incremented when functions or constants are added. */
 #define PREFLOSS_VERSION_MINOR 0
+/** Patch release version: incremented for fixes that add nothing. */
 #define PREFLOSS_VERSION_PATCH 0
 /** Release version as a string, "MAJOR.MINOR.PATCH". */
 #define PREFLOSS_VERSION "1.0.0"
@@ -79,7 +101,10 @@
 /* ------------------------------------------------------------------------ */
 
 #ifndef PREFLOSS_API
-#  if defined(PREFLOSS_STATIC)
+#  if defined(PREFLOSS_STATIC) && defined(__GNUC__)
+/* A private copy need not call every function: no -Wunused-function. */
+#    define PREFLOSS_API static __attribute__((unused))
+#  elif defined(PREFLOSS_STATIC)
 #    define PREFLOSS_API static
 #  elif defined(_WIN32) && defined(PREFLOSS_BUILD_SHARED)
 #    define PREFLOSS_API __declspec(dllexport)
@@ -121,23 +146,32 @@ extern "C" {
 /* Version and status functions (the function twins of the macros above)    */
 /* ------------------------------------------------------------------------ */
 
-/** Run-time release version string, e.g. "1.0.0". Never NULL. Compare with
- *  PREFLOSS_VERSION to check that header and library agree. */
+/** Run-time release version string, e.g. "1.0.0". Compare with
+ *  PREFLOSS_VERSION to check that header and library agree.
+ *  @return the library's PREFLOSS_VERSION, a static string, never NULL.
+ *  Writes nothing. Thread-safe. */
 PREFLOSS_API const char *prefloss_version(void);
 
-/** Run-time release version as MAJOR*10000 + MINOR*100 + PATCH. */
+/** Run-time release version as one integer.
+ *  @return the library's PREFLOSS_VERSION_NUMBER,
+ *          MAJOR*10000 + MINOR*100 + PATCH. Writes nothing. Thread-safe. */
 PREFLOSS_API int prefloss_version_number(void);
 
-/** Run-time ABI version (the soname's number): PREFLOSS_ABI_VERSION. */
+/** Run-time ABI version (the soname's number).
+ *  @return the library's PREFLOSS_ABI_VERSION. Writes nothing. Thread-safe. */
 PREFLOSS_API int prefloss_abi_version(void);
 
-/** A static, human-readable message for a status code. Never NULL; an
- *  unknown code gives "unknown status code". */
+/** A static, human-readable message for a status code.
+ *  @param[in] status  any int (a status code returned by this library).
+ *  @return a static string, never NULL; an unknown code gives
+ *          "unknown status code". Writes nothing. Thread-safe. */
 PREFLOSS_API const char *prefloss_strerror(int status);
 
-/** The macro name of a status code, e.g. "PREFLOSS_ERR_NULL", or NULL for an
- *  unknown code. Lets bindings that cannot read macros (ctypes) learn the
- *  codes at run time. */
+/** The macro name of a status code. Lets bindings that cannot read macros
+ *  (ctypes) learn the codes at run time.
+ *  @param[in] status  any int.
+ *  @return a static string such as "PREFLOSS_ERR_NULL", or NULL for an
+ *          unknown code. Writes nothing. Thread-safe. */
 PREFLOSS_API const char *prefloss_status_name(int status);
 
 /* ------------------------------------------------------------------------ */
@@ -172,6 +206,9 @@ PREFLOSS_API const char *prefloss_status_name(int status);
  *   PREFLOSS_ERR_PARAM (unknown reduction), PREFLOSS_ERR_NULL,
  *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (batch*seq_len*4 overflows).
  * Writes seq_logps[0..batch) only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_sequence_logps(float *seq_logps,
                                          const float *token_logps,
@@ -189,8 +226,16 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps,
  * @param[out] dtoken_logps (batch, seq_len); masked tokens get 0.
  * @param[in]  dseq_logps   (batch) upstream gradient of each row. Required.
  * @param[in]  mask         as for the forward; NULL: every token counts.
+ * @param      batch        number of rows B.
+ * @param      seq_len      tokens per row T.
+ * @param      reduction    PREFLOSS_REDUCE_SUM or PREFLOSS_REDUCE_MEAN, as
+ *                          given to the forward.
  * @return as for prefloss_sequence_logps; a non-finite dseq_logps[b] makes
  *   row b NaN and gives PREFLOSS_NONFINITE.
+ * Writes dtoken_logps[0..batch*seq_len) only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps,
                                                   const float *dseq_logps,
@@ -221,7 +266,11 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps,
  * @param      beta  KL strength, a finite normal float > 0.
  * @return PREFLOSS_OK, PREFLOSS_NONFINITE (those pairs are NaN, accuracy
  *   included), PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
- *   PREFLOSS_ERR_SIZE.
+ *   PREFLOSS_ERR_SIZE (nothing written).
+ * Writes the non-NULL outputs, n values each, only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards,
                                   float *margins, float *accuracies,
@@ -261,6 +310,11 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
  *   get NaN in every output; a non-finite dlosses[i] makes that pair's
  *   gradients NaN); PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM,
  *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (nothing written).
+ * Writes losses[0..n), dchosen[0..n), drejected[0..n) (those not NULL)
+ * only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_dpo_loss(float *losses, float *dchosen, float *drejected,
                                    const float *policy_chosen,
@@ -282,11 +336,28 @@ PREFLOSS_API int prefloss_dpo_loss(float *losses, float *dchosen, float *dreject
  *
  * TRL feeds IPO the MEAN token log-prob of each response (see
  * prefloss_sequence_logps); this function takes whatever it is given.
- * This is the general form below with alpha1 + alpha2 = 1, divided by beta^2.
+ * This is the general form below with alpha1 = 0, alpha2 = 1, divided by beta^2.
  *
  * Parameters, outputs and status codes as for prefloss_dpo_loss (no label
  * smoothing). 1/(2*beta) and the difference are computed in double-float, so
  * the loss is accurate even where h is close to 1/(2*beta).
+ *
+ * @param[out] losses     (n) per-pair loss, optional.
+ * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
+ * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
+ * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
+ * @param      n          number of pairs.
+ * @param      beta       finite normal float > 0.
+ * @return as for prefloss_dpo_loss: PREFLOSS_OK; PREFLOSS_NONFINITE;
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE (nothing written).
+ * Writes losses[0..n), dchosen[0..n), drejected[0..n) (those not NULL)
+ * only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *drejected,
                                    const float *policy_chosen,
@@ -297,17 +368,43 @@ PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *dreject
                                    size_t n, float beta);
 
 /**
- * IPO loss in the general form of the derivation (preference degree v in
- * [alpha1, alpha2]; the IPO paper's choice is alpha1 = 0, alpha2 = 1):
+ * IPO loss in the general form of the derivation, for a preference degree
+ * v(y, y') in [alpha1, alpha2] (the IPO paper's choice is v = p(y > y'),
+ * alpha1 = 0, alpha2 = 1):
  *
- *     loss = (beta*h - (alpha1 + alpha2)/2)^2
- *     g    = 2 * beta * (beta*h - (alpha1 + alpha2)/2)
+ *     loss = (beta*h - (alpha2 - alpha1)/2)^2
+ *     g    = 2 * beta * (beta*h - (alpha2 - alpha1)/2)
  *
- * It depends on alpha1, alpha2 only through their sum, which is formed
- * exactly: two pairs with the same exact sum give bit-identical results.
+ * The symmetrised objective (h - alpha2)^2 + (-h - alpha1)^2 of the
+ * derivation is minimised at h = (alpha2 - alpha1)/2: the target is the
+ * half-width of the range, so the loss depends on alpha1, alpha2 only
+ * through their difference (shifting v by a constant changes nothing, as
+ * eq. 11 requires). Some write-ups state (alpha1 + alpha2)/2; the two agree
+ * only when alpha1 = 0 (see docs/conventions.md). The difference is formed
+ * exactly: two pairs with the same exact difference give bit-identical
+ * results.
  *
- * @param alpha1, alpha2  finite floats (their sum may be anything finite).
  * Other parameters, outputs and status codes as for prefloss_dpo_loss.
+ *
+ * @param[out] losses     (n) per-pair loss, optional.
+ * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
+ * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
+ * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
+ * @param      n          number of pairs.
+ * @param      beta       finite normal float > 0.
+ * @param      alpha1, alpha2  finite floats with alpha1 <= alpha2 and a
+ *                  finite difference (the IPO paper: 0 and 1); otherwise
+ *                  PREFLOSS_ERR_PARAM.
+ * @return as for prefloss_dpo_loss: PREFLOSS_OK; PREFLOSS_NONFINITE;
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE (nothing written).
+ * Writes losses[0..n), dchosen[0..n), drejected[0..n) (those not NULL)
+ * only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen,
                                            float *drejected,
@@ -344,7 +441,15 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen,
  * @param      n         number of pairs.
  * @param      center_coef  c >= 0 and finite (TRL center_rewards_coefficient;
  *                          0 disables it).
- * @return as for prefloss_dpo_loss.
+ * @return as for prefloss_dpo_loss: PREFLOSS_OK; PREFLOSS_NONFINITE (a
+ *   non-finite score or margin makes that pair NaN); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (nothing
+ *   written).
+ * Writes losses[0..n), dscore_chosen[0..n), dscore_rejected[0..n) (those
+ * not NULL) only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
  */
 PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
                                   float *dscore_rejected,
@@ -387,6 +492,18 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
 #endif
 #define PREFLOSS__INLINE static inline
 
+/* Run-time dispatch: on x86-64 Linux (glibc's ifunc) each kernel is built
+ * twice, for AVX2 and for the baseline, and the loader picks one. The two
+ * give the same results to within the documented accuracy (both are tested).
+ * Define PREFLOSS_NO_DISPATCH to build only what the compiler flags say. */
+#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__linux__) \
+    && defined(__GLIBC__) && defined(__OPTIMIZE__) && !defined(__AVX2__) \
+    && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))
+#  define PREFLOSS__KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#  define PREFLOSS__KERNEL
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -411,8 +528,6 @@ PREFLOSS__INLINE prefloss__df prefloss__df_make(float hi, float lo)
     return r;
 }
 
-PREFLOSS__INLINE float prefloss__fabs(float x) { return x < 0.0f ? -x : x; }
-
 /* Reinterpretation of a float's bits (a union: valid C99, and supported by
  * every C++ compiler this header targets). */
 PREFLOSS__INLINE float prefloss__bits_to_float(uint32_t u)
@@ -428,6 +543,36 @@ PREFLOSS__INLINE uint32_t prefloss__float_to_bits(float f)
     return v.u;
 }
 
+/* c ? a : b on the bits, for a and b already computed. Written this way
+ * because compilers sink a float operation into the arm of a `?:`, and
+ * under the default -ftrapping-math GCC will then not if-convert (nor
+ * vectorise) the loop. */
+PREFLOSS__INLINE float prefloss__select(int c, float a, float b)
+{
+    uint32_t m = (uint32_t)0 - (uint32_t)(c != 0);
+    return prefloss__bits_to_float((prefloss__float_to_bits(a) & m)
+                                   | (prefloss__float_to_bits(b) & ~m));
+}
+
+PREFLOSS__INLINE float prefloss__fabs(float x)
+{
+    return prefloss__bits_to_float(prefloss__float_to_bits(x) & 0x7fffffffu);
+}
+
+/* x with its sign flipped where s is negative (sign bit set). */
+PREFLOSS__INLINE float prefloss__mulsign(float x, float s)
+{
+    return prefloss__bits_to_float(prefloss__float_to_bits(x)
+                                   ^ (prefloss__float_to_bits(s) & 0x80000000u));
+}
+
+/* g * u for an upstream gradient u, where u == 0 gives a (signed) 0 even
+ * for an overflowed g = +-inf: the exact product is 0, not NaN. */
+PREFLOSS__INLINE float prefloss__times_up(float g, float u)
+{
+    return prefloss__select(u != 0.0f, g * u, prefloss__mulsign(prefloss__mulsign(0.0f, g), u));
+}
+
 /* 0 when x is finite, NaN when it is not (x - x is NaN for inf and NaN).
  * Negated so that the result is -0: y + prefloss__nan_if_nonfinite(x) == y
  * for every y, signed zeros included, when x is finite. */
@@ -440,7 +585,7 @@ PREFLOSS__INLINE float prefloss__nan(void) { return prefloss__bits_to_float(0x7f
  * of letting the (meaningless) low part turn it into NaN. */
 PREFLOSS__INLINE float prefloss__lo_if_finite(float hi, float lo)
 {
-    return prefloss__fabs(hi) <= FLT_MAX ? lo : 0.0f;
+    return prefloss__select(prefloss__fabs(hi) <= FLT_MAX, lo, 0.0f);
 }
 
 /* TwoSum (Knuth): s + e == a + b exactly, s = fl(a + b). */
@@ -469,7 +614,7 @@ PREFLOSS__INLINE prefloss__df prefloss__two_prod(float a, float b)
 {
     float p = a * b;
     float e = __builtin_fmaf(a, b, -p);
-    return prefloss__df_make(p, (e - e == 0.0f) ? e : 0.0f);
+    return prefloss__df_make(p, prefloss__select(e - e == 0.0f, e, 0.0f));
 }
 #else
 PREFLOSS__INLINE prefloss__df prefloss__split(float a)
@@ -483,7 +628,7 @@ PREFLOSS__INLINE prefloss__df prefloss__two_prod(float a, float b)
     float p = a * b;
     prefloss__df as = prefloss__split(a), bs = prefloss__split(b);
     float e = ((as.hi * bs.hi - p) + as.hi * bs.lo + as.lo * bs.hi) + as.lo * bs.lo;
-    return prefloss__df_make(p, (e - e == 0.0f) ? e : 0.0f);
+    return prefloss__df_make(p, prefloss__select(e - e == 0.0f, e, 0.0f));
 }
 #endif
 
@@ -493,7 +638,13 @@ PREFLOSS__INLINE prefloss__df prefloss__df_add(prefloss__df x, prefloss__df y)
     prefloss__df s = prefloss__two_sum(x.hi, y.hi);
     prefloss__df t = prefloss__two_sum(x.lo, y.lo);
     prefloss__df v = prefloss__fast_two_sum(s.hi, s.lo + t.hi);
-    return prefloss__fast_two_sum(v.hi, t.lo + v.lo);
+    prefloss__df r = prefloss__fast_two_sum(v.hi, t.lo + v.lo);
+    /* An infinite operand or an overflow makes the error terms inf - inf =
+     * NaN: the sum is then the plain sum of the high parts (+-inf; NaN only
+     * for a NaN operand or inf - inf), never a NaN made up here. */
+    int ok = r.hi == r.hi;
+    return prefloss__df_make(prefloss__select(ok, r.hi, s.hi + t.hi),
+                             prefloss__select(ok, r.lo, 0.0f));
 }
 
 /* (xh + xl) + y, relative error <= 2u^2 (DWPlusFP). */
@@ -521,29 +672,20 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 /* Exact differences of log-probs                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Inputs at least this large are pre-scaled by 1/4 so that no partial sum
- * of four of them can overflow; the scaling is exact for every input that
- * can still matter next to such a value. */
-#define PREFLOSS__BIG 4.2535295865117307932921825928971026432e37f /* 2^125 */
-
 /* h = (a - b) - (c - d) as a double-float, relative error <= 3u^2 for any
  * finite inputs: both differences are exact TwoSums, their difference an
- * accurate double-float addition. No cancellation is ever lost. */
+ * accurate double-float addition. No cancellation is ever lost.
+ * The inputs are scaled by 1/4 (exact for every input >= 2^-124 in
+ * magnitude; smaller ones lose bits far below h's 48) so that no partial sum
+ * of four finite floats can overflow; a result beyond the float range
+ * becomes +-inf with a zero low part. */
 PREFLOSS__INLINE prefloss__df prefloss__diff_of_diffs(float a, float b, float c, float d)
 {
-    float m = prefloss__fabs(a);
-    m = prefloss__fabs(b) > m ? prefloss__fabs(b) : m;
-    m = prefloss__fabs(c) > m ? prefloss__fabs(c) : m;
-    m = prefloss__fabs(d) > m ? prefloss__fabs(d) : m;
-    {
-        float scale = m >= PREFLOSS__BIG ? 0.25f : 1.0f;
-        float unscale = m >= PREFLOSS__BIG ? 4.0f : 1.0f;
-        prefloss__df x = prefloss__two_sum(a * scale, -(b * scale)); /* a - b */
-        prefloss__df y = prefloss__two_sum(d * scale, -(c * scale)); /* -(c - d) */
-        prefloss__df h = prefloss__df_add(x, y);
-        float hi = h.hi * unscale;
-        return prefloss__df_make(hi, prefloss__lo_if_finite(hi, h.lo * unscale));
-    }
+    prefloss__df x = prefloss__two_sum(0.25f * a, -(0.25f * b));  /* (a - b)/4 */
+    prefloss__df y = prefloss__two_sum(0.25f * d, -(0.25f * c));  /* -(c - d)/4 */
+    prefloss__df h = prefloss__df_add(x, y);
+    float hi = 4.0f * h.hi;
+    return prefloss__df_make(hi, prefloss__lo_if_finite(hi, 4.0f * h.lo));
 }
 
 /* a - b - c as a double-float (the Bradley–Terry argument sw - sl - m). */
@@ -554,12 +696,19 @@ PREFLOSS__INLINE prefloss__df prefloss__diff3(float a, float b, float c)
 
 /* ------------------------------------------------------------------------ */
 /* Elementary functions (no libm; branch-free so loops vectorise)           */
+/*                                                                          */
+/* Every select `c ? a : b` in a kernel chooses between values computed     */
+/* before it: a float operation inside an arm could raise a floating-point  */
+/* exception only on one path, and under the default -ftrapping-math GCC    */
+/* then refuses to if-convert, and so to vectorise, the loop.               */
 /* ------------------------------------------------------------------------ */
 
 #define PREFLOSS__LOG2E 1.44269504088896341f
 /* ln 2 split so that k * LN2_HI is exact for |k| < 2^9 (fdlibm's split). */
 #define PREFLOSS__LN2_HI 6.9314575195e-01f  /* 0x3f317200 */
 #define PREFLOSS__LN2_LO 1.4286067653e-06f  /* 0x35bfbe8e */
+/* 1.5 * 2^23: x + MAGIC - MAGIC rounds x to an integer (|x| < 2^22). */
+#define PREFLOSS__ROUND_MAGIC 12582912.0f
 /* exp(-x) is 0 in float beyond this (e^-104 < 2^-150). */
 #define PREFLOSS__EXP_NEG_LIMIT 104.0f
 
@@ -575,12 +724,17 @@ PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
  * |r| <= ln2/2 (+ tiny). */
 PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out)
 {
-    float a = ah < PREFLOSS__EXP_NEG_LIMIT ? ah : PREFLOSS__EXP_NEG_LIMIT;
-    int32_t ki = (int32_t)(a * PREFLOSS__LOG2E + 0.5f); /* round(a / ln2), a >= 0 */
-    float kf = (float)ki;
+    float a = prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, ah, PREFLOSS__EXP_NEG_LIMIT);
+    /* k = round(a / ln2) by the 1.5 * 2^23 trick: adding it leaves k in the
+     * low mantissa bits. (A float-to-int conversion would stop compilers
+     * from vectorising the loops that inline this.) */
+    float shifted = a * PREFLOSS__LOG2E + PREFLOSS__ROUND_MAGIC;
+    float kf = shifted - PREFLOSS__ROUND_MAGIC;
+    int32_t ki = (int32_t)(prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC));
     float r1 = (kf * PREFLOSS__LN2_HI) - a;            /* exact (Sterbenz) */
     prefloss__df r = prefloss__two_sum(r1, kf * PREFLOSS__LN2_LO);
-    r.lo -= (a < ah) ? 0.0f : al; /* fold in the low part of the argument */
+    float al_used = prefloss__select(a < ah, 0.0f, al); /* fold in the argument's low part */
+    r.lo -= al_used;
     *k_out = -ki;
     return r;
 }
@@ -604,7 +758,7 @@ PREFLOSS__INLINE float prefloss__exp_neg(float ah, float al)
               + r * (1.0f / 720 + r * (1.0f / 5040)))));
     float p = 1.0f + (r + r * r * q);
     float e = prefloss__scale2(p, k);
-    return ah < PREFLOSS__EXP_NEG_LIMIT ? e : 0.0f;
+    return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, e, 0.0f);
 }
 
 /* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-30:
@@ -622,10 +776,11 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al)
     prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + r^2/2 */
     float low = s.lo + t.lo + r.lo + 0.5f * r2.lo + r.hi * r.lo + q;
     prefloss__df e = prefloss__fast_two_sum(t.hi, low);
-    int ok = ah < PREFLOSS__EXP_NEG_LIMIT;
-    e.hi = ok ? prefloss__scale2(e.hi, k) : 0.0f;
-    e.lo = ok ? prefloss__scale2(e.lo, k) : 0.0f;
-    return e;
+    {
+        float hi = prefloss__scale2(e.hi, k), lo = prefloss__scale2(e.lo, k);
+        int ok = ah < PREFLOSS__EXP_NEG_LIMIT;
+        return prefloss__df_make(prefloss__select(ok, hi, 0.0f), prefloss__select(ok, lo, 0.0f));
+    }
 }
 
 /* log1p(y) for y in [0, 1], within ~1 ulp (also for tiny y, where it is y).
@@ -635,9 +790,10 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al)
 PREFLOSS__INLINE float prefloss__log1p_unit(float y)
 {
     prefloss__df d = prefloss__fast_two_sum(2.0f, y);      /* 2 + y exactly */
-    float s0 = y / d.hi;
+    float inv = 1.0f / d.hi;
+    float s0 = y * inv;
     prefloss__df p = prefloss__two_prod(s0, d.hi);
-    float s1 = (((y - p.hi) - p.lo) - s0 * d.lo) / d.hi;  /* s = s0 + s1 */
+    float s1 = (((y - p.hi) - p.lo) - s0 * d.lo) * inv;   /* s = s0 + s1 */
     float t = s0 * s0;
     float tail = t * (1.0f / 3 + t * (1.0f / 5 + t * (1.0f / 7 + t * (1.0f / 9
                  + t * (1.0f / 11 + t * (1.0f / 13 + t * (1.0f / 15)))))));
@@ -658,17 +814,18 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y)
 PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, float eps)
 {
     int pos = zh >= 0.0f;
-    float ah = pos ? zh : -zh, al = pos ? zl : -zl;
-    float w = pos ? eps : 1.0f - eps;
-    float lin_hi = w > 0.0f ? w * ah : 0.0f; /* 0 * inf must stay 0 */
-    float lin_lo = w > 0.0f ? w * al : 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    float w = prefloss__select(pos, eps, 1.0f - eps);
+    float wah = w * ah, wal = w * al;
+    float lin_hi = prefloss__select(w > 0.0f, wah, 0.0f); /* 0 * inf must stay 0 */
+    float lin_lo = prefloss__select(w > 0.0f, wal, 0.0f);
     return lin_hi + (lin_lo + prefloss__log1p_unit(e));
 }
 
 /* sigma(-z) in float, within ~1.5 ulp: the rounding of 1 + e is corrected. */
 PREFLOSS__INLINE float prefloss__sigmoid_neg(float zh, float e)
 {
-    float num = zh >= 0.0f ? e : 1.0f;
+    float num = prefloss__select(zh >= 0.0f, e, 1.0f);
     prefloss__df den = prefloss__fast_two_sum(1.0f, e);
     float q = num / den.hi;
     return q - q * (den.lo / den.hi);
@@ -687,7 +844,8 @@ PREFLOSS__INLINE prefloss__df prefloss__sigmoid_neg_df(float zh, prefloss__df e)
     prefloss__df q = prefloss__fast_two_sum(q0, q1);
     /* sigma(-z) = q for z >= 0, 1 - q = 1/(1 + e) for z < 0 */
     prefloss__df one_minus_q = prefloss__df_add_f(prefloss__df_make(-q.hi, -q.lo), 1.0f);
-    return zh >= 0.0f ? q : one_minus_q;
+    return prefloss__df_make(prefloss__select(zh >= 0.0f, q.hi, one_minus_q.hi),
+                             prefloss__select(zh >= 0.0f, q.lo, one_minus_q.lo));
 }
 
 /* round(s - c) for double-floats s and c. */
@@ -706,10 +864,15 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 /* non-finite input was seen.                                               */
 /* ------------------------------------------------------------------------ */
 
-#define PREFLOSS__CHUNK 64
+/* Elements per kernel call where a default must be substituted: absent
+ * inputs read from static blocks of zeros or ones (PREFLOSS__CHUNK), absent
+ * outputs go to scratch on the stack (PREFLOSS__SCRATCH). With every pointer
+ * present a kernel runs over the whole range in one call. */
+#define PREFLOSS__CHUNK 256
+#define PREFLOSS__SCRATCH 64
 
 /* DPO / cDPO. z = beta*h; g = -beta (sigma(-z) - eps). */
-static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
+PREFLOSS__KERNEL static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
                                 float *PREFLOSS__RESTRICT dc,
                                 float *PREFLOSS__RESTRICT dr,
                                 const float *PREFLOSS__RESTRICT pc,
@@ -726,8 +889,7 @@ static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
         prefloss__df z = prefloss__df_mul_f(prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]), beta);
-        float ah = z.hi >= 0.0f ? z.hi : -z.hi;
-        float al = z.hi >= 0.0f ? z.lo : -z.lo;
+        float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
         float e = prefloss__exp_neg(ah, al);
         float s = prefloss__sigmoid_neg(z.hi, e);
         float g = -(beta * s) * up[i];
@@ -741,7 +903,7 @@ static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
 }
 
 /* The same with eps > 0: the gradient needs sigma(-z) - eps accurately. */
-static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss,
+PREFLOSS__KERNEL static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss,
                                  float *PREFLOSS__RESTRICT dc,
                                  float *PREFLOSS__RESTRICT dr,
                                  const float *PREFLOSS__RESTRICT pc,
@@ -758,8 +920,7 @@ static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss,
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
         prefloss__df z = prefloss__df_mul_f(prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]), beta);
-        float ah = z.hi >= 0.0f ? z.hi : -z.hi;
-        float al = z.hi >= 0.0f ? z.lo : -z.lo;
+        float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
         prefloss__df e = prefloss__exp_neg_df(ah, al);
         float s = prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e),
                                          prefloss__df_make(eps, 0.0f));
@@ -772,10 +933,11 @@ static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss,
     return bad_seen;
 }
 
-/* IPO, general form: y = beta*h - half_sum, loss = y^2, g = 2 beta y.
- * The TRL form is the same with beta = 1 and half_sum = 1/(2 beta): both
+/* IPO, general form: y = scale*h - offset, loss = y^2, g = gscale * y
+ * (scale = beta, offset = (alpha2 - alpha1)/2, gscale = 2 beta).
+ * The TRL form is the same with scale = 1, offset = 1/(2 beta): both
  * pass the offset as a double-float and the slope of g separately. */
-static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
+PREFLOSS__KERNEL static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
                                 float *PREFLOSS__RESTRICT dc,
                                 float *PREFLOSS__RESTRICT dr,
                                 const float *PREFLOSS__RESTRICT pc,
@@ -798,8 +960,9 @@ static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
         float g;
         y.lo = prefloss__lo_if_finite(y.hi, y.lo);
         y2 = prefloss__two_prod(y.hi, y.hi);             /* y^2 = yh^2 + 2 yh yl */
-        g = prefloss__df_round(prefloss__df_mul_f(y, gscale)) * up[i];
-        loss[i] = y2.hi + (y2.lo + 2.0f * y.hi * y.lo) + bad;
+        g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale)), up[i]);
+        /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
+        loss[i] = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo) + bad;
         dc[i] = g + bad_up;
         dr[i] = -g + bad_up;
         bad_seen |= bad_up != bad_up;
@@ -807,11 +970,9 @@ static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
     return bad_seen;
 }
 
-/* Bradley–Terry: x = sw - sl - m; loss = softplus(-x) + c (sw + sl)^2,
- * dloss/dsw = -(sigma(-x) - 2c(sw + sl)), dloss/dsl = sigma(-x) + 2c(sw + sl).
- * With c > 0 the two terms of a gradient can cancel, so sigma(-x) and
- * 2c(sw + sl) are then both formed in double-float before they are added. */
-static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
+/* Bradley–Terry: x = sw - sl - m; loss = softplus(-x),
+ * dloss/dsw = -sigma(-x), dloss/dsl = sigma(-x). */
+PREFLOSS__KERNEL static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
                                float *PREFLOSS__RESTRICT dw,
                                float *PREFLOSS__RESTRICT dl,
                                const float *PREFLOSS__RESTRICT sw,
@@ -827,35 +988,59 @@ static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
                   + prefloss__nan_if_nonfinite(m[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
         prefloss__df x = prefloss__diff3(sw[i], sl[i], m[i]);
-        float ah = x.hi >= 0.0f ? x.hi : -x.hi;
-        float al = x.hi >= 0.0f ? x.lo : -x.lo;
-        float gw, gl, cterm;
-        if (center > 0.0f) {
-            prefloss__df e = prefloss__exp_neg_df(ah, al);
-            prefloss__df sig = prefloss__sigmoid_neg_df(x.hi, e);
-            prefloss__df sum = prefloss__two_sum(sw[i], sl[i]);
-            prefloss__df cgrad = prefloss__df_mul_f(sum, 2.0f * center); /* 2c(sw + sl) */
-            float sumr = prefloss__df_round(sum);
-            cterm = center * (sumr * sumr);
-            gw = -prefloss__df_sub_round(sig, cgrad) * up[i];
-            gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo)) * up[i];
-            loss[i] = prefloss__softplus_family(x.hi, x.lo, e.hi, 0.0f) + cterm + bad;
-        } else {
-            float e = prefloss__exp_neg(ah, al);
-            float s = prefloss__sigmoid_neg(x.hi, e);
-            gw = -s * up[i];
-            gl = s * up[i];
-            loss[i] = prefloss__softplus_family(x.hi, x.lo, e, 0.0f) + bad;
-        }
-        dw[i] = gw + bad_up;
-        dl[i] = gl + bad_up;
+        float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
+        float e = prefloss__exp_neg(ah, al);
+        float s = prefloss__sigmoid_neg(x.hi, e);
+        loss[i] = prefloss__softplus_family(x.hi, x.lo, e, 0.0f) + bad;
+        dw[i] = -s * up[i] + bad_up;
+        dl[i] = s * up[i] + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    (void)center;
+    return bad_seen;
+}
+
+/* Bradley–Terry with reward centering c > 0:
+ *   loss = softplus(-x) + c (sw + sl)^2,
+ *   dloss/dsw = -(sigma(-x) - 2c(sw + sl)), dloss/dsl = sigma(-x) + 2c(sw + sl).
+ * The two terms of a gradient can cancel, so sigma(-x) and 2c(sw + sl) are
+ * both formed in double-float before they are added. */
+PREFLOSS__KERNEL static int prefloss__bt_centered_kernel(float *PREFLOSS__RESTRICT loss,
+                                        float *PREFLOSS__RESTRICT dw,
+                                        float *PREFLOSS__RESTRICT dl,
+                                        const float *PREFLOSS__RESTRICT sw,
+                                        const float *PREFLOSS__RESTRICT sl,
+                                        const float *PREFLOSS__RESTRICT m,
+                                        const float *PREFLOSS__RESTRICT up,
+                                        size_t n, float center)
+{
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(sw[i]) + prefloss__nan_if_nonfinite(sl[i])
+                  + prefloss__nan_if_nonfinite(m[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        prefloss__df x = prefloss__diff3(sw[i], sl[i], m[i]);
+        float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
+        prefloss__df e = prefloss__exp_neg_df(ah, al);
+        prefloss__df sig = prefloss__sigmoid_neg_df(x.hi, e);
+        prefloss__df sum = prefloss__two_sum(sw[i], sl[i]);
+        prefloss__df cgrad = prefloss__df_mul_f(sum, center); /* 2c(sw + sl): c(sw + sl) */
+        cgrad.hi *= 2.0f;                                      /* doubled exactly, so   */
+        cgrad.lo = prefloss__lo_if_finite(cgrad.hi, 2.0f * cgrad.lo); /* 2c never overflows */
+        float sumr = prefloss__df_round(sum);
+        float gw = -prefloss__df_sub_round(sig, cgrad);
+        float gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
+        loss[i] = prefloss__softplus_family(x.hi, x.lo, e.hi, 0.0f) + (center * prefloss__fabs(sumr)) * prefloss__fabs(sumr) + bad;
+        dw[i] = prefloss__times_up(gw, up[i]) + bad_up;
+        dl[i] = prefloss__times_up(gl, up[i]) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
 
 /* Rewards: beta*uc, beta*ur, beta*h, [h > 0]. */
-static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
+PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
                                     float *PREFLOSS__RESTRICT rw_r,
                                     float *PREFLOSS__RESTRICT margin,
                                     float *PREFLOSS__RESTRICT acc,
@@ -876,7 +1061,7 @@ static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
         rw_c[i] = prefloss__df_round(prefloss__df_mul_f(uc, beta)) + bad;
         rw_r[i] = prefloss__df_round(prefloss__df_mul_f(ur, beta)) + bad;
         margin[i] = prefloss__df_round(prefloss__df_mul_f(h, beta)) + bad;
-        acc[i] = (h.hi > 0.0f ? 1.0f : 0.0f) + bad;
+        acc[i] = prefloss__select(h.hi > 0.0f, 1.0f, 0.0f) + bad;
         bad_seen |= bad != bad;
     }
     return bad_seen;
@@ -887,10 +1072,11 @@ static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
 /* ------------------------------------------------------------------------ */
 
 static const float prefloss__zeros[PREFLOSS__CHUNK] = {0};
+#define PREFLOSS__ONES8 1, 1, 1, 1, 1, 1, 1, 1
+#define PREFLOSS__ONES64 PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, \
+                         PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8
 static const float prefloss__ones[PREFLOSS__CHUNK] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64};
 
 /* A byte range [p, p + bytes). */
 typedef struct prefloss__range { const void *p; size_t bytes; } prefloss__range;
@@ -953,6 +1139,15 @@ static int prefloss__check_pairwise(size_t n,
 #define PREFLOSS__IN(p, i, dflt) ((p) != NULL ? (p) + (i) : (dflt))
 #define PREFLOSS__OUT(p, i, scratch) ((p) != NULL ? (p) + (i) : (scratch))
 
+/* How many elements from i the next kernel call may take. */
+static size_t prefloss__step(size_t n, size_t i, int input_default, int output_scratch)
+{
+    size_t len = n - i;
+    if (input_default && len > PREFLOSS__CHUNK) len = PREFLOSS__CHUNK;
+    if (output_scratch && len > PREFLOSS__SCRATCH) len = PREFLOSS__SCRATCH;
+    return len;
+}
+
 enum { PREFLOSS__KIND_DPO, PREFLOSS__KIND_CDPO, PREFLOSS__KIND_IPO };
 
 static int prefloss__run_pairwise(int kind, float *losses, float *dchosen, float *drejected,
@@ -962,11 +1157,13 @@ static int prefloss__run_pairwise(int kind, float *losses, float *dchosen, float
                                   float beta, float eps,
                                   float scale, prefloss__df offset, float gscale)
 {
-    float s_loss[PREFLOSS__CHUNK], s_dc[PREFLOSS__CHUNK], s_dr[PREFLOSS__CHUNK];
+    float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
     int bad = 0;
-    size_t i;
-    for (i = 0; i < n; i += PREFLOSS__CHUNK) {
-        size_t len = n - i < PREFLOSS__CHUNK ? n - i : PREFLOSS__CHUNK;
+    int in_dflt = rc == NULL || dlosses == NULL;
+    int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
+    size_t i, len;
+    for (i = 0; i < n; i += len) {
+        len = prefloss__step(n, i, in_dflt, out_scr);
         float *l = PREFLOSS__OUT(losses, i, s_loss);
         float *gc = PREFLOSS__OUT(dchosen, i, s_dc);
         float *gr = PREFLOSS__OUT(drejected, i, s_dr);
@@ -1067,21 +1264,21 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen, float 
                                            float alpha1, float alpha2)
 {
     int st;
-    prefloss__df half_sum;
+    prefloss__df half_width;
     if (!prefloss__beta_ok(beta) || !prefloss__finite(alpha1) || !prefloss__finite(alpha2)
-        || !prefloss__finite(alpha1 + alpha2))
+        || !(alpha1 <= alpha2) || !prefloss__finite(alpha2 - alpha1))
         return PREFLOSS_ERR_PARAM;
     if (n == 0) return PREFLOSS_OK;
     st = prefloss__check_pairwise(n, losses, dchosen, drejected, NULL, policy_chosen,
                                   policy_rejected, ref_chosen, ref_rejected, dlosses, 1);
     if (st != PREFLOSS_OK) return st;
-    /* (alpha1 + alpha2)/2 exactly: only the exact sum enters the loss */
-    half_sum = prefloss__two_sum(alpha1, alpha2);
-    half_sum.hi *= 0.5f;
-    half_sum.lo *= 0.5f;
+    /* (alpha2 - alpha1)/2 exactly: only the exact difference enters the loss */
+    half_width = prefloss__two_sum(alpha2, -alpha1);
+    half_width.hi *= 0.5f;
+    half_width.lo *= 0.5f;
     return prefloss__run_pairwise(PREFLOSS__KIND_IPO, losses, dchosen, drejected,
                                   policy_chosen, policy_rejected, ref_chosen, ref_rejected,
-                                  dlosses, n, beta, 0.0f, beta, half_sum, 2.0f * beta);
+                                  dlosses, n, beta, 0.0f, beta, half_width, 2.0f * beta);
 }
 
 PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *dscore_rejected,
@@ -1089,22 +1286,24 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *ds
                                   const float *margins, const float *dlosses, size_t n,
                                   float center_coef)
 {
-    float s_loss[PREFLOSS__CHUNK], s_dw[PREFLOSS__CHUNK], s_dl[PREFLOSS__CHUNK];
+    float s_loss[PREFLOSS__SCRATCH], s_dw[PREFLOSS__SCRATCH], s_dl[PREFLOSS__SCRATCH];
     int st, bad = 0;
-    size_t i;
+    size_t i, len;
     if (!(center_coef >= 0.0f && center_coef <= FLT_MAX)) return PREFLOSS_ERR_PARAM;
     if (n == 0) return PREFLOSS_OK;
     st = prefloss__check_pairwise(n, losses, dscore_chosen, dscore_rejected, NULL,
                                   score_chosen, score_rejected, margins, NULL, dlosses, 0);
     if (st != PREFLOSS_OK) return st;
-    for (i = 0; i < n; i += PREFLOSS__CHUNK) {
-        size_t len = n - i < PREFLOSS__CHUNK ? n - i : PREFLOSS__CHUNK;
-        bad |= prefloss__bt_kernel(PREFLOSS__OUT(losses, i, s_loss),
-                                   PREFLOSS__OUT(dscore_chosen, i, s_dw),
-                                   PREFLOSS__OUT(dscore_rejected, i, s_dl),
-                                   score_chosen + i, score_rejected + i,
-                                   PREFLOSS__IN(margins, i, prefloss__zeros),
-                                   PREFLOSS__IN(dlosses, i, prefloss__ones), len, center_coef);
+    for (i = 0; i < n; i += len) {
+        int (*kernel)(float *, float *, float *, const float *, const float *,
+                      const float *, const float *, size_t, float) =
+            center_coef > 0.0f ? prefloss__bt_centered_kernel : prefloss__bt_kernel;
+        len = prefloss__step(n, i, margins == NULL || dlosses == NULL,
+                             losses == NULL || dscore_chosen == NULL || dscore_rejected == NULL);
+        bad |= kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dscore_chosen, i, s_dw),
+                      PREFLOSS__OUT(dscore_rejected, i, s_dl), score_chosen + i,
+                      score_rejected + i, PREFLOSS__IN(margins, i, prefloss__zeros),
+                      PREFLOSS__IN(dlosses, i, prefloss__ones), len, center_coef);
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
@@ -1115,17 +1314,19 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
                                   const float *ref_chosen, const float *ref_rejected,
                                   size_t n, float beta)
 {
-    float s0[PREFLOSS__CHUNK], s1[PREFLOSS__CHUNK], s2[PREFLOSS__CHUNK], s3[PREFLOSS__CHUNK];
+    float s0[PREFLOSS__SCRATCH], s1[PREFLOSS__SCRATCH], s2[PREFLOSS__SCRATCH], s3[PREFLOSS__SCRATCH];
     int st, bad = 0;
-    size_t i;
+    size_t i, len;
     if (!prefloss__beta_ok(beta)) return PREFLOSS_ERR_PARAM;
     if (n == 0) return PREFLOSS_OK;
     st = prefloss__check_pairwise(n, chosen_rewards, rejected_rewards, margins, accuracies,
                                   policy_chosen, policy_rejected, ref_chosen, ref_rejected,
                                   NULL, 1);
     if (st != PREFLOSS_OK) return st;
-    for (i = 0; i < n; i += PREFLOSS__CHUNK) {
-        size_t len = n - i < PREFLOSS__CHUNK ? n - i : PREFLOSS__CHUNK;
+    for (i = 0; i < n; i += len) {
+        len = prefloss__step(n, i, ref_chosen == NULL,
+                             chosen_rewards == NULL || rejected_rewards == NULL
+                             || margins == NULL || accuracies == NULL);
         bad |= prefloss__rewards_kernel(PREFLOSS__OUT(chosen_rewards, i, s0),
                                         PREFLOSS__OUT(rejected_rewards, i, s1),
                                         PREFLOSS__OUT(margins, i, s2),
@@ -1156,6 +1357,7 @@ static int prefloss__check_sequence(float *out, size_t out_n, const float *in, s
     if (reduction != PREFLOSS_REDUCE_SUM && reduction != PREFLOSS_REDUCE_MEAN)
         return PREFLOSS_ERR_PARAM;
     if (batch == 0) return PREFLOSS_OK;
+    if (batch > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE; /* the (batch) buffer */
     if (seq_len != 0 && batch > SIZE_MAX / sizeof(float) / seq_len) return PREFLOSS_ERR_SIZE;
     tokens = batch * seq_len;
     if (out == NULL || (in == NULL && in_n > 0)) return PREFLOSS_ERR_NULL;
@@ -1165,44 +1367,100 @@ static int prefloss__check_sequence(float *out, size_t out_n, const float *in, s
     return prefloss__check_overlap(o, 1, i, 2);
 }
 
-/* One row: the compensated sum of its counted tokens, their count, and
- * whether a counted token was not finite. */
-static prefloss__df prefloss__row_sum(const float *PREFLOSS__RESTRICT t,
-                                      const unsigned char *PREFLOSS__RESTRICT m,
-                                      size_t len, size_t *count, int *bad)
-{
+/* The running state of a compensated token sum: per lane a TwoSum running
+ * sum s and the sum c of its exact rounding errors, a count, and x - x
+ * accumulated (NaN once a counted token was not finite). */
+typedef struct prefloss__token_acc {
     float s[PREFLOSS__LANES], c[PREFLOSS__LANES], nf[PREFLOSS__LANES];
-    size_t cnt[PREFLOSS__LANES];
-    size_t j, k, total = 0;
+    uint32_t cnt[PREFLOSS__LANES];
+} prefloss__token_acc;
+
+/* Tokens per block: lane counts are folded into a size_t after each block,
+ * so the 32-bit lane counters never overflow. */
+#define PREFLOSS__BLOCK ((size_t)1 << 24)
+
+/* Adds t[0..len) (len a multiple of PREFLOSS__LANES) to the lanes. masked
+ * is a constant at each call site, so the test disappears from the loop. */
+PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTRICT a,
+                                            const float *PREFLOSS__RESTRICT t,
+                                            const unsigned char *PREFLOSS__RESTRICT m,
+                                            size_t len, int masked)
+{
+    size_t j, k;
+    for (j = 0; j < len; j += PREFLOSS__LANES) {
+        for (k = 0; k < PREFLOSS__LANES; k++) {
+            int on = masked ? m[j + k] != 0 : 1;
+            /* a masked token is read but never enters the sum */
+            float v = prefloss__select(on, t[j + k], 0.0f);
+            prefloss__df ts = prefloss__two_sum(a->s[k], v);
+            a->s[k] = ts.hi;
+            a->c[k] += ts.lo;
+            a->nf[k] += v - v;
+            a->cnt[k] += (uint32_t)on;
+        }
+    }
+}
+
+/* One row: the compensated sum of its counted tokens (m == NULL: all),
+ * their count, and whether a counted token was not finite. */
+PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
+                                      size_t *count, int *bad)
+{
+    prefloss__token_acc a;
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     float nonfinite = 0.0f;
-    for (k = 0; k < PREFLOSS__LANES; k++) { s[k] = c[k] = nf[k] = 0.0f; cnt[k] = 0; }
-    for (j = 0; j + PREFLOSS__LANES <= len; j += PREFLOSS__LANES) {
-        for (k = 0; k < PREFLOSS__LANES; k++) {
-            int on = m == NULL || m[j + k] != 0;
-            float v = on ? t[j + k] : 0.0f; /* a masked token is never read into the sum */
-            prefloss__df ts = prefloss__two_sum(s[k], v);
-            s[k] = ts.hi;
-            c[k] += ts.lo;
-            nf[k] += v - v;
-            cnt[k] += (size_t)on;
-        }
+    size_t j = 0, k, total = 0, body = len - len % PREFLOSS__LANES;
+    for (k = 0; k < PREFLOSS__LANES; k++) { a.s[k] = a.c[k] = a.nf[k] = 0.0f; a.cnt[k] = 0; }
+    while (j < body) {
+        size_t blk = body - j < PREFLOSS__BLOCK ? body - j : PREFLOSS__BLOCK;
+        if (m != NULL) prefloss__token_block(&a, t + j, m + j, blk, 1);
+        else prefloss__token_block(&a, t + j, NULL, blk, 0);
+        for (k = 0; k < PREFLOSS__LANES; k++) { total += a.cnt[k]; a.cnt[k] = 0; }
+        j += blk;
     }
     for (; j < len; j++) {
         int on = m == NULL || m[j] != 0;
-        float v = on ? t[j] : 0.0f;
+        float v = prefloss__select(on, t[j], 0.0f);
         acc = prefloss__df_add_f(acc, v);
         nonfinite += v - v;
         total += (size_t)on;
     }
     for (k = 0; k < PREFLOSS__LANES; k++) {
-        acc = prefloss__df_add(acc, prefloss__fast_two_sum(s[k], c[k]));
-        nonfinite += nf[k];
-        total += cnt[k];
+        acc = prefloss__df_add(acc, prefloss__fast_two_sum(a.s[k], a.c[k]));
+        nonfinite += a.nf[k];
     }
     *count = total;
     *bad = nonfinite != 0.0f;
     return acc;
+}
+
+/* Slow path for a row whose compensated sum overflowed (+-inf, or NaN from
+ * inf - inf) although every counted token is finite: tokens of magnitude
+ * >= 2^64 are summed scaled by 2^-64 (exactly), the others unscaled (no
+ * partial sum can overflow), and the two parts are combined once, after the
+ * division by the count for the mean. The result overflows only when the
+ * exact value does. Scalar: it runs only for such rows. */
+static float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
+                                      size_t count, int reduction)
+{
+    const float down = 5.42101086242752217e-20f; /* 2^-64 */
+    const float up = 18446744073709551616.0f;    /* 2^64 */
+    prefloss__df big = prefloss__df_make(0.0f, 0.0f), small = big;
+    float d = 1.0f;
+    size_t j;
+    for (j = 0; j < len; j++) {
+        float v;
+        if (m != NULL && m[j] == 0) continue;
+        v = t[j];
+        if (prefloss__fabs(v) >= up) big = prefloss__df_add_f(big, v * down);
+        else small = prefloss__df_add_f(small, v);
+    }
+    if (reduction == PREFLOSS_REDUCE_MEAN) {
+        if (count == 0) return 0.0f;
+        d = (float)count;
+    }
+    /* (big 2^64 + small) / d; big.hi 2^64 is +-inf only if the value is */
+    return (big.hi / d) * up + ((big.lo / d) * up + (small.hi / d + small.lo / d));
 }
 
 PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_logps,
@@ -1231,6 +1489,10 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_lo
         } else {
             value = prefloss__df_round(sum);
         }
+        if (!bad && !prefloss__finite(value))
+            value = prefloss__row_value_wide(token_logps + b * seq_len,
+                                             mask != NULL ? mask + b * seq_len : NULL,
+                                             seq_len, count, reduction);
         if (bad) { value = prefloss__nan(); any_bad = 1; }
         seq_logps[b] = value;
     }
@@ -1261,7 +1523,7 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
             any_bad = 1;
         }
         if (m == NULL) for (j = 0; j < seq_len; j++) dt[j] = g;
-        else for (j = 0; j < seq_len; j++) dt[j] = m[j] != 0 ? g : 0.0f;
+        else for (j = 0; j < seq_len; j++) dt[j] = prefloss__select(m[j] != 0, g, 0.0f);
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
