@@ -659,7 +659,10 @@ PREFLOSS__INLINE prefloss__df prefloss__df_mul_f(prefloss__df x, float y)
 {
     prefloss__df c = prefloss__two_prod(x.hi, y);
     prefloss__df r = prefloss__fast_two_sum(c.hi, x.lo * y + c.lo);
-    return prefloss__df_make(r.hi, prefloss__lo_if_finite(r.hi, r.lo));
+    /* xh*y overflowed: x.lo*y may be -inf against it (inf - inf = NaN) */
+    int ok = prefloss__fabs(c.hi) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(ok, r.hi, c.hi),
+                             prefloss__select(ok, prefloss__lo_if_finite(r.hi, r.lo), 0.0f));
 }
 
 /* The double-float rounded to the nearest float (an overflowed hi stays inf). */
@@ -1345,7 +1348,7 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
 
 /* Lanes of the compensated token sum: independent accumulators let the
  * compiler vectorise the loop without reassociating anything. */
-#define PREFLOSS__LANES 8
+#define PREFLOSS__LANES 32
 
 /* Checks shared by the forward and the backward. */
 static int prefloss__check_sequence(float *out, size_t out_n, const float *in, size_t in_n,
@@ -1386,18 +1389,28 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
                                             const unsigned char *PREFLOSS__RESTRICT m,
                                             size_t len, int masked)
 {
+    /* the lanes live in locals during the loop, so they stay in registers */
+    float s[PREFLOSS__LANES], c[PREFLOSS__LANES], nf[PREFLOSS__LANES];
+    uint32_t cnt[PREFLOSS__LANES];
     size_t j, k;
+    for (k = 0; k < PREFLOSS__LANES; k++) {
+        s[k] = a->s[k]; c[k] = a->c[k]; nf[k] = a->nf[k]; cnt[k] = a->cnt[k];
+    }
     for (j = 0; j < len; j += PREFLOSS__LANES) {
         for (k = 0; k < PREFLOSS__LANES; k++) {
             int on = masked ? m[j + k] != 0 : 1;
             /* a masked token is read but never enters the sum */
             float v = prefloss__select(on, t[j + k], 0.0f);
-            prefloss__df ts = prefloss__two_sum(a->s[k], v);
-            a->s[k] = ts.hi;
-            a->c[k] += ts.lo;
-            a->nf[k] += v - v;
-            a->cnt[k] += (uint32_t)on;
+            float sum = s[k] + v;                 /* TwoSum(s, v), inlined */
+            float bv = sum - s[k];
+            c[k] += (s[k] - (sum - bv)) + (v - bv);
+            s[k] = sum;
+            nf[k] += v - v;
+            cnt[k] += (uint32_t)on;
         }
+    }
+    for (k = 0; k < PREFLOSS__LANES; k++) {
+        a->s[k] = s[k]; a->c[k] = c[k]; a->nf[k] = nf[k]; a->cnt[k] = cnt[k];
     }
 }
 

@@ -1,0 +1,17 @@
+# make bench: kernel throughput against memcpy (same run) and PyTorch (same
+# `make bench` run), with the accuracy on the stress set. See docs/performance.md.
+BENCH_BIN := $(B)/bench
+
+$(BENCH_BIN): tests/bench/bench.c $(HEADER) $(STLIB) | $(B)
+	$(CC) $(ALL_CFLAGS) -Werror -Wno-double-promotion $< $(STLIB) -lm -o $@
+
+# An interpreter with PyTorch, if there is one: $(PYTHON), then Debian's.
+BENCH_PYTHON = $(shell for p in $(PYTHON) /usr/bin/python3 python3; do \
+    $$p -c 'import torch' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+.PHONY: bench
+bench: $(BENCH_BIN)
+	@py="$(BENCH_PYTHON)"; rm -f $(B)/torch_bench.txt; \
+	if [ -n "$$py" ]; then $$py tests/bench/torch_bench.py > $(B)/torch_bench.txt; \
+	else echo "bench: no Python with PyTorch found; vs_torch=na"; fi; \
+	$(BENCH_BIN) $(B)/torch_bench.txt

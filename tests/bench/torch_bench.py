@@ -1,0 +1,93 @@
+"""PyTorch CPU eager baselines for `make bench`: forward + backward of the
+same formulas on the same sizes, one thread, median of several runs.
+
+Prints lines "TORCH kernel=<name> n=<n> mpairs_s=<float>" that bench.c reads.
+"""
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+REPS = 9
+BETA, EPS = 0.1, 0.1
+
+
+def inputs(n):
+    g = torch.Generator().manual_seed(0)
+    base_c = -50 - 1950 * torch.rand(n, generator=g)
+    base_r = -50 - 1950 * torch.rand(n, generator=g)
+    drift = 20 * (torch.rand(n, generator=g) - 0.5)
+    rc, rr = base_c, base_r
+    pc = (base_c + drift).requires_grad_()
+    pr = (base_r + drift - 10 * torch.randn(n, generator=g)).requires_grad_()
+    return pc, pr, rc, rr
+
+
+def dpo(pc, pr, rc, rr):
+    return -F.logsigmoid(BETA * ((pc - rc) - (pr - rr)))
+
+
+def cdpo(pc, pr, rc, rr):
+    z = BETA * ((pc - rc) - (pr - rr))
+    return -(1 - EPS) * F.logsigmoid(z) - EPS * F.logsigmoid(-z)
+
+
+def ipo(pc, pr, rc, rr):
+    return ((pc - rc) - (pr - rr) - 1 / (2 * BETA)) ** 2
+
+
+def bt(pc, pr, rc, rr):
+    return -F.logsigmoid(pc - pr)
+
+
+def median_seconds(fn, inner):
+    fn()
+    times = []
+    for _ in range(REPS):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def bench_pairwise(name, f, n):
+    pc, pr, rc, rr = inputs(n)
+    upstream = torch.ones(n)
+
+    def step():
+        pc.grad = pr.grad = None
+        f(pc, pr, rc, rr).backward(upstream)
+
+    inner = 2000 if n < 65536 else 1
+    print(f"TORCH kernel={name} n={n} mpairs_s={n / median_seconds(step, inner) / 1e6:.3f}", flush=True)
+
+
+def bench_sequence(b, t):
+    g = torch.Generator().manual_seed(0)
+    tok = (-8 * torch.rand(b, t, generator=g)).requires_grad_()
+    mask = torch.rand(b, t, generator=g) < 0.9
+    dseq = torch.rand(b, generator=g)
+
+    def fwd():
+        with torch.no_grad():
+            (tok * mask).sum(-1)
+
+    out = (tok * mask).sum(-1)
+
+    def bwd():
+        tok.grad = None
+        torch.autograd.grad(out, tok, dseq, retain_graph=True)
+
+    n = b * t
+    print(f"TORCH kernel=seq_logps_fwd n={n} mpairs_s={n / median_seconds(fwd, 4) / 1e6:.3f}", flush=True)
+    print(f"TORCH kernel=seq_logps_bwd n={n} mpairs_s={n / median_seconds(bwd, 4) / 1e6:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    for n in (1024, 4194304):
+        for name, f in (("dpo", dpo), ("cdpo", cdpo), ("ipo", ipo), ("bt", bt)):
+            bench_pairwise(name, f, n)
+    bench_sequence(64, 4096)
