@@ -712,11 +712,14 @@ PREFLOSS__INLINE prefloss__df prefloss__diff3(float a, float b, float c)
 #define PREFLOSS__LN2_LO 1.4286067653e-06f  /* 0x35bfbe8e */
 /* 1.5 * 2^23: x + MAGIC - MAGIC rounds x to an integer (|x| < 2^22). */
 #define PREFLOSS__ROUND_MAGIC 12582912.0f
-/* exp(-x) is 0 in float beyond this (e^-104 < 2^-150). */
-#define PREFLOSS__EXP_NEG_LIMIT 104.0f
+/* exp(-x) is computed as p * 2^k up to this x (k >= -251, so 2^k is a
+ * product of two normal powers of two); beyond it the result is 0. The
+ * float value of exp(-x) is 0 from x = 104 on, but p and k stay useful
+ * further: a gradient sigma(-z) * beta * dlosses can be a normal float even
+ * where sigma(-z) alone is not. */
+#define PREFLOSS__EXP_NEG_LIMIT 174.0f
 
-/* 2^k for k in [-151, 0], as two normal factors whose product is exact
- * unless the final result is subnormal. */
+/* 2^k for k in [-126, 127]. */
 PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
 {
     return prefloss__bits_to_float((uint32_t)(k + 127) << 23);
@@ -742,26 +745,26 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *
     return r;
 }
 
-/* 2^k * (hi + lo) for k in [-151, 0]. */
+/* x * 2^k for k in [-252, 0], rounded once (two exact steps, then the
+ * final one, which rounds only if the result is subnormal). */
 PREFLOSS__INLINE float prefloss__scale2(float x, int32_t k)
 {
     int32_t k1 = k / 2;
     return (x * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
 }
 
-/* exp(-(ah + al)) for ah >= 0, within ~1 ulp; 0 for ah >= 104.
+/* exp(-(ah + al)) for ah >= 0 as p * 2^k with p in [0.7, 1.42] and
+ * k in [-251, 0], within ~1 ulp; p = 0 for ah >= PREFLOSS__EXP_NEG_LIMIT.
  * e^r = 1 + r + r^2/2 + ... + r^7/5040 (Taylor, |r| <= 0.347: the
  * truncation error is < 2^-27 relative). */
-PREFLOSS__INLINE float prefloss__exp_neg(float ah, float al)
+PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k)
 {
-    int32_t k;
-    prefloss__df rr = prefloss__exp_reduce(ah, al, &k);
+    prefloss__df rr = prefloss__exp_reduce(ah, al, k);
     float r = rr.hi + rr.lo;
     float q = 1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120
               + r * (1.0f / 720 + r * (1.0f / 5040)))));
     float p = 1.0f + (r + r * r * q);
-    float e = prefloss__scale2(p, k);
-    return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, e, 0.0f);
+    return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, p, 0.0f);
 }
 
 /* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-30:
@@ -825,13 +828,20 @@ PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, fl
     return lin_hi + (lin_lo + prefloss__log1p_unit(e));
 }
 
-/* sigma(-z) in float, within ~1.5 ulp: the rounding of 1 + e is corrected. */
-PREFLOSS__INLINE float prefloss__sigmoid_neg(float zh, float e)
+/* w * sigma(-z) for exp(-|z|) = p * 2^k = e, within ~2 ulp: the rounding
+ * of 1 + e is corrected, and for z >= 0 (sigma(-z) = e/(1 + e)) the power
+ * 2^k is applied last, so that where sigma(-z) is subnormal but w large
+ * (beta times an upstream gradient) the product keeps its precision.
+ * Exact while |w| <= 2^100. */
+PREFLOSS__INLINE float prefloss__sigmoid_neg_times(float zh, float p, int32_t k, float e, float w)
 {
-    float num = prefloss__select(zh >= 0.0f, e, 1.0f);
+    int pos = zh >= 0.0f;
+    float num = prefloss__select(pos, p, 1.0f);
+    int32_t kk = pos ? k : 0;
     prefloss__df den = prefloss__fast_two_sum(1.0f, e);
     float q = num / den.hi;
-    return q - q * (den.lo / den.hi);
+    float t = q - q * (den.lo / den.hi);
+    return prefloss__scale2(t * w, kk);
 }
 
 /* sigma(-z) as a double-float from a double-float e = exp(-|z|): used where
@@ -893,9 +903,10 @@ PREFLOSS__KERNEL static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
         prefloss__df z = prefloss__df_mul_f(prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]), beta);
         float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-        float e = prefloss__exp_neg(ah, al);
-        float s = prefloss__sigmoid_neg(z.hi, e);
-        float g = -(beta * s) * up[i];
+        int32_t k;
+        float p = prefloss__exp_neg_parts(ah, al, &k);
+        float e = prefloss__scale2(p, k);
+        float g = -prefloss__sigmoid_neg_times(z.hi, p, k, e, beta * up[i]);
         loss[i] = prefloss__softplus_family(z.hi, z.lo, e, eps) + bad;
         dc[i] = g + bad_up;
         dr[i] = -g + bad_up;
@@ -992,11 +1003,13 @@ PREFLOSS__KERNEL static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
         prefloss__df x = prefloss__diff3(sw[i], sl[i], m[i]);
         float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
-        float e = prefloss__exp_neg(ah, al);
-        float s = prefloss__sigmoid_neg(x.hi, e);
+        int32_t k;
+        float p = prefloss__exp_neg_parts(ah, al, &k);
+        float e = prefloss__scale2(p, k);
+        float g = prefloss__sigmoid_neg_times(x.hi, p, k, e, up[i]);
         loss[i] = prefloss__softplus_family(x.hi, x.lo, e, 0.0f) + bad;
-        dw[i] = -s * up[i] + bad_up;
-        dl[i] = s * up[i] + bad_up;
+        dw[i] = -g + bad_up;
+        dl[i] = g + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     (void)center;
@@ -1363,7 +1376,7 @@ static int prefloss__check_sequence(float *out, size_t out_n, const float *in, s
     if (batch > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE; /* the (batch) buffer */
     if (seq_len != 0 && batch > SIZE_MAX / sizeof(float) / seq_len) return PREFLOSS_ERR_SIZE;
     tokens = batch * seq_len;
-    if (out == NULL || (in == NULL && in_n > 0)) return PREFLOSS_ERR_NULL;
+    if ((out == NULL && out_n > 0) || (in == NULL && in_n > 0)) return PREFLOSS_ERR_NULL;
     o[0].p = out; o[0].bytes = out_n * sizeof(float);
     i[0].p = in; i[0].bytes = in_n * sizeof(float);
     i[1].p = mask; i[1].bytes = mask != NULL ? tokens : 0;
@@ -1485,6 +1498,10 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_lo
     st = prefloss__check_sequence(seq_logps, batch, token_logps, batch * seq_len, mask,
                                   batch, seq_len, reduction);
     if (st != PREFLOSS_OK || batch == 0) return st;
+    if (seq_len == 0) { /* empty rows (token_logps may be NULL: no pointer arithmetic) */
+        for (b = 0; b < batch; b++) seq_logps[b] = 0.0f;
+        return PREFLOSS_OK;
+    }
     for (b = 0; b < batch; b++) {
         size_t count;
         int bad;
@@ -1520,7 +1537,7 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
     size_t b, j;
     st = prefloss__check_sequence(dtoken_logps, batch * seq_len, dseq_logps, batch, mask,
                                   batch, seq_len, reduction);
-    if (st != PREFLOSS_OK || batch == 0) return st;
+    if (st != PREFLOSS_OK || batch == 0 || seq_len == 0) return st; /* no token to write */
     for (b = 0; b < batch; b++) {
         const unsigned char *m = mask != NULL ? mask + b * seq_len : NULL;
         float *PREFLOSS__RESTRICT dt = dtoken_logps + b * seq_len;
