@@ -1,0 +1,56 @@
+# tests/vendor/vendor.mk — vendoring and embedded targets (docs/embedding.md).
+# Included by the top-level Makefile; paths are relative to the repository root.
+#
+#   check-vendor-dropin        the header alone in an empty directory: one C file
+#                              with PREFLOSS_IMPLEMENTATION, one that only includes
+#                              it, the core vectors; PREFLOSS_STATIC twice in one
+#                              program
+#   check-vendor-modes         C99/C11/C17 (gcc, clang), C++11/17 (g++, clang++),
+#                              strict warnings, -Werror
+#   check-vendor-freestanding  -ffreestanding -nostdlib -nostdinc: no undefined
+#                              symbol (x86-64, aarch64, Cortex-M4F)
+#   check-vendor-m4f           Cortex-M4F: no double arithmetic, no __aeabi_d*
+#   check-vendor-cross         the vectors on aarch64 and armhf (qemu-user) and
+#                              i386 (-m32 -msse2 -mfpmath=sse)
+#   check-vendor-measure       code size and stack bytes per call per target
+#   check-vendor               all of the above
+#
+# Knobs (environment): VENDOR_SAMPLES (native, default 20000),
+# VENDOR_QEMU_SAMPLES (under qemu, default 5000), VENDOR_STACK_LIMIT (4096).
+#
+# The toolchains are Debian packages, installed when missing (as root; CI runs
+# as root). gcc-multilib conflicts with the Debian cross compilers
+# (gcc-12-aarch64-linux-gnu and gcc-12-arm-linux-gnueabihf declare
+# Conflicts: gcc-multilib), so -m32 uses what gcc-multilib would pull in for
+# C: lib32gcc-N-dev and libc6-dev-i386, which install beside them.
+
+VENDOR_OUT  := $(B)/vendor
+VENDOR_SH   := sh tests/vendor/vendor.sh
+VENDOR_SRC  := $(wildcard tests/vendor/*.c) tests/vendor/vendor.sh
+VENDOR_GCCV := $(shell gcc -dumpversion 2>/dev/null | cut -d. -f1)
+VENDOR_DEPS := gcc g++ clang binutils gcc-arm-none-eabi libnewlib-arm-none-eabi \
+               gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user \
+               lib32gcc-$(or $(VENDOR_GCCV),12)-dev libc6-dev-i386
+
+.PHONY: check-vendor-deps check-vendor check-vendor-dropin check-vendor-modes \
+        check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure
+
+check-vendor-deps:
+	@missing=""; for p in $(VENDOR_DEPS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+check-vendor-dropin check-vendor-modes check-vendor-freestanding check-vendor-m4f \
+check-vendor-cross check-vendor-measure: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
+	@$(VENDOR_SH) $* $(HEADER) $(VENDOR_OUT)
+
+check-vendor: check-vendor-dropin check-vendor-modes check-vendor-freestanding \
+              check-vendor-m4f check-vendor-cross check-vendor-measure
+
+CHECK_TARGETS += check-vendor-dropin check-vendor-modes check-vendor-freestanding \
+                 check-vendor-m4f check-vendor-cross check-vendor-measure

@@ -1,0 +1,267 @@
+#!/bin/sh
+# tests/vendor/vendor.sh — the vendoring and embedded-target checks
+# (docs/embedding.md). Called by tests/vendor/vendor.mk as
+#
+#   sh tests/vendor/vendor.sh STEP HEADER OUTDIR
+#
+# STEP is one of: dropin modes freestanding m4f cross measure.
+# Every step works in a fresh, empty directory under OUTDIR into which only
+# the header and the test's own C files are copied: no Makefile, no other
+# file of the repository, plain compiler command lines.
+set -eu
+
+step=$1
+header=$2
+out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+header=$(cd "$(dirname "$header")" && pwd)/$(basename "$header")
+
+# Strict warnings for the header's own translation units.
+STRICT="-Wall -Wextra -Wpedantic -Wconversion -Wdouble-promotion -Wshadow -Wundef -Wcast-qual -Werror"
+STRICT_C="$STRICT -Wstrict-prototypes -Wmissing-prototypes"
+# The test program itself uses double and libm on purpose.
+TESTW="-Wall -Wextra -Werror"
+M4F="-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb"
+# Samples per configuration: native, and under qemu (slower, so fewer).
+NATIVE_SAMPLES=${VENDOR_SAMPLES:-20000}
+QEMU_SAMPLES=${VENDOR_QEMU_SAMPLES:-5000}
+
+fresh() { # fresh DIR FILE...: an empty directory holding only the header and FILEs
+    d=$out/$1
+    shift
+    rm -rf "$d"
+    mkdir -p "$d"
+    cp "$header" "$d/prefloss.h"
+    for f in "$@"; do cp "$here/$f" "$d/"; done
+    cd "$d"
+}
+
+run_vectors() { # run_vectors LABEL CMD...: runs the vectors program, checks its closing line
+    label=$1
+    shift
+    if ! "$@" > "$label.out" 2>&1; then
+        cat "$label.out"
+        echo "vendor: $label: vectors failed"
+        return 1
+    fi
+    tail -n 1 "$label.out" | grep -q '^vectors: [0-9]* passed, 0 failed$' || {
+        cat "$label.out"; echo "vendor: $label: no clean closing line"; return 1; }
+    echo "vendor: $label: $(tail -n 1 "$label.out" | sed 's/^vectors: //')"
+}
+
+case $step in
+
+dropin)
+    # 1. The header alone, one implementation file, one file that only
+    #    includes it: compile, link, run the core vectors.
+    fresh dropin impl.c vectors.c twin.c
+    cc -std=c99 -O2 $STRICT_C -c impl.c -o impl.o
+    cc -std=c99 -O2 $TESTW -c vectors.c -o vectors.o
+    cc -o vectors vectors.o impl.o -lm
+    run_vectors dropin ./vectors "$NATIVE_SAMPLES"
+    # The implementation exports exactly the public functions.
+    exported=$(nm -g --defined-only impl.o | awk '$2 ~ /^[TDRBi]$/ {print $3}' | sort -u)
+    echo "$exported" | grep -v '^prefloss_[a-z]' && { echo "vendor: dropin: unexpected export"; exit 1; }
+    echo "$exported" | grep -q '^prefloss__' && { echo "vendor: dropin: internal name exported"; exit 1; }
+    echo "vendor: dropin: impl.o exports $(echo "$exported" | wc -l) symbols, all prefloss_*"
+    # 2. PREFLOSS_STATIC: two private copies in one program (vectors.c with
+    #    its own copy, twin.c with another), nothing exported by either.
+    cc -std=c99 -O2 $TESTW -DPREFLOSS_STATIC -DPREFLOSS_IMPLEMENTATION -DVECTORS_TWIN \
+        -c vectors.c -o vectors-static.o
+    cc -std=c99 -O2 $STRICT_C -c twin.c -o twin.o
+    cc -o vectors-static vectors-static.o twin.o -lm
+    if nm -g --defined-only vectors-static.o twin.o | grep -q ' prefloss'; then
+        echo "vendor: dropin: PREFLOSS_STATIC exported a prefloss symbol"; exit 1
+    fi
+    run_vectors static-twice ./vectors-static "$NATIVE_SAMPLES"
+    grep 'two private copies' static-twice.out
+    ;;
+
+modes)
+    # The header in every language mode with strict warnings: the
+    # implementation TU and an include-only TU (use.c), then the vectors.
+    fresh modes impl.c use.c vectors.c
+    cp impl.c impl.cpp
+    cp use.c use.cpp
+    cc -std=c99 -O2 $TESTW -c vectors.c -o vectors.o
+    for c in gcc clang; do
+        for std in c99 c11 c17; do
+            $c -std=$std -O2 $STRICT_C -c impl.c -o impl-$c-$std.o
+            $c -std=$std -O2 $STRICT_C -DPREFLOSS_STATIC -c impl.c -o /dev/null
+            $c -std=$std -O2 $STRICT_C use.c impl-$c-$std.o -o use-$c-$std
+            ./use-$c-$std
+            $c -o vectors-$c-$std vectors.o impl-$c-$std.o -lm
+            run_vectors "$c-$std" ./vectors-$c-$std 4000
+        done
+    done
+    for cxx in g++ clang++; do
+        for std in c++11 c++17; do
+            # the implementation compiled as C++, called from C (extern "C")
+            $cxx -std=$std -O2 $STRICT -c impl.cpp -o impl-$cxx-$std.o
+            $cxx -std=$std -O2 $STRICT -DPREFLOSS_STATIC -c impl.cpp -o /dev/null
+            $cxx -std=$std -O2 $STRICT use.cpp impl-$cxx-$std.o -o use-$cxx-$std
+            ./use-$cxx-$std
+            $cxx -o vectors-$cxx-$std vectors.o impl-$cxx-$std.o -lm
+            run_vectors "$cxx-$std" ./vectors-$cxx-$std 4000
+        done
+    done
+    echo "vendor: modes: C99/C11/C17 (gcc, clang) and C++11/17 (g++, clang++) warning-free with: $STRICT"
+    ;;
+
+freestanding)
+    # No hidden dependencies: only the compiler's own freestanding headers
+    # (-nostdinc), no libc, no libm, no libgcc at link time (-nostdlib), and
+    # not one undefined symbol in the object.
+    fresh freestanding impl.c
+    check_fs() { # check_fs LABEL CC NM FLAGS...
+        label=$1 c=$2 nmtool=$3
+        shift 3
+        inc=$($c "$@" -print-file-name=include)
+        $c -std=c99 -O2 $STRICT_C "$@" -ffreestanding -nostdlib -nostdinc -isystem "$inc" \
+            -c impl.c -o fs-$label.o
+        undef=$($nmtool -u fs-$label.o)
+        if [ -n "$undef" ]; then
+            echo "vendor: freestanding $label: undefined symbols:"; echo "$undef"; exit 1
+        fi
+        # a link with nothing else at all must succeed
+        $c "$@" -nostdlib -static -Wl,--entry=prefloss_version -Wl,--no-undefined \
+            -o fs-$label.elf fs-$label.o
+        echo "vendor: freestanding $label: no undefined symbols, links with -nostdlib"
+    }
+    check_fs x86-64 gcc nm
+    check_fs x86-64-clang clang nm
+    check_fs aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-nm
+    check_fs cortex-m4f arm-none-eabi-gcc arm-none-eabi-nm $M4F
+    # The implementation includes nothing but <stddef.h>, <stdint.h>, <float.h>.
+    incs=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' prefloss.h | sort -u | tr '\n' ' ')
+    [ "$incs" = "float.h stddef.h stdint.h " ] || { echo "vendor: freestanding: header includes $incs"; exit 1; }
+    echo "vendor: freestanding: the header includes only: $incs"
+    ;;
+
+m4f)
+    # Single-precision FPU: no double arithmetic anywhere (-Wdouble-promotion
+    # clean) and no soft-double helper (__aeabi_d*, __aeabi_f2d, ...) or
+    # double-precision instruction in the Cortex-M4F object, at every -O level.
+    fresh m4f impl.c
+    for o in -O0 -O1 -O2 -O3 -Os; do
+        arm-none-eabi-gcc -std=c99 $o $STRICT_C $M4F -c impl.c -o m4f$o.o
+        helpers=$(arm-none-eabi-nm -u m4f$o.o | awk '{print $2}' \
+                  | grep -E '^__aeabi_(d|cd|cfcmp|f2d|i2d|ui2d|l2d|ul2d)|^__(adddf|subdf|muldf|divdf|extendsfdf|truncdfsf)' || true)
+        if [ -n "$helpers" ]; then echo "vendor: m4f $o: soft-double helpers: $helpers"; exit 1; fi
+        if arm-none-eabi-objdump -d m4f$o.o | grep -qE '\.f64|\bd[0-9]+\b.*\.f64'; then
+            echo "vendor: m4f $o: double-precision instruction"; exit 1
+        fi
+        echo "vendor: m4f $o: no double arithmetic (undefined: $(arm-none-eabi-nm -u m4f$o.o | awk '{print $2}' | tr '\n' ' '))"
+    done
+    # clang for the same core, as a second opinion on -Wdouble-promotion
+    clang --target=thumbv7em-none-eabihf $M4F -std=c99 -O2 $STRICT_C -ffreestanding \
+        -c impl.c -o m4f-clang.o
+    echo "vendor: m4f: clang --target=thumbv7em-none-eabihf also warning-free"
+    ;;
+
+cross)
+    # The vectors on other ABIs: aarch64 and armhf Linux under qemu-user,
+    # i386 with SSE2 arithmetic natively. Same budget as on x86-64.
+    fresh cross impl.c vectors.c
+    for t in aarch64-linux-gnu arm-linux-gnueabihf; do
+        $t-gcc -std=c99 -O2 $STRICT_C -c impl.c -o impl-$t.o
+        $t-gcc -std=c99 -O2 $TESTW -c vectors.c -o vectors-$t.o
+        $t-gcc -o vectors-$t vectors-$t.o impl-$t.o -lm
+        case $t in aarch64*) q=qemu-aarch64 ;; *) q=qemu-arm ;; esac
+        run_vectors "$t" $q -L /usr/$t ./vectors-$t "$QEMU_SAMPLES"
+    done
+    for c in gcc clang; do
+        $c -m32 -msse2 -mfpmath=sse -std=c99 -O2 $STRICT_C -c impl.c -o impl-i386-$c.o
+        $c -m32 -msse2 -mfpmath=sse -std=c99 -O2 $TESTW -c vectors.c -o vectors-i386-$c.o
+        $c -m32 -o vectors-i386-$c vectors-i386-$c.o impl-i386-$c.o -lm
+        run_vectors "i386-sse2-$c" ./vectors-i386-$c "$NATIVE_SAMPLES"
+    done
+    # Without SSE2 arithmetic (x87, FLT_EVAL_METHOD 2) the header refuses.
+    if gcc -m32 -mfpmath=387 -std=c99 -O2 -c impl.c -o x87.o 2> x87.err; then
+        echo "vendor: cross: an x87 build compiled but must be refused"; exit 1
+    fi
+    grep -q 'FLT_EVAL_METHOD' x87.err
+    echo "vendor: cross: an x87 (-m32 -mfpmath=387) build is refused with #error, as documented"
+    ;;
+
+measure)
+    # Code size and stack use per target, printed as the tables of
+    # docs/embedding.md. Fails if a call needs more than STACK_LIMIT bytes.
+    STACK_LIMIT=${VENDOR_STACK_LIMIT:-4096}
+    fresh measure impl.c
+    stack_table() { # stack_table CI-FILE: worst-case bytes per public function
+        awk -v limit="$STACK_LIMIT" '
+        /^node:/ {
+            t = $0; sub(/.*title: "/, "", t); sub(/".*/, "", t)
+            b = $0; if (b ~ /bytes/) { sub(/ bytes.*/, "", b); sub(/.*\\n/, "", b); frame[t] = b + 0 }
+            else frame[t] = 0
+            nodes[t] = 1
+        }
+        /^edge:/ {
+            s = $0; sub(/.*sourcename: "/, "", s); sub(/".*/, "", s)
+            d = $0; sub(/.*targetname: "/, "", d); sub(/".*/, "", d)
+            ne[s]++; edge[s, ne[s]] = d
+        }
+        function worst(f,    i, w, m, d, k) {
+            if (f in memo) return memo[f]
+            m = 0
+            for (i = 1; i <= ne[f]; i++) {
+                d = edge[f, i]
+                if (d == "__indirect_call") {
+                    # a kernel chosen through a pointer: the largest kernel
+                    for (k in nodes) if (k ~ /kernel/ && frame[k] > m) m = frame[k]
+                    continue
+                }
+                if (!(d in nodes) && ((d ".default") in nodes)) {
+                    w = worst(d ".default"); if (w > m) m = w
+                    if ((d ".avx2") in nodes) { w = worst(d ".avx2"); if (w > m) m = w }
+                    continue
+                }
+                w = worst(d); if (w > m) m = w
+            }
+            memo[f] = frame[f] + m
+            return memo[f]
+        }
+        END {
+            bad = 0
+            for (f in nodes) if (f ~ /^prefloss_[a-z]/) {
+                w = worst(f); printf "%s %d\n", f, w
+                if (w > limit) bad = 1
+            }
+            exit bad
+        }' "$1" | sort
+    }
+    targets="x86-64 aarch64 armhf cortex-m4f"
+    for t in $targets; do
+        case $t in
+        x86-64) c="gcc"; sz=size ;;
+        aarch64) c="aarch64-linux-gnu-gcc"; sz=aarch64-linux-gnu-size ;;
+        armhf) c="arm-linux-gnueabihf-gcc"; sz=arm-linux-gnueabihf-size ;;
+        cortex-m4f) c="arm-none-eabi-gcc $M4F"; sz=arm-none-eabi-size ;;
+        esac
+        for o in -O2 -Os; do
+            $c -std=c99 $o -c impl.c -o $t$o.o -fstack-usage -fcallgraph-info=su
+            mv $t$o.ci $t$o.ci.txt 2>/dev/null || mv impl.ci $t$o.ci.txt
+            $sz $t$o.o | awk -v t="$t" -v o="$o" 'NR == 2 {printf "size %s %s text=%d data=%d bss=%d\n", t, o, $1, $2, $3}'
+            stack_table $t$o.ci.txt > stack-$t$o.txt || {
+                cat stack-$t$o.txt; echo "vendor: measure: $t $o: a call needs more than $STACK_LIMIT bytes of stack"; exit 1; }
+        done
+    done
+    # x86-64 without run-time dispatch (one copy of each kernel)
+    gcc -std=c99 -O2 -DPREFLOSS_NO_DISPATCH -c impl.c -o x86-64-nodispatch.o
+    size x86-64-nodispatch.o | awk 'NR == 2 {printf "size x86-64 -O2 -DPREFLOSS_NO_DISPATCH text=%d data=%d bss=%d\n", $1, $2, $3}'
+    echo "stack bytes per call (worst case over the call tree; own frame + deepest callee):"
+    printf "%-34s" "function"; for t in $targets; do printf " %12s" "$t"; done; echo
+    for f in $(awk '{print $1}' stack-x86-64-O2.txt); do
+        printf "%-34s" "$f"
+        for t in $targets; do printf " %12s" "$(awk -v f="$f" '$1 == f {print $2}' stack-$t-O2.txt)"; done
+        echo
+    done
+    echo "vendor: measure: every call within $STACK_LIMIT bytes of stack on every target (-O2 and -Os)"
+    ;;
+
+*)
+    echo "usage: vendor.sh dropin|modes|freestanding|m4f|cross|measure HEADER OUTDIR" >&2
+    exit 2
+    ;;
+esac
