@@ -585,7 +585,9 @@ PREFLOSS__INLINE float prefloss__nan(void) { return prefloss__bits_to_float(0x7f
  * of letting the (meaningless) low part turn it into NaN. */
 PREFLOSS__INLINE float prefloss__lo_if_finite(float hi, float lo)
 {
-    return prefloss__select(prefloss__fabs(hi) <= FLT_MAX, lo, 0.0f);
+    /* lo itself can be NaN too: TwoSum's intermediate s - a overflows when an
+     * operand is near FLT_MAX even though the sum is finite */
+    return prefloss__select((int)(prefloss__fabs(hi) <= FLT_MAX) & (int)(lo - lo == 0.0f), lo, 0.0f);
 }
 
 /* TwoSum (Knuth): s + e == a + b exactly, s = fl(a + b). */
@@ -665,6 +667,17 @@ PREFLOSS__INLINE prefloss__df prefloss__df_mul_f(prefloss__df x, float y)
                              prefloss__select(ok, prefloss__lo_if_finite(r.hi, r.lo), 0.0f));
 }
 
+/* (xh + xl) / d for d > 0: the quotient of the high parts with one
+ * correction from the exact remainder (TwoProd). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_f(prefloss__df x, float d)
+{
+    float q0 = x.hi / d;
+    prefloss__df p = prefloss__two_prod(q0, d);
+    float q1 = (((x.hi - p.hi) - p.lo) + x.lo) / d;
+    prefloss__df q = prefloss__fast_two_sum(q0, q1);
+    return prefloss__df_make(q.hi, prefloss__lo_if_finite(q.hi, q.lo));
+}
+
 /* The double-float rounded to the nearest float (an overflowed hi stays inf). */
 PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 {
@@ -675,20 +688,53 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 /* Exact differences of log-probs                                           */
 /* ------------------------------------------------------------------------ */
 
+/* Inputs at least this large are pre-scaled by 1/4 so that no partial sum
+ * of four of them can overflow; the scaling is exact for every input that
+ * can still matter next to such a value. */
+#define PREFLOSS__BIG_BITS 0x7e000000u /* bits of 2^125 */
+
 /* h = (a - b) - (c - d) as a double-float, relative error <= 3u^2 for any
  * finite inputs: both differences are exact TwoSums, their difference an
- * accurate double-float addition. No cancellation is ever lost.
- * The inputs are scaled by 1/4 (exact for every input >= 2^-124 in
- * magnitude; smaller ones lose bits far below h's 48) so that no partial sum
- * of four finite floats can overflow; a result beyond the float range
- * becomes +-inf with a zero low part. */
+ * accurate double-float addition. No cancellation is ever lost. Where an
+ * input is >= 2^125 in magnitude everything is scaled by 1/4 first (the
+ * test is on the bits, an integer maximum, so it vectorises): the result is
+ * h / unscale, with unscale = 4 then and 1 otherwise. */
+PREFLOSS__INLINE prefloss__df prefloss__diff_of_diffs_scaled(float a, float b, float c, float d,
+                                                         float *unscale_out)
+{
+    uint32_t ma = prefloss__float_to_bits(a) & 0x7fffffffu, mb = prefloss__float_to_bits(b) & 0x7fffffffu;
+    uint32_t mc = prefloss__float_to_bits(c) & 0x7fffffffu, md = prefloss__float_to_bits(d) & 0x7fffffffu;
+    uint32_t m1 = ma > mb ? ma : mb, m2 = mc > md ? mc : md;
+    int big = (m1 > m2 ? m1 : m2) >= PREFLOSS__BIG_BITS;
+    float scale = prefloss__select(big, 0.25f, 1.0f), unscale = prefloss__select(big, 4.0f, 1.0f);
+    prefloss__df x = prefloss__two_sum(scale * a, -(scale * b));  /* (a - b) * scale */
+    prefloss__df y = prefloss__two_sum(scale * d, -(scale * c));  /* -(c - d) * scale */
+    *unscale_out = unscale;
+    return prefloss__df_add(x, y);
+}
+
+/* x * unscale (a power of two), an overflow giving +-inf with a zero low part. */
+PREFLOSS__INLINE prefloss__df prefloss__df_unscale(prefloss__df x, float unscale)
+{
+    float hi = unscale * x.hi;
+    return prefloss__df_make(hi, prefloss__lo_if_finite(hi, unscale * x.lo));
+}
+
+/* h = (a - b) - (c - d) itself. */
 PREFLOSS__INLINE prefloss__df prefloss__diff_of_diffs(float a, float b, float c, float d)
 {
-    prefloss__df x = prefloss__two_sum(0.25f * a, -(0.25f * b));  /* (a - b)/4 */
-    prefloss__df y = prefloss__two_sum(0.25f * d, -(0.25f * c));  /* -(c - d)/4 */
-    prefloss__df h = prefloss__df_add(x, y);
-    float hi = 4.0f * h.hi;
-    return prefloss__df_make(hi, prefloss__lo_if_finite(hi, 4.0f * h.lo));
+    float unscale;
+    prefloss__df h = prefloss__diff_of_diffs_scaled(a, b, c, d, &unscale);
+    return prefloss__df_unscale(h, unscale);
+}
+
+/* beta * ((a - b) - (c - d)), formed in the scaled domain so that h may
+ * exceed the float range where beta * h does not. */
+PREFLOSS__INLINE prefloss__df prefloss__beta_times_diff(float beta, float a, float b, float c, float d)
+{
+    float unscale;
+    prefloss__df h = prefloss__diff_of_diffs_scaled(a, b, c, d, &unscale);
+    return prefloss__df_unscale(prefloss__df_mul_f(h, beta), unscale);
 }
 
 /* a - b - c as a double-float (the Bradley–Terry argument sw - sl - m). */
@@ -767,7 +813,7 @@ PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k)
     return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, p, 0.0f);
 }
 
-/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-30:
+/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-33:
  * the part of the Taylor series that matters (1 + r + r^2/2) is summed in
  * double-float, the rest in float. For small |r| the float part is O(r^3)
  * so the error shrinks with the argument. */
@@ -776,8 +822,10 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al)
     int32_t k;
     prefloss__df r = prefloss__exp_reduce(ah, al, &k);
     prefloss__df r2 = prefloss__two_prod(r.hi, r.hi);
+    /* to r^10/10!: the first term left out, r^11/11! < 2^-42 for |r| <= 0.347 */
     float q = r.hi * r.hi * r.hi * (1.0f / 6 + r.hi * (1.0f / 24 + r.hi * (1.0f / 120
-              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040)))));
+              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320
+              + r.hi * (1.0f / 362880 + r.hi * (1.0f / 3628800))))))));
     prefloss__df s = prefloss__two_sum(1.0f, r.hi);                 /* 1 + r */
     prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + r^2/2 */
     float low = s.lo + t.lo + r.lo + 0.5f * r2.lo + r.hi * r.lo + q;
@@ -828,12 +876,13 @@ PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, fl
     return lin_hi + (lin_lo + prefloss__log1p_unit(e));
 }
 
-/* w * sigma(-z) for exp(-|z|) = p * 2^k = e, within ~2 ulp: the rounding
+/* sigma(-z) * w * u for exp(-|z|) = p * 2^k = e, within ~2 ulp: the rounding
  * of 1 + e is corrected, and for z >= 0 (sigma(-z) = e/(1 + e)) the power
- * 2^k is applied last, so that where sigma(-z) is subnormal but w large
- * (beta times an upstream gradient) the product keeps its precision.
- * Exact while |w| <= 2^100. */
-PREFLOSS__INLINE float prefloss__sigmoid_neg_times(float zh, float p, int32_t k, float e, float w)
+ * 2^k is applied last, so that where sigma(-z) is subnormal but w * u
+ * large (beta times an upstream gradient u) the product keeps its
+ * precision. u == 0 gives 0 even where the rest overflowed. */
+PREFLOSS__INLINE float prefloss__sigmoid_neg_times(float zh, float p, int32_t k, float e, float w,
+                                                 float u)
 {
     int pos = zh >= 0.0f;
     float num = prefloss__select(pos, p, 1.0f);
@@ -841,7 +890,7 @@ PREFLOSS__INLINE float prefloss__sigmoid_neg_times(float zh, float p, int32_t k,
     prefloss__df den = prefloss__fast_two_sum(1.0f, e);
     float q = num / den.hi;
     float t = q - q * (den.lo / den.hi);
-    return prefloss__scale2(t * w, kk);
+    return prefloss__scale2(prefloss__times_up(t * w, u), kk);
 }
 
 /* sigma(-z) as a double-float from a double-float e = exp(-|z|): used where
@@ -901,12 +950,12 @@ PREFLOSS__KERNEL static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
         float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df z = prefloss__df_mul_f(prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]), beta);
+        prefloss__df z = prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i]);
         float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
         int32_t k;
         float p = prefloss__exp_neg_parts(ah, al, &k);
         float e = prefloss__scale2(p, k);
-        float g = -prefloss__sigmoid_neg_times(z.hi, p, k, e, beta * up[i]);
+        float g = -prefloss__sigmoid_neg_times(z.hi, p, k, e, beta, up[i]);
         loss[i] = prefloss__softplus_family(z.hi, z.lo, e, eps) + bad;
         dc[i] = g + bad_up;
         dr[i] = -g + bad_up;
@@ -933,7 +982,7 @@ PREFLOSS__KERNEL static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss
         float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df z = prefloss__df_mul_f(prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]), beta);
+        prefloss__df z = prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i]);
         float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
         prefloss__df e = prefloss__exp_neg_df(ah, al);
         float s = prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e),
@@ -968,15 +1017,21 @@ PREFLOSS__KERNEL static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
         float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
         float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df h = prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]);
-        prefloss__df y = prefloss__df_add(prefloss__df_mul_f(h, scale), neg_offset);
+        /* everything in the scaled domain (h/u, y/u), unscaled at the end, so
+         * that only a result beyond the float range overflows */
+        float u;
+        prefloss__df h = prefloss__diff_of_diffs_scaled(pc[i], rc[i], pr[i], rr[i], &u);
+        float inv_u = prefloss__select(u > 1.0f, 0.25f, 1.0f);
+        prefloss__df y = prefloss__df_add(prefloss__df_mul_f(h, scale),
+                                          prefloss__df_make(neg_offset.hi * inv_u, neg_offset.lo * inv_u));
         prefloss__df y2;
-        float g;
+        float g, l;
         y.lo = prefloss__lo_if_finite(y.hi, y.lo);
         y2 = prefloss__two_prod(y.hi, y.hi);             /* y^2 = yh^2 + 2 yh yl */
-        g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale)), up[i]);
+        g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale)) * u, up[i]);
         /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
-        loss[i] = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo) + bad;
+        l = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo);
+        loss[i] = (l * u) * u + bad;
         dc[i] = g + bad_up;
         dr[i] = -g + bad_up;
         bad_seen |= bad_up != bad_up;
@@ -1006,7 +1061,7 @@ PREFLOSS__KERNEL static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
         int32_t k;
         float p = prefloss__exp_neg_parts(ah, al, &k);
         float e = prefloss__scale2(p, k);
-        float g = prefloss__sigmoid_neg_times(x.hi, p, k, e, up[i]);
+        float g = prefloss__sigmoid_neg_times(x.hi, p, k, e, 1.0f, up[i]);
         loss[i] = prefloss__softplus_family(x.hi, x.lo, e, 0.0f) + bad;
         dw[i] = -g + bad_up;
         dl[i] = g + bad_up;
@@ -1040,11 +1095,12 @@ PREFLOSS__KERNEL static int prefloss__bt_centered_kernel(float *PREFLOSS__RESTRI
         float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
         prefloss__df e = prefloss__exp_neg_df(ah, al);
         prefloss__df sig = prefloss__sigmoid_neg_df(x.hi, e);
-        prefloss__df sum = prefloss__two_sum(sw[i], sl[i]);
-        prefloss__df cgrad = prefloss__df_mul_f(sum, center); /* 2c(sw + sl): c(sw + sl) */
-        cgrad.hi *= 2.0f;                                      /* doubled exactly, so   */
-        cgrad.lo = prefloss__lo_if_finite(cgrad.hi, 2.0f * cgrad.lo); /* 2c never overflows */
-        float sumr = prefloss__df_round(sum);
+        /* sw + sl, pre-scaled like h so that no intermediate overflows; 2c(sw + sl)
+         * as c(sw + sl) doubled exactly, so that 2c never overflows */
+        float u;
+        prefloss__df sum = prefloss__diff_of_diffs_scaled(sw[i], -sl[i], 0.0f, 0.0f, &u);
+        prefloss__df cgrad = prefloss__df_unscale(prefloss__df_mul_f(sum, center), 2.0f * u);
+        float sumr = prefloss__df_round(prefloss__df_unscale(sum, u));
         float gw = -prefloss__df_sub_round(sig, cgrad);
         float gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
         loss[i] = prefloss__softplus_family(x.hi, x.lo, e.hi, 0.0f) + (center * prefloss__fabs(sumr)) * prefloss__fabs(sumr) + bad;
@@ -1071,13 +1127,20 @@ PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT r
     for (i = 0; i < n; i++) {
         float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
                   + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
-        prefloss__df uc = prefloss__diff_of_diffs(pc[i], rc[i], 0.0f, 0.0f);
-        prefloss__df ur = prefloss__diff_of_diffs(pr[i], rr[i], 0.0f, 0.0f);
+        /* accuracy: uc > ur exactly. Each TwoSum is exact and its (sum, error)
+         * pair is unique, so comparing the pairs compares the exact values.
+         * Only where a difference overflowed (every input huge, where nothing
+         * tiny can matter) the sign of the pre-scaled h decides. */
+        prefloss__df uc = prefloss__two_sum(pc[i], -rc[i]), ur = prefloss__two_sum(pr[i], -rr[i]);
+        int exact_ok = (int)(prefloss__fabs(uc.hi) <= FLT_MAX) & (int)(prefloss__fabs(ur.hi) <= FLT_MAX)
+                     & (int)(uc.lo - uc.lo == 0.0f) & (int)(ur.lo - ur.lo == 0.0f);
+        int above = (int)(uc.hi > ur.hi) | ((int)(uc.hi == ur.hi) & (int)(uc.lo > ur.lo));
         prefloss__df h = prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]);
-        rw_c[i] = prefloss__df_round(prefloss__df_mul_f(uc, beta)) + bad;
-        rw_r[i] = prefloss__df_round(prefloss__df_mul_f(ur, beta)) + bad;
-        margin[i] = prefloss__df_round(prefloss__df_mul_f(h, beta)) + bad;
-        acc[i] = prefloss__select(h.hi > 0.0f, 1.0f, 0.0f) + bad;
+        int win = exact_ok ? above : h.hi > 0.0f;
+        rw_c[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], 0.0f, 0.0f)) + bad;
+        rw_r[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pr[i], rr[i], 0.0f, 0.0f)) + bad;
+        margin[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i])) + bad;
+        acc[i] = prefloss__select(win, 1.0f, 0.0f) + bad;
         bad_seen |= bad != bad;
     }
     return bad_seen;
@@ -1388,7 +1451,7 @@ static int prefloss__check_sequence(float *out, size_t out_n, const float *in, s
  * accumulated (NaN once a counted token was not finite). */
 typedef struct prefloss__token_acc {
     float s[PREFLOSS__LANES], c[PREFLOSS__LANES], nf[PREFLOSS__LANES];
-    uint32_t cnt[PREFLOSS__LANES];
+    uint32_t cnt[PREFLOSS__LANES], mag[PREFLOSS__LANES]; /* mag: largest |token| bits */
 } prefloss__token_acc;
 
 /* Tokens per block: lane counts are folded into a size_t after each block,
@@ -1404,10 +1467,10 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
 {
     /* the lanes live in locals during the loop, so they stay in registers */
     float s[PREFLOSS__LANES], c[PREFLOSS__LANES], nf[PREFLOSS__LANES];
-    uint32_t cnt[PREFLOSS__LANES];
+    uint32_t cnt[PREFLOSS__LANES], mag[PREFLOSS__LANES];
     size_t j, k;
     for (k = 0; k < PREFLOSS__LANES; k++) {
-        s[k] = a->s[k]; c[k] = a->c[k]; nf[k] = a->nf[k]; cnt[k] = a->cnt[k];
+        s[k] = a->s[k]; c[k] = a->c[k]; nf[k] = a->nf[k]; cnt[k] = a->cnt[k]; mag[k] = a->mag[k];
     }
     for (j = 0; j < len; j += PREFLOSS__LANES) {
         for (k = 0; k < PREFLOSS__LANES; k++) {
@@ -1420,23 +1483,31 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
             s[k] = sum;
             nf[k] += v - v;
             cnt[k] += (uint32_t)on;
+            {
+                uint32_t vb = prefloss__float_to_bits(v) & 0x7fffffffu;
+                mag[k] = vb > mag[k] ? vb : mag[k];
+            }
         }
     }
     for (k = 0; k < PREFLOSS__LANES; k++) {
-        a->s[k] = s[k]; a->c[k] = c[k]; a->nf[k] = nf[k]; a->cnt[k] = cnt[k];
+        a->s[k] = s[k]; a->c[k] = c[k]; a->nf[k] = nf[k]; a->cnt[k] = cnt[k]; a->mag[k] = mag[k];
     }
 }
 
 /* One row: the compensated sum of its counted tokens (m == NULL: all),
  * their count, and whether a counted token was not finite. */
 PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
-                                      size_t *count, int *bad)
+                                      size_t *count, int *bad, int *huge)
 {
     prefloss__token_acc a;
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     float nonfinite = 0.0f;
+    uint32_t mag = 0;
     size_t j = 0, k, total = 0, body = len - len % PREFLOSS__LANES;
-    for (k = 0; k < PREFLOSS__LANES; k++) { a.s[k] = a.c[k] = a.nf[k] = 0.0f; a.cnt[k] = 0; }
+    for (k = 0; k < PREFLOSS__LANES; k++) {
+        a.s[k] = a.c[k] = a.nf[k] = 0.0f;
+        a.cnt[k] = a.mag[k] = 0;
+    }
     while (j < body) {
         size_t blk = body - j < PREFLOSS__BLOCK ? body - j : PREFLOSS__BLOCK;
         if (m != NULL) prefloss__token_block(&a, t + j, m + j, blk, 1);
@@ -1447,25 +1518,30 @@ PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const uns
     for (; j < len; j++) {
         int on = m == NULL || m[j] != 0;
         float v = prefloss__select(on, t[j], 0.0f);
+        uint32_t vb = prefloss__float_to_bits(v) & 0x7fffffffu;
         acc = prefloss__df_add_f(acc, v);
         nonfinite += v - v;
+        mag = vb > mag ? vb : mag;
         total += (size_t)on;
     }
     for (k = 0; k < PREFLOSS__LANES; k++) {
         acc = prefloss__df_add(acc, prefloss__fast_two_sum(a.s[k], a.c[k]));
         nonfinite += a.nf[k];
+        mag = a.mag[k] > mag ? a.mag[k] : mag;
     }
     *count = total;
     *bad = nonfinite != 0.0f;
+    *huge = mag >= PREFLOSS__BIG_BITS;
     return acc;
 }
 
-/* Slow path for a row whose compensated sum overflowed (+-inf, or NaN from
- * inf - inf) although every counted token is finite: tokens of magnitude
- * >= 2^64 are summed scaled by 2^-64 (exactly), the others unscaled (no
- * partial sum can overflow), and the two parts are combined once, after the
- * division by the count for the mean. The result overflows only when the
- * exact value does. Scalar: it runs only for such rows. */
+/* Slow path for a row with a token of magnitude >= 2^125, where a partial
+ * sum, or TwoSum's intermediate, can overflow although every counted token is
+ * finite: tokens of magnitude >= 2^64 are summed scaled by 2^-64 (exactly),
+ * the others unscaled (no partial sum can overflow), and the two parts are
+ * combined in double-float, after the division by the count for the mean.
+ * The result overflows only when the exact value does. Scalar: it runs only
+ * for such rows. */
 static float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
                                       size_t count, int reduction)
 {
@@ -1485,8 +1561,10 @@ static float prefloss__row_value_wide(const float *t, const unsigned char *m, si
         if (count == 0) return 0.0f;
         d = (float)count;
     }
-    /* (big 2^64 + small) / d; big.hi 2^64 is +-inf only if the value is */
-    return (big.hi / d) * up + ((big.lo / d) * up + (small.hi / d + small.lo / d));
+    /* (big 2^64 + small) / d in double-float; big 2^64 is +-inf only if the value is */
+    big = prefloss__df_unscale(prefloss__df_div_f(big, d), up);
+    small = prefloss__df_div_f(small, d);
+    return prefloss__df_round(prefloss__df_add(big, small));
 }
 
 PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_logps,
@@ -1505,21 +1583,18 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_lo
     for (b = 0; b < batch; b++) {
         size_t count;
         int bad;
+        int huge;
         prefloss__df sum = prefloss__row_sum(token_logps + b * seq_len,
                                              mask != NULL ? mask + b * seq_len : NULL,
-                                             seq_len, &count, &bad);
+                                             seq_len, &count, &bad, &huge);
         float value;
         if (reduction == PREFLOSS_REDUCE_MEAN) {
-            /* sum / count, correctly rounded up to one correction step */
-            float nf = (float)count;
-            float q0 = count > 0 ? sum.hi / nf : 0.0f;
-            prefloss__df p = prefloss__two_prod(q0, nf);
-            float q1 = count > 0 ? (((sum.hi - p.hi) - p.lo) + sum.lo) / nf : 0.0f;
-            value = prefloss__df_round(prefloss__fast_two_sum(q0, q1));
+            /* sum / count: one rounding (plus a tiny correction error) */
+            value = count > 0 ? prefloss__df_round(prefloss__df_div_f(sum, (float)count)) : 0.0f;
         } else {
             value = prefloss__df_round(sum);
         }
-        if (!bad && !prefloss__finite(value))
+        if (!bad && (huge || !prefloss__finite(value)))
             value = prefloss__row_value_wide(token_logps + b * seq_len,
                                              mask != NULL ? mask + b * seq_len : NULL,
                                              seq_len, count, reduction);
@@ -1537,7 +1612,11 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
     size_t b, j;
     st = prefloss__check_sequence(dtoken_logps, batch * seq_len, dseq_logps, batch, mask,
                                   batch, seq_len, reduction);
-    if (st != PREFLOSS_OK || batch == 0 || seq_len == 0) return st; /* no token to write */
+    if (st != PREFLOSS_OK || batch == 0) return st;
+    if (seq_len == 0) { /* no token to write; the status still reports dseq */
+        for (b = 0; b < batch; b++) any_bad |= !prefloss__finite(dseq_logps[b]);
+        return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+    }
     for (b = 0; b < batch; b++) {
         const unsigned char *m = mask != NULL ? mask + b * seq_len : NULL;
         float *PREFLOSS__RESTRICT dt = dtoken_logps + b * seq_len;
