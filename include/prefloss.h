@@ -2,7 +2,7 @@
  * prefloss.h — preference-optimisation losses (DPO, IPO, Bradley–Terry) with
  * exact gradients, over float buffers the caller owns.
  *
- * libprefloss 1.0.0 — MIT licence (see the end of this file).
+ * libprefloss 1.1.0 — MIT licence (see the end of this file).
  *
  * HOW TO USE IT
  *
@@ -84,11 +84,11 @@
  *  only with an incompatible API change. */
 #define PREFLOSS_VERSION_MAJOR 1
 /** Minor release version: incremented when functions or constants are added. */
-#define PREFLOSS_VERSION_MINOR 0
+#define PREFLOSS_VERSION_MINOR 1
 /** Patch release version: incremented for fixes that add nothing. */
 #define PREFLOSS_VERSION_PATCH 0
 /** Release version as a string, "MAJOR.MINOR.PATCH". */
-#define PREFLOSS_VERSION "1.0.0"
+#define PREFLOSS_VERSION "1.1.0"
 /** Release version as one integer: MAJOR*10000 + MINOR*100 + PATCH. */
 #define PREFLOSS_VERSION_NUMBER \
     (PREFLOSS_VERSION_MAJOR * 10000 + PREFLOSS_VERSION_MINOR * 100 + PREFLOSS_VERSION_PATCH)
@@ -458,6 +458,136 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
                                   const float *margins,
                                   const float *dlosses,
                                   size_t n, float center_coef);
+
+/* ------------------------------------------------------------------------ */
+/* The loss catalogue: every pairwise preference loss behind one entry point */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Kinds of pairwise loss for prefloss_pair_loss(). The values are part of
+ * the ABI: they are never renumbered, and new kinds get new values.
+ * Each kind is also reachable by its TRL name (prefloss_loss_kind_from_name).
+ * With uc = pc - rc, ur = pr - rr, h = uc - ur, z = beta*h, sigma the
+ * logistic function, sp(x) = log(1 + e^x) and eps the label smoothing:
+ */
+#define PREFLOSS_LOSS_SIGMOID 0    /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
+#define PREFLOSS_LOSS_IPO 1        /**< "ipo": (h - 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_HINGE 2      /**< "hinge" (SLiC): max(0, 1 - z) */
+#define PREFLOSS_LOSS_ROBUST 3     /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
+#define PREFLOSS_LOSS_EXO_PAIR 4   /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
+#define PREFLOSS_LOSS_NCA_PAIR 5   /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
+#define PREFLOSS_LOSS_BCO_PAIR 6   /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
+#define PREFLOSS_LOSS_SPPO_HARD 7  /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_APO_ZERO 8   /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
+#define PREFLOSS_LOSS_APO_DOWN 9   /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
+#define PREFLOSS_LOSS_DISCOPOP 10  /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
+#define PREFLOSS_LOSS_JS 11        /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
+#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at log FLT_MAX, as TRL) */
+#define PREFLOSS_LOSS_SIMPO 13     /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
+#define PREFLOSS_LOSS_CPO 14       /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
+
+/**
+ * Parameters of prefloss_pair_loss(). The block starts with its own size so
+ * that it can grow without breaking binaries: fill it with
+ * prefloss_pair_params_init(), then change what you need. Each loss reads
+ * only the fields it uses (see the kinds above).
+ */
+typedef struct prefloss_pair_params {
+    size_t size;            /**< sizeof(prefloss_pair_params), set by prefloss_pair_params_init() */
+    float beta;             /**< KL strength, finite normal > 0 (default 0.1) */
+    float label_smoothing;  /**< eps: sigmoid/cpo/simpo/exo_pair in [0, 1/2], robust in [0, 1/2) (default 0) */
+    float discopop_tau;     /**< tau for "discopop", in (0, 1] (default 0.05) */
+    float alpha;            /**< coefficient of "alpha_divergence", finite > 0 (default 1) */
+    float simpo_gamma;      /**< target margin gamma of "simpo", finite (default 0.5) */
+    float bco_delta;        /**< delta of "bco_pair": the running mean of rewards, finite (default 0); see prefloss_bco_update_delta() */
+} prefloss_pair_params;
+
+/**
+ * Fills a parameter block with the defaults (TRL's) and its size.
+ * @param[out] params  the block.
+ * @return PREFLOSS_OK, or PREFLOSS_ERR_NULL for a NULL params.
+ */
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params);
+
+/**
+ * The kind for a TRL loss_type name ("sigmoid", "ipo", "hinge", "robust",
+ * "exo_pair", "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down",
+ * "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo").
+ * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
+ * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
+ */
+PREFLOSS_API int prefloss_loss_kind_from_name(const char *name);
+
+/**
+ * The TRL name of a kind, or NULL for an unknown kind.
+ * @param kind  a PREFLOSS_LOSS_* value.
+ * @return a static string, or NULL.
+ */
+PREFLOSS_API const char *prefloss_loss_kind_name(int kind);
+
+/**
+ * Any loss of the catalogue, per pair, with its gradients. One entry point
+ * for every kind, so that new kinds need no new symbol; the kind is a
+ * PREFLOSS_LOSS_* value and the parameters come in a size-prefixed block.
+ *
+ *     losses[i]    = w_i * L_i
+ *     dchosen[i]   = w_i * dlosses[i] * dL_i/dpc
+ *     drejected[i] = w_i * dlosses[i] * dL_i/dpr
+ *
+ * with L_i the kind's loss (see the PREFLOSS_LOSS_* list) and w_i the
+ * optional per-pair weight (WPO-style weighting; NULL means 1). Losses
+ * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
+ * reference pointers (they may be NULL or not).
+ *
+ * @param[out] losses, dchosen, drejected  (n) each optional.
+ * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free: 0).
+ * @param[in]  weights   (n) per-pair weights, NULL for 1.
+ * @param[in]  dlosses   (n) upstream gradient, NULL for 1.
+ * @param      n         number of pairs.
+ * @param      kind      a PREFLOSS_LOSS_* value.
+ * @param[in]  params    parameters; NULL means the defaults. A block whose
+ *                       size is smaller than today's is read up to its size
+ *                       (later fields take their defaults).
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (pairs with a non-finite input or
+ *   weight are NaN; a non-finite dlosses[i] makes that pair's gradients NaN);
+ *   PREFLOSS_ERR_PARAM (unknown kind, a parameter out of its range, a block
+ *   size smaller than its size field), PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE (nothing written).
+ * Writes the outputs that are not NULL only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
+ */
+PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *policy_chosen, const float *policy_rejected,
+                                    const float *ref_chosen, const float *ref_rejected,
+                                    const float *weights, const float *dlosses, size_t n,
+                                    int kind, const prefloss_pair_params *params);
+
+/**
+ * Updates the running mean of rewards that "bco_pair" uses as delta, from a
+ * batch: delta <- (count * delta + sum of the batch's 2n rewards) / (count + 2n),
+ * count <- count + 2n, with the rewards beta*uc and beta*ur of each pair
+ * (TRL's RunningMoments mean). The caller keeps delta and count.
+ *
+ * @param[in,out] delta  the running mean.
+ * @param[in,out] count  the number of rewards seen so far (a float, so the
+ *                       state is two floats; exact up to 2^24).
+ * @param[in] policy_chosen, policy_rejected, ref_chosen, ref_rejected  (n), references both or neither.
+ * @param n     number of pairs.
+ * @param beta  finite normal > 0.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: nothing is
+ *   updated); PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM (beta, or a negative or
+ *   non-finite count or delta), PREFLOSS_ERR_SIZE.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
+                                           const float *policy_chosen,
+                                           const float *policy_rejected,
+                                           const float *ref_chosen, const float *ref_rejected,
+                                           size_t n, float beta);
 
 #ifdef __cplusplus
 }
@@ -1635,6 +1765,512 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
         else for (j = 0; j < seq_len; j++) dt[j] = prefloss__select(m[j] != 0, g, 0.0f);
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The loss catalogue                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* log(x) for a finite normal x > 0, within ~2 ulp: x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
+ * Scalar: it computes per-call constants. */
+static float prefloss__log_pos(float x)
+{
+    uint32_t b = prefloss__float_to_bits(x);
+    int32_t e = (int32_t)(b >> 23) - 127;
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    float ef;
+    if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+    ef = (float)e;
+    return ef * PREFLOSS__LN2_HI + (ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f));
+}
+
+/* The sigmoid family's values at z = zh + zl from one exponential:
+ * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
+typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
+
+PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
+{
+    prefloss__sigvals v;
+    int pos = zh >= 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    int32_t k;
+    float p = prefloss__exp_neg_parts(ah, al, &k); /* k is written here: its own statement */
+    float e = prefloss__scale2(p, k);
+    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
+    float big0 = 1.0f / den.hi;
+    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
+    float small = e * big;                        /* e/(1 + e) */
+    float l1p = prefloss__log1p_unit(e);
+    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
+    v.sig_pos = prefloss__select(pos, big, small);
+    v.sig_neg = prefloss__select(pos, small, big);
+    v.sp_pos = prefloss__select(pos, far, l1p);
+    v.sp_neg = prefloss__select(pos, l1p, far);
+    return v;
+}
+
+/* The sigmoid loss with label smoothing at z (double-float) and its
+ * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
+ * -(sigma(-z) - eps), the difference formed in double-float. */
+typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
+
+PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
+{
+    prefloss__ld r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e), prefloss__df_make(eps, 0.0f));
+    return r;
+}
+
+/* exp(min(x, log FLT_MAX)) for x <= log FLT_MAX (TRL's cap_exp), and whether
+ * x was below the cap (the derivative is 0 above it). */
+#define PREFLOSS__EXP_CAP 88.7228394f /* log(FLT_MAX) */
+PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
+{
+    int32_t k;
+    float xc = prefloss__select(x < PREFLOSS__EXP_CAP, x, PREFLOSS__EXP_CAP);
+    float p = prefloss__exp_neg_parts(-xc, 0.0f, &k);   /* e^xc = p 2^k, k <= 128 */
+    int32_t k1 = k / 2;
+    *below = x < PREFLOSS__EXP_CAP;
+    return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
+/* Everything a catalogue kernel needs, derived once per call. */
+typedef struct prefloss__cat {
+    float beta, eps, inv_tau, alpha, gamma, delta;
+    float robust_c;          /* eps/(1 - 2 eps) */
+    float exo_a, exo_b;      /* log(1 - eps'), log(eps'), eps' = eps or 1e-3 */
+    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+} prefloss__cat;
+
+/* One pair's loss and its two partial derivatives (before the upstream
+ * gradient). */
+typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
+{
+    prefloss__pair_out o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
+/* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
+    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
+    return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
+}
+
+/* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
+ * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, float rc, float rr,
+                                                        prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
+    prefloss__df cz = prefloss__df_mul_f(z, c.robust_c);
+    float loss = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-cz.hi, -cz.lo), v.sp_neg));
+    float g = -c.beta * (v.sig_neg + c.robust_c);
+    return prefloss__pair_make(loss, g, -g);
+}
+
+/* "exo_pair": s log(s/(1-eps)) + (1-s) log((1-s)/eps), s = sigma(z), with
+ * log s = -sp(-z); dL/dz = s(1-s)(z - log((1-eps)/eps)). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float rc, float rr,
+                                                     prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
+    float loss = v.sig_pos * (-v.sp_neg - c.exo_a) + v.sig_neg * (-v.sp_pos - c.exo_b);
+    prefloss__df zt = prefloss__df_add_f(z, -(c.exo_a - c.exo_b));
+    float g = c.beta * (v.sig_pos * v.sig_neg) * prefloss__df_round(zt);
+    return prefloss__pair_make(loss, g, -g);
+}
+
+/* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
+ * dL/dpc = beta(-sigma(-a) + sigma(a)/2), dL/dpr = beta sigma(b)/2. */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
+                                                     prefloss__cat c)
+{
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
+    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f);
+    prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
+    float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
+    return prefloss__pair_make(loss, c.beta * (0.5f * va.sig_pos - va.sig_neg),
+                               c.beta * (0.5f * vb.sig_pos));
+}
+
+/* "bco_pair": sp(-a) + sp(b) with a = beta uc - delta, b = beta ur - delta;
+ * dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_bco(float pc, float pr, float rc, float rr,
+                                                     prefloss__cat c)
+{
+    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f), -c.delta);
+    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f), -c.delta);
+    prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
+    return prefloss__pair_make(va.sp_neg + vb.sp_pos, -c.beta * va.sig_neg, c.beta * vb.sig_pos);
+}
+
+/* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
+                                                      prefloss__cat c)
+{
+    prefloss__df hb = c.half_inv_beta;
+    prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
+                                       prefloss__df_make(-hb.hi, -hb.lo));
+    prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
+    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi), q2 = prefloss__two_prod(y2.hi, y2.hi);
+    q1.lo = prefloss__lo_if_finite(q1.hi, q1.lo + 2.0f * y1.hi * y1.lo);
+    q2.lo = prefloss__lo_if_finite(q2.hi, q2.lo + 2.0f * y2.hi * y2.lo);
+    return prefloss__pair_make(prefloss__df_round(prefloss__df_add(q1, q2)),
+                               2.0f * prefloss__df_round(y1), 2.0f * prefloss__df_round(y2));
+}
+
+/* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
+ * dL/dpc = -beta sigma(a)sigma(-a), dL/dpr = beta sigma(b)sigma(-b). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
+                                                          prefloss__cat c)
+{
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
+    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f);
+    prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
+    return prefloss__pair_make(va.sig_neg + vb.sig_pos, -c.beta * (va.sig_pos * va.sig_neg),
+                               c.beta * (vb.sig_pos * vb.sig_neg));
+}
+
+/* "apo_down": sigma(a) + sigma(-z), a = beta uc;
+ * dL/dpc = beta(sigma(a)sigma(-a) - sigma(z)sigma(-z)), dL/dpr = beta sigma(z)sigma(-z). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_down(float pc, float pr, float rc, float rr,
+                                                          prefloss__cat c)
+{
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vz = prefloss__sigmoid_values(z.hi, z.lo);
+    float dz = vz.sig_pos * vz.sig_neg;
+    return prefloss__pair_make(va.sig_pos + vz.sig_neg, c.beta * (va.sig_pos * va.sig_neg - dz),
+                               c.beta * dz);
+}
+
+/* "discopop": m sp(-z) + w e^{-z} with w = sigma(z/tau), m = 1 - w. The
+ * product w e^{-z} is formed as exp(-z - sp(-z/tau)) (for tau <= 1 the
+ * exponent is <= 0), so that z << 0 gives 0 rather than 0 * inf = NaN.
+ * dL/dz = -(w m/tau) sp(-z) - m sigma(-z) + w e^{-z} (m/tau - 1). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, float rc, float rr,
+                                                          prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    float zr = prefloss__df_round(z);
+    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
+    prefloss__sigvals vt = prefloss__sigmoid_values(zr * c.inv_tau, 0.0f);
+    float w = vt.sig_pos, m = vt.sig_neg;
+    float arg = zr + vt.sp_neg;                      /* -(exponent) >= 0 */
+    int32_t k;
+    float p = prefloss__exp_neg_parts(prefloss__select(arg > 0.0f, arg, 0.0f), 0.0f, &k);
+    float we = prefloss__scale2(p, k);               /* w e^{-z} */
+    float loss = m * v.sp_neg + we;
+    float dz = -(w * m * c.inv_tau) * v.sp_neg - m * v.sig_neg + we * (m * c.inv_tau - 1.0f);
+    return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
+}
+
+/* "js_divergence": the sigmoid loss on beta h' with h' = h - (sp(uc) - sp(ur));
+ * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc, float rr,
+                                                    prefloss__cat c)
+{
+    prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
+    prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
+    prefloss__sigvals vc = prefloss__sigmoid_values(uc.hi, uc.lo), vr = prefloss__sigmoid_values(ur.hi, ur.lo);
+    prefloss__df hp = prefloss__df_add_f(prefloss__df_add_f(h, -vc.sp_pos), vr.sp_pos);
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(hp, c.beta), c.eps);
+    float g = c.beta * l.dz;
+    return prefloss__pair_make(l.loss, g * vc.sig_neg, -g * vr.sig_neg);
+}
+
+/* "alpha_divergence": the sigmoid loss on beta h' with
+ * h' = (e^{-a ur} - e^{-a uc})/a (exponents capped as TRL does);
+ * dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur} (0 where capped). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    float ucr = prefloss__df_round(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f));
+    float urr = prefloss__df_round(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f));
+    int below_c, below_r;
+    float ec = prefloss__cap_exp(-c.alpha * ucr, &below_c);
+    float er = prefloss__cap_exp(-c.alpha * urr, &below_r);
+    prefloss__df diff = prefloss__two_sum(er, -ec);
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(diff, c.beta / c.alpha), c.eps);
+    float g = c.beta * l.dz;
+    return prefloss__pair_make(l.loss, prefloss__select(below_c, g * ec, 0.0f),
+                               prefloss__select(below_r, -g * er, 0.0f));
+}
+
+/* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_simpo(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    prefloss__df z = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f), -c.gamma);
+    prefloss__ld l = prefloss__smoothed_sigmoid(z, c.eps);
+    (void)rc;
+    (void)rr;
+    return prefloss__pair_make(l.loss, c.beta * l.dz, -c.beta * l.dz);
+}
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_cpo(float pc, float pr, float rc, float rr,
+                                                     prefloss__cat c)
+{
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f), c.eps);
+    (void)rc;
+    (void)rr;
+    return prefloss__pair_make(l.loss, c.beta * l.dz, -c.beta * l.dz);
+}
+
+/* One kernel per kind, all of the same shape: the element function is
+ * inlined into its own loop, so each loop is branch-free and vectorises. */
+typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
+                                    const float *, const float *, const float *, size_t,
+                                    const prefloss__cat *);
+
+#define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
+    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
+                                     float *PREFLOSS__RESTRICT dc,                           \
+                                     float *PREFLOSS__RESTRICT dr,                           \
+                                     const float *PREFLOSS__RESTRICT pc,                     \
+                                     const float *PREFLOSS__RESTRICT pr,                     \
+                                     const float *PREFLOSS__RESTRICT rc,                     \
+                                     const float *PREFLOSS__RESTRICT rr,                     \
+                                     const float *PREFLOSS__RESTRICT up, size_t n,           \
+                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    {                                                                                        \
+        prefloss__cat c = *params;                                                           \
+        int bad_seen = 0;                                                                    \
+        size_t i;                                                                            \
+        for (i = 0; i < n; i++) {                                                            \
+            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]); \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
+            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
+            loss[i] = o.loss + bad;                                                          \
+            dc[i] = prefloss__times_up(o.gc, up[i]) + bad_up;                                \
+            dr[i] = prefloss__times_up(o.gr, up[i]) + bad_up;                                \
+            bad_seen |= bad_up != bad_up;                                                    \
+        }                                                                                    \
+        return bad_seen;                                                                     \
+    }
+
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_robust, prefloss__el_robust)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_exo, prefloss__el_exo)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_nca, prefloss__el_nca)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_apo_zero, prefloss__el_apo_zero)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_apo_down, prefloss__el_apo_down)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_discopop, prefloss__el_discopop)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_js, prefloss__el_js)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__el_alpha)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_simpo, prefloss__el_simpo)
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_cpo, prefloss__el_cpo)
+
+/* TRL's names, indexed by kind. */
+static const char *const prefloss__kind_names[] = {
+    "sigmoid", "ipo", "hinge", "robust", "exo_pair", "nca_pair", "bco_pair", "sppo_hard",
+    "apo_zero", "apo_down", "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo"};
+#define PREFLOSS__N_KINDS ((int)(sizeof prefloss__kind_names / sizeof prefloss__kind_names[0]))
+
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params)
+{
+    if (params == NULL) return PREFLOSS_ERR_NULL;
+    params->size = sizeof(prefloss_pair_params);
+    params->beta = 0.1f;
+    params->label_smoothing = 0.0f;
+    params->discopop_tau = 0.05f;
+    params->alpha = 1.0f;
+    params->simpo_gamma = 0.5f;
+    params->bco_delta = 0.0f;
+    return PREFLOSS_OK;
+}
+
+PREFLOSS_API const char *prefloss_loss_kind_name(int kind)
+{
+    return kind >= 0 && kind < PREFLOSS__N_KINDS ? prefloss__kind_names[kind] : NULL;
+}
+
+PREFLOSS_API int prefloss_loss_kind_from_name(const char *name)
+{
+    int k;
+    if (name == NULL) return PREFLOSS_ERR_NULL;
+    for (k = 0; k < PREFLOSS__N_KINDS; k++) {
+        const char *a = prefloss__kind_names[k], *b = name;
+        while (*a != '\0' && *a == *b) { a++; b++; }
+        if (*a == '\0' && *b == '\0') return k;
+    }
+    return PREFLOSS_ERR_PARAM;
+}
+
+/* The caller's block, read up to its size (later fields keep the defaults). */
+static int prefloss__read_params(const prefloss_pair_params *in, prefloss_pair_params *out)
+{
+    prefloss_pair_params_init(out);
+    if (in == NULL) return PREFLOSS_OK;
+    if (in->size < sizeof(size_t)) return PREFLOSS_ERR_PARAM;
+#define PREFLOSS__FIELD(f)                                                              \
+    if (in->size >= offsetof(prefloss_pair_params, f) + sizeof in->f) out->f = in->f
+    PREFLOSS__FIELD(beta);
+    PREFLOSS__FIELD(label_smoothing);
+    PREFLOSS__FIELD(discopop_tau);
+    PREFLOSS__FIELD(alpha);
+    PREFLOSS__FIELD(simpo_gamma);
+    PREFLOSS__FIELD(bco_delta);
+#undef PREFLOSS__FIELD
+    return PREFLOSS_OK;
+}
+
+/* Checks the parameters the kind uses and derives the per-call constants. */
+static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, prefloss__cat *c)
+{
+    float eps = p->label_smoothing;
+    int eps_half_open = kind == PREFLOSS_LOSS_ROBUST;
+    int uses_eps = kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_ROBUST
+                || kind == PREFLOSS_LOSS_EXO_PAIR || kind == PREFLOSS_LOSS_JS
+                || kind == PREFLOSS_LOSS_ALPHA || kind == PREFLOSS_LOSS_SIMPO
+                || kind == PREFLOSS_LOSS_CPO;
+    if (kind < 0 || kind >= PREFLOSS__N_KINDS || !prefloss__beta_ok(p->beta)) return PREFLOSS_ERR_PARAM;
+    if (uses_eps && !(eps >= 0.0f && (eps_half_open ? eps < 0.5f : eps <= 0.5f))) return PREFLOSS_ERR_PARAM;
+    if (kind == PREFLOSS_LOSS_DISCOPOP && !(p->discopop_tau >= FLT_MIN && p->discopop_tau <= 1.0f))
+        return PREFLOSS_ERR_PARAM;
+    if (kind == PREFLOSS_LOSS_ALPHA && !(p->alpha >= FLT_MIN && p->alpha <= FLT_MAX))
+        return PREFLOSS_ERR_PARAM;
+    if (kind == PREFLOSS_LOSS_SIMPO && !prefloss__finite(p->simpo_gamma)) return PREFLOSS_ERR_PARAM;
+    if (kind == PREFLOSS_LOSS_BCO_PAIR && !prefloss__finite(p->bco_delta)) return PREFLOSS_ERR_PARAM;
+    c->beta = p->beta;
+    c->eps = eps;
+    c->inv_tau = 1.0f / p->discopop_tau;
+    c->alpha = p->alpha;
+    c->gamma = p->simpo_gamma;
+    c->delta = p->bco_delta;
+    c->robust_c = eps_half_open ? eps / (1.0f - 2.0f * eps) : 0.0f;
+    {
+        float e = eps > 0.0f ? eps : 1e-3f; /* TRL's exo_pair replaces eps = 0 by 1e-3 */
+        c->exo_a = kind == PREFLOSS_LOSS_EXO_PAIR ? prefloss__log_pos(1.0f - e) : 0.0f;
+        c->exo_b = kind == PREFLOSS_LOSS_EXO_PAIR ? prefloss__log_pos(e) : 0.0f;
+    }
+    {
+        float h = 0.5f / p->beta;            /* 1/(2 beta) as a double-float */
+        prefloss__df q = prefloss__two_prod(h, p->beta);
+        c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
+    }
+    return PREFLOSS_OK;
+}
+
+/* Per-pair weights, applied after the kernel: every output of pair i times
+ * w_i; a non-finite weight makes the pair NaN. */
+static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, size_t n)
+{
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(w[i]);
+        if (losses != NULL) losses[i] = prefloss__times_up(losses[i], w[i]) + bad;
+        if (dc != NULL) dc[i] = prefloss__times_up(dc[i], w[i]) + bad;
+        if (dr != NULL) dr[i] = prefloss__times_up(dr[i], w[i]) + bad;
+        bad_seen |= bad != bad;
+    }
+    return bad_seen;
+}
+
+PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *policy_chosen, const float *policy_rejected,
+                                    const float *ref_chosen, const float *ref_rejected,
+                                    const float *weights, const float *dlosses, size_t n,
+                                    int kind, const prefloss_pair_params *params)
+{
+    static const prefloss__cat_kernel kernels[PREFLOSS__N_KINDS] = {
+        NULL, NULL, prefloss__k_hinge, prefloss__k_robust, prefloss__k_exo, prefloss__k_nca,
+        prefloss__k_bco, prefloss__k_sppo, prefloss__k_apo_zero, prefloss__k_apo_down,
+        prefloss__k_discopop, prefloss__k_js, prefloss__k_alpha, prefloss__k_simpo, prefloss__k_cpo};
+    prefloss_pair_params p;
+    prefloss__cat c;
+    int st, bad = 0;
+    st = prefloss__read_params(params, &p);
+    if (st == PREFLOSS_OK) st = prefloss__prepare_catalogue(kind, &p, &c);
+    if (st != PREFLOSS_OK) return st;
+    if (n == 0) return PREFLOSS_OK;
+    st = prefloss__check_pairwise(n, losses, dchosen, drejected, NULL, policy_chosen,
+                                  policy_rejected, ref_chosen, ref_rejected, dlosses, 1);
+    if (st == PREFLOSS_OK && weights != NULL) { /* the weights are one more input */
+        prefloss__range out[3], in[1];
+        out[0].p = losses; out[1].p = dchosen; out[2].p = drejected;
+        out[0].bytes = out[1].bytes = out[2].bytes = n * sizeof(float);
+        in[0].p = weights; in[0].bytes = n * sizeof(float);
+        st = prefloss__check_overlap(out, 3, in, 1);
+    }
+    if (st != PREFLOSS_OK) return st;
+
+    if (kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_IPO) {
+        /* the dedicated kernels (see prefloss_dpo_loss, prefloss_ipo_loss) */
+        st = kind == PREFLOSS_LOSS_SIGMOID
+           ? prefloss_dpo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
+                               ref_chosen, ref_rejected, dlosses, n, p.beta, p.label_smoothing)
+           : prefloss_ipo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
+                               ref_chosen, ref_rejected, dlosses, n, p.beta);
+        bad = st == PREFLOSS_NONFINITE;
+    } else {
+        float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
+        int refless = kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO;
+        const float *rc = refless ? NULL : ref_chosen, *rr = refless ? NULL : ref_rejected;
+        int in_dflt = rc == NULL || dlosses == NULL;
+        int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
+        size_t i, len;
+        for (i = 0; i < n; i += len) {
+            len = prefloss__step(n, i, in_dflt, out_scr);
+            bad |= kernels[kind](PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
+                                 PREFLOSS__OUT(drejected, i, s_dr), policy_chosen + i,
+                                 policy_rejected + i, PREFLOSS__IN(rc, i, prefloss__zeros),
+                                 PREFLOSS__IN(rr, i, prefloss__zeros),
+                                 PREFLOSS__IN(dlosses, i, prefloss__ones), len, &c);
+        }
+    }
+    if (weights != NULL) bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, n);
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
+                                           const float *policy_chosen,
+                                           const float *policy_rejected,
+                                           const float *ref_chosen, const float *ref_rejected,
+                                           size_t n, float beta)
+{
+    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
+    size_t i;
+    if (delta == NULL || count == NULL) return PREFLOSS_ERR_NULL;
+    if (!prefloss__beta_ok(beta) || !prefloss__finite(*delta) || !(*count >= 0.0f && *count <= FLT_MAX))
+        return PREFLOSS_ERR_PARAM;
+    if (n == 0) return PREFLOSS_OK;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
+        return PREFLOSS_ERR_NULL;
+    for (i = 0; i < n; i++) { /* the 2n rewards beta*uc, beta*ur, summed in double-float */
+        float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
+        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f));
+        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f));
+    }
+    if (!prefloss__finite(sum.hi) || !prefloss__finite(sum.lo)) return PREFLOSS_NONFINITE;
+    {
+        /* (count delta + sum) / (count + 2n) */
+        float total = *count + 2.0f * (float)n;
+        prefloss__df acc = prefloss__df_add(prefloss__df_mul_f(prefloss__df_make(*delta, 0.0f), *count), sum);
+        *delta = prefloss__df_round(prefloss__df_div_f(acc, total));
+        *count = total;
+    }
+    return PREFLOSS_OK;
 }
 
 #ifdef __cplusplus
