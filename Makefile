@@ -36,6 +36,19 @@ HEADER   := include/prefloss.h
 
 CHECK_TARGETS :=
 
+# $(call ensure_packages,LIST): install those Debian packages of LIST that
+# are missing (CI runs as root on a fresh machine; elsewhere through sudo).
+define ensure_packages
+missing=""; for p in $(1); do \
+    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+    echo "installing:$$missing"; \
+    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+    $$SUDO apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+fi
+endef
+
 .PHONY: all lib demo check check-deps install uninstall clean
 all: lib
 lib: $(STLIB) $(SHLIB) $(B)/$(SONAME) $(B)/libprefloss.so
@@ -77,14 +90,7 @@ demo: $(DEMO_TARGET)
 # Debian packages the tests need; installed when missing (CI runs as root).
 CHECK_DEPS := libcmocka-dev pkg-config python3-numpy python3-torch valgrind
 check-deps:
-	@missing=""; for p in $(CHECK_DEPS); do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(call ensure_packages,$(CHECK_DEPS))
 
 check: check-deps
 	@$(MAKE) --no-print-directory lib

@@ -18,14 +18,7 @@ RELIABILITY_DEPS ?= clang libclang-rt-14-dev valgrind libcmocka-dev
 
 .PHONY: reliability-deps
 reliability-deps:
-	@missing=""; for p in $(RELIABILITY_DEPS); do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(call ensure_packages,$(RELIABILITY_DEPS))
 
 SAN_CC        ?= clang
 SAN_SRCS       = $(wildcard tests/unit/test_*.c)

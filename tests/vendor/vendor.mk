@@ -36,14 +36,7 @@ VENDOR_DEPS := gcc g++ clang binutils gcc-arm-none-eabi libnewlib-arm-none-eabi 
         check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure
 
 check-vendor-deps:
-	@missing=""; for p in $(VENDOR_DEPS); do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@$(call ensure_packages,$(VENDOR_DEPS))
 
 check-vendor-dropin check-vendor-modes check-vendor-freestanding check-vendor-m4f \
 check-vendor-cross check-vendor-measure: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
