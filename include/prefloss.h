@@ -620,19 +620,51 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
 #else
 #  define PREFLOSS__RESTRICT restrict
 #endif
-#define PREFLOSS__INLINE static inline
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+/* always inlined: a helper compiled once, out of line, would lose the
+ * caller's compile-time `fma` flag and its target (see the dispatch) */
+#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
+#else
+#  define PREFLOSS__INLINE static inline
+#endif
 
-/* Run-time dispatch: on x86-64 Linux (glibc's ifunc) each kernel is built
- * twice, for AVX2 and for the baseline, and the loader picks one. The two
+/* Run-time dispatch on x86-64 Linux. The loss kernels are built twice from
+ * one always-inline body: for the baseline, and for AVX2 with FMA, where the
+ * body's `fma` argument is 1 and the error-free products and polynomials use
+ * fused multiply-adds; each entry point picks one per call from the CPUID
+ * bits (__builtin_cpu_supports). The other kernels are built for AVX2 and
+ * for the baseline by target_clones (glibc's ifunc picks one). The variants
  * give the same results to within the documented accuracy (both are tested).
  * Define PREFLOSS_NO_DISPATCH to build only what the compiler flags say. */
 #if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__linux__) \
     && defined(__GLIBC__) && defined(__OPTIMIZE__) && !defined(__AVX2__) \
     && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))
+#  define PREFLOSS__DISPATCH 1
 #  define PREFLOSS__KERNEL __attribute__((target_clones("avx2", "default")))
+#  define PREFLOSS__TARGET_FMA __attribute__((target("avx2,fma")))
 #else
+#  define PREFLOSS__DISPATCH 0
 #  define PREFLOSS__KERNEL
+#  define PREFLOSS__TARGET_FMA
 #endif
+
+/* PREFLOSS__HAS_FMA(f): whether PREFLOSS__FMAF(a, b, c), a * b + c fused
+ * (one rounding), may be used: where the caller's compile-time flag f is 1
+ * or the target always has a fast FMA; otherwise the helpers take their
+ * FMA-free branch, and fmaf is never referenced. Helpers that multiply take
+ * f as their last argument. */
+#if defined(__FP_FAST_FMAF)
+#  define PREFLOSS__HAS_FMA(f) ((void)(f), 1)
+#  define PREFLOSS__FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#elif PREFLOSS__DISPATCH
+#  define PREFLOSS__HAS_FMA(f) (f)
+#  define PREFLOSS__FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#else
+#  define PREFLOSS__HAS_FMA(f) ((void)(f), 0)
+#  define PREFLOSS__FMAF(a, b, c) ((a) * (b) + (c)) /* never evaluated */
+#endif
+/* a * b + c: fused under f, else two roundings (for polynomials). */
+#define PREFLOSS__MADD(f, a, b, c) (PREFLOSS__HAS_FMA(f) ? PREFLOSS__FMAF(a, b, c) : (a) * (b) + (c))
 
 #ifdef __cplusplus
 extern "C" {
@@ -738,31 +770,26 @@ PREFLOSS__INLINE prefloss__df prefloss__fast_two_sum(float a, float b)
 }
 
 /* TwoProd: p + e == a * b exactly, p = fl(a * b) (barring under/overflow).
- * With a hardware FMA the error is one fused operation; otherwise Dekker's
- * product with Veltkamp's split (valid for |a|, |b| < 2^115). Where the
- * product or the split overflows, e is set to 0. */
-#if defined(__FP_FAST_FMAF)
-PREFLOSS__INLINE prefloss__df prefloss__two_prod(float a, float b)
-{
-    float p = a * b;
-    float e = __builtin_fmaf(a, b, -p);
-    return prefloss__df_make(p, prefloss__select(e - e == 0.0f, e, 0.0f));
-}
-#else
+ * With an FMA the error is one fused operation; otherwise Dekker's product
+ * with Veltkamp's split (valid for |a|, |b| < 2^115). Where the product or
+ * the split overflows, e is set to 0. */
 PREFLOSS__INLINE prefloss__df prefloss__split(float a)
 {
     float t = 4097.0f * a; /* 2^12 + 1 */
     float hi = t - (t - a);
     return prefloss__df_make(hi, a - hi);
 }
-PREFLOSS__INLINE prefloss__df prefloss__two_prod(float a, float b)
+PREFLOSS__INLINE prefloss__df prefloss__two_prod(float a, float b, int fma)
 {
-    float p = a * b;
-    prefloss__df as = prefloss__split(a), bs = prefloss__split(b);
-    float e = ((as.hi * bs.hi - p) + as.hi * bs.lo + as.lo * bs.hi) + as.lo * bs.lo;
+    float p = a * b, e;
+    if (PREFLOSS__HAS_FMA(fma)) {
+        e = PREFLOSS__FMAF(a, b, -p);
+    } else {
+        prefloss__df as = prefloss__split(a), bs = prefloss__split(b);
+        e = ((as.hi * bs.hi - p) + as.hi * bs.lo + as.lo * bs.hi) + as.lo * bs.lo;
+    }
     return prefloss__df_make(p, prefloss__select(e - e == 0.0f, e, 0.0f));
 }
-#endif
 
 /* (xh + xl) + (yh + yl), relative error <= 3u^2 (AccurateDWPlusDW). */
 PREFLOSS__INLINE prefloss__df prefloss__df_add(prefloss__df x, prefloss__df y)
@@ -787,10 +814,10 @@ PREFLOSS__INLINE prefloss__df prefloss__df_add_f(prefloss__df x, float y)
 }
 
 /* (xh + xl) * y, relative error <= 2u^2 (DWTimesFP). */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul_f(prefloss__df x, float y)
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_f(prefloss__df x, float y, int fma)
 {
-    prefloss__df c = prefloss__two_prod(x.hi, y);
-    prefloss__df r = prefloss__fast_two_sum(c.hi, x.lo * y + c.lo);
+    prefloss__df c = prefloss__two_prod(x.hi, y, fma);
+    prefloss__df r = prefloss__fast_two_sum(c.hi, PREFLOSS__MADD(fma, x.lo, y, c.lo));
     /* xh*y overflowed: x.lo*y may be -inf against it (inf - inf = NaN) */
     int ok = prefloss__fabs(c.hi) <= FLT_MAX;
     return prefloss__df_make(prefloss__select(ok, r.hi, c.hi),
@@ -799,10 +826,10 @@ PREFLOSS__INLINE prefloss__df prefloss__df_mul_f(prefloss__df x, float y)
 
 /* (xh + xl) / d for d > 0: the quotient of the high parts with one
  * correction from the exact remainder (TwoProd). */
-PREFLOSS__INLINE prefloss__df prefloss__df_div_f(prefloss__df x, float d)
+PREFLOSS__INLINE prefloss__df prefloss__df_div_f(prefloss__df x, float d, int fma)
 {
     float q0 = x.hi / d;
-    prefloss__df p = prefloss__two_prod(q0, d);
+    prefloss__df p = prefloss__two_prod(q0, d, fma);
     float q1 = (((x.hi - p.hi) - p.lo) + x.lo) / d;
     prefloss__df q = prefloss__fast_two_sum(q0, q1);
     return prefloss__df_make(q.hi, prefloss__lo_if_finite(q.hi, q.lo));
@@ -860,11 +887,12 @@ PREFLOSS__INLINE prefloss__df prefloss__diff_of_diffs(float a, float b, float c,
 
 /* beta * ((a - b) - (c - d)), formed in the scaled domain so that h may
  * exceed the float range where beta * h does not. */
-PREFLOSS__INLINE prefloss__df prefloss__beta_times_diff(float beta, float a, float b, float c, float d)
+PREFLOSS__INLINE prefloss__df prefloss__beta_times_diff(float beta, float a, float b, float c, float d,
+                                                       int fma)
 {
     float unscale;
     prefloss__df h = prefloss__diff_of_diffs_scaled(a, b, c, d, &unscale);
-    return prefloss__df_unscale(prefloss__df_mul_f(h, beta), unscale);
+    return prefloss__df_unscale(prefloss__df_mul_f(h, beta, fma), unscale);
 }
 
 /* a - b - c as a double-float (the Bradley–Terry argument sw - sl - m). */
@@ -904,13 +932,13 @@ PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
 /* Range reduction shared by both exponentials: for x = -(ah + al) with
  * ah >= 0, returns k and r (as a double-float) with x = k ln2 + r,
  * |r| <= ln2/2 (+ tiny). */
-PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out)
+PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out, int fma)
 {
     float a = prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, ah, PREFLOSS__EXP_NEG_LIMIT);
     /* k = round(a / ln2) by the 1.5 * 2^23 trick: adding it leaves k in the
      * low mantissa bits. (A float-to-int conversion would stop compilers
      * from vectorising the loops that inline this.) */
-    float shifted = a * PREFLOSS__LOG2E + PREFLOSS__ROUND_MAGIC;
+    float shifted = PREFLOSS__MADD(fma, a, PREFLOSS__LOG2E, PREFLOSS__ROUND_MAGIC);
     float kf = shifted - PREFLOSS__ROUND_MAGIC;
     int32_t ki = (int32_t)(prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC));
     float r1 = (kf * PREFLOSS__LN2_HI) - a;            /* exact (Sterbenz) */
@@ -933,13 +961,17 @@ PREFLOSS__INLINE float prefloss__scale2(float x, int32_t k)
  * k in [-251, 0], within ~1 ulp; p = 0 for ah >= PREFLOSS__EXP_NEG_LIMIT.
  * e^r = 1 + r + r^2/2 + ... + r^7/5040 (Taylor, |r| <= 0.347: the
  * truncation error is < 2^-27 relative). */
-PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k)
+PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k, int fma)
 {
-    prefloss__df rr = prefloss__exp_reduce(ah, al, k);
+    prefloss__df rr = prefloss__exp_reduce(ah, al, k, fma);
     float r = rr.hi + rr.lo;
-    float q = 1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120
-              + r * (1.0f / 720 + r * (1.0f / 5040)))));
-    float p = 1.0f + (r + r * r * q);
+    float q = PREFLOSS__MADD(fma, r, 1.0f / 5040, 1.0f / 720);
+    float p;
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 120);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 24);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 6);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 2);
+    p = 1.0f + PREFLOSS__MADD(fma, r * r, q, r);
     return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, p, 0.0f);
 }
 
@@ -947,11 +979,11 @@ PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k)
  * the part of the Taylor series that matters (1 + r + r^2/2) is summed in
  * double-float, the rest in float. For small |r| the float part is O(r^3)
  * so the error shrinks with the argument. */
-PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al)
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al, int fma)
 {
     int32_t k;
-    prefloss__df r = prefloss__exp_reduce(ah, al, &k);
-    prefloss__df r2 = prefloss__two_prod(r.hi, r.hi);
+    prefloss__df r = prefloss__exp_reduce(ah, al, &k, fma);
+    prefloss__df r2 = prefloss__two_prod(r.hi, r.hi, fma);
     /* to r^10/10!: the first term left out, r^11/11! < 2^-42 for |r| <= 0.347 */
     float q = r.hi * r.hi * r.hi * (1.0f / 6 + r.hi * (1.0f / 24 + r.hi * (1.0f / 120
               + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320
@@ -971,17 +1003,22 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al)
  * log1p(y) = 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ..., s = y/(2 + y) <= 1/3;
  * s is computed with a correction for the rounding of 2 + y and of the
  * division, so the leading term 2s carries no error of its own. */
-PREFLOSS__INLINE float prefloss__log1p_unit(float y)
+PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
 {
     prefloss__df d = prefloss__fast_two_sum(2.0f, y);      /* 2 + y exactly */
     float inv = 1.0f / d.hi;
     float s0 = y * inv;
-    prefloss__df p = prefloss__two_prod(s0, d.hi);
+    prefloss__df p = prefloss__two_prod(s0, d.hi, fma);
     float s1 = (((y - p.hi) - p.lo) - s0 * d.lo) * inv;   /* s = s0 + s1 */
     float t = s0 * s0;
-    float tail = t * (1.0f / 3 + t * (1.0f / 5 + t * (1.0f / 7 + t * (1.0f / 9
-                 + t * (1.0f / 11 + t * (1.0f / 13 + t * (1.0f / 15)))))));
-    return 2.0f * s0 + (2.0f * s1 + 2.0f * s0 * tail);
+    float tail = PREFLOSS__MADD(fma, t, 1.0f / 15, 1.0f / 13);
+    tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 11);
+    tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 9);
+    tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 7);
+    tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 5);
+    tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 3);
+    tail = t * tail;
+    return 2.0f * s0 + PREFLOSS__MADD(fma, 2.0f * s0, tail, 2.0f * s1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -995,7 +1032,7 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y)
  *   sigma(-z) = e / (1 + e)  if z >= 0,  1 / (1 + e) otherwise
  *
  * z arrives unrounded (double-float), so no rounding of z costs accuracy. */
-PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, float eps)
+PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, float eps, int fma)
 {
     int pos = zh >= 0.0f;
     float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
@@ -1003,7 +1040,7 @@ PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, fl
     float wah = w * ah, wal = w * al;
     float lin_hi = prefloss__select(w > 0.0f, wah, 0.0f); /* 0 * inf must stay 0 */
     float lin_lo = prefloss__select(w > 0.0f, wal, 0.0f);
-    return lin_hi + (lin_lo + prefloss__log1p_unit(e));
+    return lin_hi + (lin_lo + prefloss__log1p_unit(e, fma));
 }
 
 /* sigma(-z) * w * u for exp(-|z|) = p * 2^k = e, within ~2 ulp: the rounding
@@ -1012,26 +1049,26 @@ PREFLOSS__INLINE float prefloss__softplus_family(float zh, float zl, float e, fl
  * large (beta times an upstream gradient u) the product keeps its
  * precision. u == 0 gives 0 even where the rest overflowed. */
 PREFLOSS__INLINE float prefloss__sigmoid_neg_times(float zh, float p, int32_t k, float e, float w,
-                                                 float u)
+                                                 float u, int fma)
 {
     int pos = zh >= 0.0f;
     float num = prefloss__select(pos, p, 1.0f);
     int32_t kk = pos ? k : 0;
     prefloss__df den = prefloss__fast_two_sum(1.0f, e);
     float q = num / den.hi;
-    float t = q - q * (den.lo / den.hi);
+    float t = PREFLOSS__MADD(fma, -q, den.lo / den.hi, q);
     return prefloss__scale2(prefloss__times_up(t * w, u), kk);
 }
 
 /* sigma(-z) as a double-float from a double-float e = exp(-|z|): used where
  * the gradient is a difference that can cancel (label smoothing, reward
  * centering), so that only the final rounding remains. */
-PREFLOSS__INLINE prefloss__df prefloss__sigmoid_neg_df(float zh, prefloss__df e)
+PREFLOSS__INLINE prefloss__df prefloss__sigmoid_neg_df(float zh, prefloss__df e, int fma)
 {
     prefloss__df den = prefloss__df_add_f(e, 1.0f);        /* 1 + e */
     /* q = e / (1 + e): e.hi/den.hi with one correction for the remainder */
     float q0 = e.hi / den.hi;
-    prefloss__df p = prefloss__two_prod(q0, den.hi);
+    prefloss__df p = prefloss__two_prod(q0, den.hi, fma);
     float q1 = (((e.hi - p.hi) - p.lo) + e.lo - q0 * den.lo) / den.hi;
     prefloss__df q = prefloss__fast_two_sum(q0, q1);
     /* sigma(-z) = q for z >= 0, 1 - q = 1/(1 + e) for z < 0 */
@@ -1063,183 +1100,296 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 #define PREFLOSS__CHUNK 256
 #define PREFLOSS__SCRATCH 64
 
-/* DPO / cDPO. z = beta*h; g = -beta (sigma(-z) - eps). */
-PREFLOSS__KERNEL static int prefloss__dpo_kernel(float *PREFLOSS__RESTRICT loss,
-                                float *PREFLOSS__RESTRICT dc,
-                                float *PREFLOSS__RESTRICT dr,
-                                const float *PREFLOSS__RESTRICT pc,
-                                const float *PREFLOSS__RESTRICT pr,
-                                const float *PREFLOSS__RESTRICT rc,
-                                const float *PREFLOSS__RESTRICT rr,
-                                const float *PREFLOSS__RESTRICT up,
-                                size_t n, float beta, float eps)
+/* The loss kernels are staged: each block of PREFLOSS__STAGE elements goes
+ * through a few loops that pass intermediate values on in small arrays.
+ * One element's work is a dependency chain far longer than an out-of-order
+ * core looks ahead, so as a single loop it runs at the chain's latency;
+ * shorter chains of independent elements overlap, and the stores and
+ * reloads in between cost little. The order of each element's operations
+ * is unchanged, so the results are bit for bit those of a single loop. */
+#define PREFLOSS__STAGE 64
+
+/* Parameters of the loss kernels (each reads the ones it needs). */
+typedef struct prefloss__kparams {
+    float beta, eps;             /* DPO / cDPO */
+    float scale, gscale;         /* IPO: y = scale*h - offset, g = gscale*y */
+    prefloss__df offset;
+    float center;                /* Bradley–Terry reward centering */
+} prefloss__kparams;
+
+static prefloss__kparams prefloss__kparams_zero(void)
 {
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
-                  + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df z = prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i]);
-        float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-        int32_t k;
-        float p = prefloss__exp_neg_parts(ah, al, &k);
-        float e = prefloss__scale2(p, k);
-        float g = -prefloss__sigmoid_neg_times(z.hi, p, k, e, beta, up[i]);
-        loss[i] = prefloss__softplus_family(z.hi, z.lo, e, eps) + bad;
-        dc[i] = g + bad_up;
-        dr[i] = -g + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    (void)eps;
-    return bad_seen;
+    prefloss__kparams k;
+    k.beta = k.eps = k.scale = k.gscale = k.center = 0.0f;
+    k.offset = prefloss__df_make(0.0f, 0.0f);
+    return k;
 }
 
-/* The same with eps > 0: the gradient needs sigma(-z) - eps accurately. */
-PREFLOSS__KERNEL static int prefloss__cdpo_kernel(float *PREFLOSS__RESTRICT loss,
-                                 float *PREFLOSS__RESTRICT dc,
-                                 float *PREFLOSS__RESTRICT dr,
-                                 const float *PREFLOSS__RESTRICT pc,
-                                 const float *PREFLOSS__RESTRICT pr,
-                                 const float *PREFLOSS__RESTRICT rc,
-                                 const float *PREFLOSS__RESTRICT rr,
-                                 const float *PREFLOSS__RESTRICT up,
-                                 size_t n, float beta, float eps)
+/* The kernels' common signature: three outputs, up to four inputs and the
+ * upstream gradient. */
+#define PREFLOSS__KERNEL_ARGS float *PREFLOSS__RESTRICT o1, float *PREFLOSS__RESTRICT o2, \
+    float *PREFLOSS__RESTRICT o3, const float *PREFLOSS__RESTRICT a,                     \
+    const float *PREFLOSS__RESTRICT b, const float *PREFLOSS__RESTRICT c,                \
+    const float *PREFLOSS__RESTRICT d, const float *PREFLOSS__RESTRICT up,               \
+    size_t n, const prefloss__kparams *kp
+typedef int (*prefloss__kernel_fn)(float *, float *, float *, const float *, const float *,
+                                   const float *, const float *, const float *, size_t,
+                                   const prefloss__kparams *);
+
+/* The callable variants of a kernel body: name_base (baseline ISA, fma 0)
+ * and, where dispatching, name_fma (AVX2 + FMA, fma 1). */
+#if PREFLOSS__DISPATCH
+#  define PREFLOSS__VARIANTS(name)                                                       \
+    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }                               \
+    PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS)                    \
+    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 1); }
+#  define PREFLOSS__PICK(name, use_fma) ((use_fma) ? name##_fma : name##_base)
+#else
+#  define PREFLOSS__VARIANTS(name)                                                       \
+    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }
+#  define PREFLOSS__PICK(name, use_fma) ((void)(use_fma), name##_base)
+#endif
+
+/* Whether this CPU runs the _fma variants (once per entry-point call;
+ * __builtin_cpu_init makes it valid before constructors have run, and
+ * returns at once after the first time). */
+static int prefloss__cpu_fma(void)
 {
+#if PREFLOSS__DISPATCH
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+#define PREFLOSS__MIN(x, y) ((x) < (y) ? (x) : (y))
+#define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
+                                    + prefloss__nan_if_nonfinite(r) + prefloss__nan_if_nonfinite(s))
+
+/* DPO: o1 = loss, o2 = dchosen, o3 = drejected from a..d = policy chosen,
+ * policy rejected, reference chosen, reference rejected.
+ * z = beta*h; g = -beta sigma(-z). */
+PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
+{
+    float zh[PREFLOSS__STAGE], zl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
+    float pp[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
+    int32_t kk[PREFLOSS__STAGE];
+    const float beta = kp->beta;
     int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
-                  + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df z = prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i]);
-        float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-        prefloss__df e = prefloss__exp_neg_df(ah, al);
-        float s = prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e),
-                                         prefloss__df_make(eps, 0.0f));
-        float g = -(beta * s) * up[i];
-        loss[i] = prefloss__softplus_family(z.hi, z.lo, e.hi, eps) + bad;
-        dc[i] = g + bad_up;
-        dr[i] = -g + bad_up;
-        bad_seen |= bad_up != bad_up;
+    size_t i0, j, len;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {            /* z = beta*h */
+            prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
+            zh[j] = z.hi;
+            zl[j] = z.lo;
+            bad[j] = PREFLOSS__BAD4(pc[j], pr[j], rc[j], rr[j]);
+        }
+        for (j = 0; j < len; j++) {            /* exp(-|z|) = p 2^k = e */
+            float ah = prefloss__fabs(zh[j]), al = prefloss__mulsign(zl[j], zh[j]);
+            int32_t k;
+            pp[j] = prefloss__exp_neg_parts(ah, al, &k, fma);
+            kk[j] = k;
+            ee[j] = prefloss__scale2(pp[j], k);
+        }
+        for (j = 0; j < len; j++) {            /* the gradients */
+            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
+            float g = -prefloss__sigmoid_neg_times(zh[j], pp[j], kk[j], ee[j], beta, u[j], fma);
+            o2[i0 + j] = g + bad_up;
+            o3[i0 + j] = -g + bad_up;
+            bad_seen |= bad_up != bad_up;
+        }
+        for (j = 0; j < len; j++)              /* the loss */
+            o1[i0 + j] = prefloss__softplus_family(zh[j], zl[j], ee[j], 0.0f, fma) + bad[j];
     }
     return bad_seen;
 }
+PREFLOSS__VARIANTS(prefloss__dpo_kernel)
+
+/* cDPO (DPO with eps > 0): the gradient needs sigma(-z) - eps accurately. */
+PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
+{
+    float zh[PREFLOSS__STAGE], zl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
+    float eh[PREFLOSS__STAGE], el[PREFLOSS__STAGE];
+    const float beta = kp->beta, eps = kp->eps;
+    int bad_seen = 0;
+    size_t i0, j, len;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {            /* z = beta*h */
+            prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
+            zh[j] = z.hi;
+            zl[j] = z.lo;
+            bad[j] = PREFLOSS__BAD4(pc[j], pr[j], rc[j], rr[j]);
+        }
+        for (j = 0; j < len; j++) {            /* exp(-|z|) */
+            float ah = prefloss__fabs(zh[j]), al = prefloss__mulsign(zl[j], zh[j]);
+            prefloss__df e = prefloss__exp_neg_df(ah, al, fma);
+            eh[j] = e.hi;
+            el[j] = e.lo;
+        }
+        for (j = 0; j < len; j++) {            /* the gradients */
+            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
+            prefloss__df sig = prefloss__sigmoid_neg_df(zh[j], prefloss__df_make(eh[j], el[j]), fma);
+            float s = prefloss__df_sub_round(sig, prefloss__df_make(eps, 0.0f));
+            float g = -(beta * s) * u[j];
+            o2[i0 + j] = g + bad_up;
+            o3[i0 + j] = -g + bad_up;
+            bad_seen |= bad_up != bad_up;
+        }
+        for (j = 0; j < len; j++)              /* the loss */
+            o1[i0 + j] = prefloss__softplus_family(zh[j], zl[j], eh[j], eps, fma) + bad[j];
+    }
+    return bad_seen;
+}
+PREFLOSS__VARIANTS(prefloss__cdpo_kernel)
 
 /* IPO, general form: y = scale*h - offset, loss = y^2, g = gscale * y
  * (scale = beta, offset = (alpha2 - alpha1)/2, gscale = 2 beta).
  * The TRL form is the same with scale = 1, offset = 1/(2 beta): both
  * pass the offset as a double-float and the slope of g separately. */
-PREFLOSS__KERNEL static int prefloss__ipo_kernel(float *PREFLOSS__RESTRICT loss,
-                                float *PREFLOSS__RESTRICT dc,
-                                float *PREFLOSS__RESTRICT dr,
-                                const float *PREFLOSS__RESTRICT pc,
-                                const float *PREFLOSS__RESTRICT pr,
-                                const float *PREFLOSS__RESTRICT rc,
-                                const float *PREFLOSS__RESTRICT rr,
-                                const float *PREFLOSS__RESTRICT up,
-                                size_t n, float scale, prefloss__df offset, float gscale)
+PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 {
+    float yh[PREFLOSS__STAGE], yl[PREFLOSS__STAGE], us[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
+    const float scale = kp->scale, gscale = kp->gscale;
+    const prefloss__df neg_offset = prefloss__df_make(-kp->offset.hi, -kp->offset.lo);
     int bad_seen = 0;
-    size_t i;
-    prefloss__df neg_offset = prefloss__df_make(-offset.hi, -offset.lo);
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
-                  + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        /* everything in the scaled domain (h/u, y/u), unscaled at the end, so
-         * that only a result beyond the float range overflows */
-        float u;
-        prefloss__df h = prefloss__diff_of_diffs_scaled(pc[i], rc[i], pr[i], rr[i], &u);
-        float inv_u = prefloss__select(u > 1.0f, 0.25f, 1.0f);
-        prefloss__df y = prefloss__df_add(prefloss__df_mul_f(h, scale),
-                                          prefloss__df_make(neg_offset.hi * inv_u, neg_offset.lo * inv_u));
-        prefloss__df y2;
-        float g, l;
-        y.lo = prefloss__lo_if_finite(y.hi, y.lo);
-        y2 = prefloss__two_prod(y.hi, y.hi);             /* y^2 = yh^2 + 2 yh yl */
-        g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale)) * u, up[i]);
-        /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
-        l = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo);
-        loss[i] = (l * u) * u + bad;
-        dc[i] = g + bad_up;
-        dr[i] = -g + bad_up;
-        bad_seen |= bad_up != bad_up;
+    size_t i0, j, len;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        /* everything in the pre-scaled domain (h/s, y/s), unscaled at the
+         * end, so that only a result beyond the float range overflows */
+        for (j = 0; j < len; j++) {            /* y/s = scale*(h/s) - offset/s */
+            float s;
+            prefloss__df h = prefloss__diff_of_diffs_scaled(pc[j], rc[j], pr[j], rr[j], &s);
+            float inv_s = prefloss__select(s > 1.0f, 0.25f, 1.0f);
+            prefloss__df y = prefloss__df_add(prefloss__df_mul_f(h, scale, fma),
+                                              prefloss__df_make(neg_offset.hi * inv_s,
+                                                                neg_offset.lo * inv_s));
+            yh[j] = y.hi;
+            yl[j] = prefloss__lo_if_finite(y.hi, y.lo);
+            us[j] = s;
+            bad[j] = PREFLOSS__BAD4(pc[j], pr[j], rc[j], rr[j]);
+        }
+        for (j = 0; j < len; j++) {            /* y^2 and g = gscale*y, then unscaled */
+            prefloss__df y = prefloss__df_make(yh[j], yl[j]);
+            prefloss__df y2 = prefloss__two_prod(y.hi, y.hi, fma);  /* y^2 = yh^2 + 2 yh yl */
+            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
+            float g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale, fma)) * us[j],
+                                         u[j]);
+            /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
+            float l = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo);
+            o1[i0 + j] = (l * us[j]) * us[j] + bad[j];
+            o2[i0 + j] = g + bad_up;
+            o3[i0 + j] = -g + bad_up;
+            bad_seen |= bad_up != bad_up;
+        }
     }
     return bad_seen;
 }
+PREFLOSS__VARIANTS(prefloss__ipo_kernel)
 
-/* Bradley–Terry: x = sw - sl - m; loss = softplus(-x),
+/* Bradley–Terry: o1 = loss, o2 = d/dsw, o3 = d/dsl from a = sw, b = sl,
+ * c = m (d unused). x = sw - sl - m; loss = softplus(-x),
  * dloss/dsw = -sigma(-x), dloss/dsl = sigma(-x). */
-PREFLOSS__KERNEL static int prefloss__bt_kernel(float *PREFLOSS__RESTRICT loss,
-                               float *PREFLOSS__RESTRICT dw,
-                               float *PREFLOSS__RESTRICT dl,
-                               const float *PREFLOSS__RESTRICT sw,
-                               const float *PREFLOSS__RESTRICT sl,
-                               const float *PREFLOSS__RESTRICT m,
-                               const float *PREFLOSS__RESTRICT up,
-                               size_t n, float center)
+PREFLOSS__INLINE int prefloss__bt_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 {
+    float xh[PREFLOSS__STAGE], xl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
+    float pp[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
+    int32_t kk[PREFLOSS__STAGE];
     int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(sw[i]) + prefloss__nan_if_nonfinite(sl[i])
-                  + prefloss__nan_if_nonfinite(m[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df x = prefloss__diff3(sw[i], sl[i], m[i]);
-        float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
-        int32_t k;
-        float p = prefloss__exp_neg_parts(ah, al, &k);
-        float e = prefloss__scale2(p, k);
-        float g = prefloss__sigmoid_neg_times(x.hi, p, k, e, 1.0f, up[i]);
-        loss[i] = prefloss__softplus_family(x.hi, x.lo, e, 0.0f) + bad;
-        dw[i] = -g + bad_up;
-        dl[i] = g + bad_up;
-        bad_seen |= bad_up != bad_up;
+    size_t i0, j, len;
+    (void)d;
+    (void)kp;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *sw = a + i0, *sl = b + i0, *m = c + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {            /* x = sw - sl - m */
+            prefloss__df x = prefloss__diff3(sw[j], sl[j], m[j]);
+            xh[j] = x.hi;
+            xl[j] = x.lo;
+            bad[j] = PREFLOSS__BAD4(sw[j], sl[j], m[j], 0.0f);
+        }
+        for (j = 0; j < len; j++) {            /* exp(-|x|) = p 2^k = e */
+            float ah = prefloss__fabs(xh[j]), al = prefloss__mulsign(xl[j], xh[j]);
+            int32_t k;
+            pp[j] = prefloss__exp_neg_parts(ah, al, &k, fma);
+            kk[j] = k;
+            ee[j] = prefloss__scale2(pp[j], k);
+        }
+        for (j = 0; j < len; j++) {            /* the gradients */
+            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
+            float g = prefloss__sigmoid_neg_times(xh[j], pp[j], kk[j], ee[j], 1.0f, u[j], fma);
+            o2[i0 + j] = -g + bad_up;
+            o3[i0 + j] = g + bad_up;
+            bad_seen |= bad_up != bad_up;
+        }
+        for (j = 0; j < len; j++)              /* the loss */
+            o1[i0 + j] = prefloss__softplus_family(xh[j], xl[j], ee[j], 0.0f, fma) + bad[j];
     }
-    (void)center;
     return bad_seen;
 }
+PREFLOSS__VARIANTS(prefloss__bt_kernel)
 
 /* Bradley–Terry with reward centering c > 0:
  *   loss = softplus(-x) + c (sw + sl)^2,
  *   dloss/dsw = -(sigma(-x) - 2c(sw + sl)), dloss/dsl = sigma(-x) + 2c(sw + sl).
  * The two terms of a gradient can cancel, so sigma(-x) and 2c(sw + sl) are
  * both formed in double-float before they are added. */
-PREFLOSS__KERNEL static int prefloss__bt_centered_kernel(float *PREFLOSS__RESTRICT loss,
-                                        float *PREFLOSS__RESTRICT dw,
-                                        float *PREFLOSS__RESTRICT dl,
-                                        const float *PREFLOSS__RESTRICT sw,
-                                        const float *PREFLOSS__RESTRICT sl,
-                                        const float *PREFLOSS__RESTRICT m,
-                                        const float *PREFLOSS__RESTRICT up,
-                                        size_t n, float center)
+PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 {
+    float xh[PREFLOSS__STAGE], xl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
+    float eh[PREFLOSS__STAGE], el[PREFLOSS__STAGE], sr[PREFLOSS__STAGE];
+    const float center = kp->center;
     int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(sw[i]) + prefloss__nan_if_nonfinite(sl[i])
-                  + prefloss__nan_if_nonfinite(m[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        prefloss__df x = prefloss__diff3(sw[i], sl[i], m[i]);
-        float ah = prefloss__fabs(x.hi), al = prefloss__mulsign(x.lo, x.hi);
-        prefloss__df e = prefloss__exp_neg_df(ah, al);
-        prefloss__df sig = prefloss__sigmoid_neg_df(x.hi, e);
-        /* sw + sl, pre-scaled like h so that no intermediate overflows; 2c(sw + sl)
-         * as c(sw + sl) doubled exactly, so that 2c never overflows */
-        float u;
-        prefloss__df sum = prefloss__diff_of_diffs_scaled(sw[i], -sl[i], 0.0f, 0.0f, &u);
-        prefloss__df cgrad = prefloss__df_unscale(prefloss__df_mul_f(sum, center), 2.0f * u);
-        float sumr = prefloss__df_round(prefloss__df_unscale(sum, u));
-        float gw = -prefloss__df_sub_round(sig, cgrad);
-        float gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
-        loss[i] = prefloss__softplus_family(x.hi, x.lo, e.hi, 0.0f) + (center * prefloss__fabs(sumr)) * prefloss__fabs(sumr) + bad;
-        dw[i] = prefloss__times_up(gw, up[i]) + bad_up;
-        dl[i] = prefloss__times_up(gl, up[i]) + bad_up;
-        bad_seen |= bad_up != bad_up;
+    size_t i0, j, len;
+    (void)d;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *sw = a + i0, *sl = b + i0, *m = c + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {            /* x = sw - sl - m */
+            prefloss__df x = prefloss__diff3(sw[j], sl[j], m[j]);
+            xh[j] = x.hi;
+            xl[j] = x.lo;
+            bad[j] = PREFLOSS__BAD4(sw[j], sl[j], m[j], 0.0f);
+        }
+        for (j = 0; j < len; j++) {            /* exp(-|x|) */
+            float ah = prefloss__fabs(xh[j]), al = prefloss__mulsign(xl[j], xh[j]);
+            prefloss__df e = prefloss__exp_neg_df(ah, al, fma);
+            eh[j] = e.hi;
+            el[j] = e.lo;
+        }
+        for (j = 0; j < len; j++) {            /* the gradients */
+            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
+            prefloss__df sig = prefloss__sigmoid_neg_df(xh[j], prefloss__df_make(eh[j], el[j]), fma);
+            /* sw + sl, pre-scaled like h so that no intermediate overflows;
+             * 2c(sw + sl) as c(sw + sl) doubled exactly, so that 2c never
+             * overflows */
+            float s, gw, gl;
+            prefloss__df sum = prefloss__diff_of_diffs_scaled(sw[j], -sl[j], 0.0f, 0.0f, &s);
+            prefloss__df cgrad = prefloss__df_unscale(prefloss__df_mul_f(sum, center, fma), 2.0f * s);
+            sr[j] = prefloss__df_round(prefloss__df_unscale(sum, s));
+            gw = -prefloss__df_sub_round(sig, cgrad);
+            gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
+            o2[i0 + j] = prefloss__times_up(gw, u[j]) + bad_up;
+            o3[i0 + j] = prefloss__times_up(gl, u[j]) + bad_up;
+            bad_seen |= bad_up != bad_up;
+        }
+        for (j = 0; j < len; j++) {            /* the loss */
+            float sumr = prefloss__fabs(sr[j]);
+            o1[i0 + j] = prefloss__softplus_family(xh[j], xl[j], eh[j], 0.0f, fma)
+                       + (center * sumr) * sumr + bad[j];
+        }
     }
     return bad_seen;
 }
+PREFLOSS__VARIANTS(prefloss__bt_centered_kernel)
 
 /* Rewards: beta*uc, beta*ur, beta*h, [h > 0]. */
 PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
@@ -1266,10 +1416,11 @@ PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT r
                      & (int)(uc.lo - uc.lo == 0.0f) & (int)(ur.lo - ur.lo == 0.0f);
         int above = (int)(uc.hi > ur.hi) | ((int)(uc.hi == ur.hi) & (int)(uc.lo > ur.lo));
         prefloss__df h = prefloss__diff_of_diffs(pc[i], rc[i], pr[i], rr[i]);
-        int win = exact_ok ? above : h.hi > 0.0f;
-        rw_c[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], 0.0f, 0.0f)) + bad;
-        rw_r[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pr[i], rr[i], 0.0f, 0.0f)) + bad;
-        margin[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i])) + bad;
+        /* exact_ok ? above : h > 0, as integer arithmetic (no branch: the loop vectorises) */
+        int win = (exact_ok & above) | ((1 - exact_ok) & (int)(h.hi > 0.0f));
+        rw_c[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], 0.0f, 0.0f, 0)) + bad;
+        rw_r[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pr[i], rr[i], 0.0f, 0.0f, 0)) + bad;
+        margin[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i], 0)) + bad;
         acc[i] = prefloss__select(win, 1.0f, 0.0f) + bad;
         bad_seen |= bad != bad;
     }
@@ -1357,34 +1508,27 @@ static size_t prefloss__step(size_t n, size_t i, int input_default, int output_s
     return len;
 }
 
-enum { PREFLOSS__KIND_DPO, PREFLOSS__KIND_CDPO, PREFLOSS__KIND_IPO };
-
-static int prefloss__run_pairwise(int kind, float *losses, float *dchosen, float *drejected,
-                                  const float *pc, const float *pr,
-                                  const float *rc, const float *rr,
-                                  const float *dlosses, size_t n,
-                                  float beta, float eps,
-                                  float scale, prefloss__df offset, float gscale)
+/* Runs a loss kernel over [0, n). c may be NULL (zeros), d may be NULL
+ * (zeros; for Bradley–Terry, which never reads d, it is always NULL) and
+ * dlosses may be NULL (ones). */
+static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kparams *kp,
+                                  float *losses, float *dchosen, float *drejected,
+                                  const float *a, const float *b,
+                                  const float *c, const float *d,
+                                  const float *dlosses, size_t n)
 {
     float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
     int bad = 0;
-    int in_dflt = rc == NULL || dlosses == NULL;
+    int in_dflt = c == NULL || dlosses == NULL;
     int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
     size_t i, len;
     for (i = 0; i < n; i += len) {
         len = prefloss__step(n, i, in_dflt, out_scr);
-        float *l = PREFLOSS__OUT(losses, i, s_loss);
-        float *gc = PREFLOSS__OUT(dchosen, i, s_dc);
-        float *gr = PREFLOSS__OUT(drejected, i, s_dr);
-        const float *c = PREFLOSS__IN(rc, i, prefloss__zeros);
-        const float *r = PREFLOSS__IN(rr, i, prefloss__zeros);
-        const float *u = PREFLOSS__IN(dlosses, i, prefloss__ones);
-        if (kind == PREFLOSS__KIND_DPO)
-            bad |= prefloss__dpo_kernel(l, gc, gr, pc + i, pr + i, c, r, u, len, beta, eps);
-        else if (kind == PREFLOSS__KIND_CDPO)
-            bad |= prefloss__cdpo_kernel(l, gc, gr, pc + i, pr + i, c, r, u, len, beta, eps);
-        else
-            bad |= prefloss__ipo_kernel(l, gc, gr, pc + i, pr + i, c, r, u, len, scale, offset, gscale);
+        bad |= kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
+                      PREFLOSS__OUT(drejected, i, s_dr), a + i, b + i,
+                      PREFLOSS__IN(c, i, prefloss__zeros),
+                      d != NULL ? d + i : prefloss__zeros,  /* never read past a chunk */
+                      PREFLOSS__IN(dlosses, i, prefloss__ones), len, kp);
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
@@ -1436,10 +1580,16 @@ PREFLOSS_API int prefloss_dpo_loss(float *losses, float *dchosen, float *dreject
     st = prefloss__check_pairwise(n, losses, dchosen, drejected, NULL, policy_chosen,
                                   policy_rejected, ref_chosen, ref_rejected, dlosses, 1);
     if (st != PREFLOSS_OK) return st;
-    return prefloss__run_pairwise(label_smoothing > 0.0f ? PREFLOSS__KIND_CDPO : PREFLOSS__KIND_DPO,
-                                  losses, dchosen, drejected, policy_chosen, policy_rejected,
-                                  ref_chosen, ref_rejected, dlosses, n, beta, label_smoothing,
-                                  0.0f, prefloss__df_make(0.0f, 0.0f), 0.0f);
+    {
+        int fma = prefloss__cpu_fma();
+        prefloss__kparams kp = prefloss__kparams_zero();
+        kp.beta = beta;
+        kp.eps = label_smoothing;
+        return prefloss__run_pairwise(label_smoothing > 0.0f ? PREFLOSS__PICK(prefloss__cdpo_kernel, fma)
+                                                             : PREFLOSS__PICK(prefloss__dpo_kernel, fma),
+                                      &kp, losses, dchosen, drejected, policy_chosen,
+                                      policy_rejected, ref_chosen, ref_rejected, dlosses, n);
+    }
 }
 
 PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *drejected,
@@ -1457,12 +1607,18 @@ PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *dreject
     /* 1/(2 beta) as a double-float: c + (1 - 2 beta c)/(2 beta) */
     {
         float c = 0.5f / beta;
-        prefloss__df p = prefloss__two_prod(c, beta);
+        prefloss__df p = prefloss__two_prod(c, beta, 0);
         offset = prefloss__df_make(c, (((0.5f - p.hi) - p.lo) / beta));
     }
-    return prefloss__run_pairwise(PREFLOSS__KIND_IPO, losses, dchosen, drejected,
-                                  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
-                                  dlosses, n, beta, 0.0f, 1.0f, offset, 2.0f);
+    {
+        prefloss__kparams kp = prefloss__kparams_zero();
+        kp.scale = 1.0f;
+        kp.offset = offset;
+        kp.gscale = 2.0f;
+        return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__ipo_kernel, prefloss__cpu_fma()),
+                                      &kp, losses, dchosen, drejected, policy_chosen,
+                                      policy_rejected, ref_chosen, ref_rejected, dlosses, n);
+    }
 }
 
 PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen, float *drejected,
@@ -1485,9 +1641,15 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen, float 
     half_width = prefloss__two_sum(alpha2, -alpha1);
     half_width.hi *= 0.5f;
     half_width.lo *= 0.5f;
-    return prefloss__run_pairwise(PREFLOSS__KIND_IPO, losses, dchosen, drejected,
-                                  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
-                                  dlosses, n, beta, 0.0f, beta, half_width, 2.0f * beta);
+    {
+        prefloss__kparams kp = prefloss__kparams_zero();
+        kp.scale = beta;
+        kp.offset = half_width;
+        kp.gscale = 2.0f * beta;
+        return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__ipo_kernel, prefloss__cpu_fma()),
+                                      &kp, losses, dchosen, drejected, policy_chosen,
+                                      policy_rejected, ref_chosen, ref_rejected, dlosses, n);
+    }
 }
 
 PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *dscore_rejected,
@@ -1495,26 +1657,19 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *ds
                                   const float *margins, const float *dlosses, size_t n,
                                   float center_coef)
 {
-    float s_loss[PREFLOSS__SCRATCH], s_dw[PREFLOSS__SCRATCH], s_dl[PREFLOSS__SCRATCH];
-    int st, bad = 0;
-    size_t i, len;
+    int st, fma;
+    prefloss__kparams kp = prefloss__kparams_zero();
     if (!(center_coef >= 0.0f && center_coef <= FLT_MAX)) return PREFLOSS_ERR_PARAM;
     if (n == 0) return PREFLOSS_OK;
     st = prefloss__check_pairwise(n, losses, dscore_chosen, dscore_rejected, NULL,
                                   score_chosen, score_rejected, margins, NULL, dlosses, 0);
     if (st != PREFLOSS_OK) return st;
-    for (i = 0; i < n; i += len) {
-        int (*kernel)(float *, float *, float *, const float *, const float *,
-                      const float *, const float *, size_t, float) =
-            center_coef > 0.0f ? prefloss__bt_centered_kernel : prefloss__bt_kernel;
-        len = prefloss__step(n, i, margins == NULL || dlosses == NULL,
-                             losses == NULL || dscore_chosen == NULL || dscore_rejected == NULL);
-        bad |= kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dscore_chosen, i, s_dw),
-                      PREFLOSS__OUT(dscore_rejected, i, s_dl), score_chosen + i,
-                      score_rejected + i, PREFLOSS__IN(margins, i, prefloss__zeros),
-                      PREFLOSS__IN(dlosses, i, prefloss__ones), len, center_coef);
-    }
-    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+    fma = prefloss__cpu_fma();
+    kp.center = center_coef;
+    return prefloss__run_pairwise(center_coef > 0.0f ? PREFLOSS__PICK(prefloss__bt_centered_kernel, fma)
+                                                     : PREFLOSS__PICK(prefloss__bt_kernel, fma),
+                                  &kp, losses, dscore_chosen, dscore_rejected, score_chosen,
+                                  score_rejected, margins, NULL, dlosses, n);
 }
 
 PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards,
@@ -1692,8 +1847,8 @@ static float prefloss__row_value_wide(const float *t, const unsigned char *m, si
         d = (float)count;
     }
     /* (big 2^64 + small) / d in double-float; big 2^64 is +-inf only if the value is */
-    big = prefloss__df_unscale(prefloss__df_div_f(big, d), up);
-    small = prefloss__df_div_f(small, d);
+    big = prefloss__df_unscale(prefloss__df_div_f(big, d, 0), up);
+    small = prefloss__df_div_f(small, d, 0);
     return prefloss__df_round(prefloss__df_add(big, small));
 }
 
@@ -1720,7 +1875,7 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_lo
         float value;
         if (reduction == PREFLOSS_REDUCE_MEAN) {
             /* sum / count: one rounding (plus a tiny correction error) */
-            value = count > 0 ? prefloss__df_round(prefloss__df_div_f(sum, (float)count)) : 0.0f;
+            value = count > 0 ? prefloss__df_round(prefloss__df_div_f(sum, (float)count, 0)) : 0.0f;
         } else {
             value = prefloss__df_round(sum);
         }

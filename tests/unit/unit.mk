@@ -3,6 +3,10 @@
 #
 #   make check-unit-static   every test linked against build/libprefloss.a
 #   make check-unit-shared   every test linked against build/libprefloss.so.1
+#   make check-unit-portable every test linked against a copy of the library
+#                            built with -DPREFLOSS_NO_DISPATCH: the baseline
+#                            kernels (no FMA), which the other two never run
+#                            on a CPU with AVX2 and FMA
 #
 # Knobs:
 #   PREFLOSS_TEST_SAMPLES=N  (environment) random samples per configuration in
@@ -34,8 +38,23 @@ $(UNIT_OUTDIR)/shared/test_%: $(UNIT_SRCDIR)/test_%.c $(UNIT_DEPS) $(SHLIB) $(B)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $< -L$(B) -lprefloss -Wl,-rpath,'$$ORIGIN/../../..' $(UNIT_LIBS) -o $@
 
-.PHONY: check-unit-static check-unit-shared unit-bins
-unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS)
+# Portable: the implementation compiled again without run-time dispatch.
+UNIT_PORTABLE_LIB  := $(UNIT_OUTDIR)/portable/libprefloss.a
+UNIT_PORTABLE_BINS := $(patsubst %,$(UNIT_OUTDIR)/portable/test_%,$(UNIT_NAMES))
+
+$(UNIT_OUTDIR)/portable/prefloss.o: lib/prefloss.c $(HEADER)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DPREFLOSS_NO_DISPATCH -c $< -o $@
+
+$(UNIT_PORTABLE_LIB): $(UNIT_OUTDIR)/portable/prefloss.o
+	rm -f $@ && ar rcs $@ $^
+
+$(UNIT_OUTDIR)/portable/test_%: $(UNIT_SRCDIR)/test_%.c $(UNIT_DEPS) $(UNIT_PORTABLE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $< $(UNIT_PORTABLE_LIB) $(UNIT_LIBS) -o $@
+
+.PHONY: check-unit-static check-unit-shared check-unit-portable unit-bins
+unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS) $(UNIT_PORTABLE_BINS)
 
 check-unit-static: $(UNIT_STATIC_BINS)
 	@fails=0; for t in $^; do echo "--- $$t"; \
@@ -47,4 +66,9 @@ check-unit-shared: $(UNIT_SHARED_BINS)
 	    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
 	done; echo "check-unit-shared: $$fails binaries failed"; [ $$fails -eq 0 ]
 
-CHECK_TARGETS += check-unit-static check-unit-shared
+check-unit-portable: $(UNIT_PORTABLE_BINS)
+	@fails=0; for t in $^; do echo "--- $$t"; \
+	    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
+	done; echo "check-unit-portable: $$fails binaries failed"; [ $$fails -eq 0 ]
+
+CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable
