@@ -1937,7 +1937,7 @@ static float prefloss__log_pos(float x)
     float ef;
     if (m > 1.41421356f) { m *= 0.5f; e += 1; }
     ef = (float)e;
-    return ef * PREFLOSS__LN2_HI + (ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f));
+    return ef * PREFLOSS__LN2_HI + (ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
 }
 
 /* The sigmoid family's values at z = zh + zl from one exponential:
@@ -1950,13 +1950,13 @@ PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
     int pos = zh >= 0.0f;
     float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
     int32_t k;
-    float p = prefloss__exp_neg_parts(ah, al, &k); /* k is written here: its own statement */
+    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
     float e = prefloss__scale2(p, k);
     prefloss__df den = prefloss__fast_two_sum(1.0f, e);
     float big0 = 1.0f / den.hi;
     float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
     float small = e * big;                        /* e/(1 + e) */
-    float l1p = prefloss__log1p_unit(e);
+    float l1p = prefloss__log1p_unit(e, 0);
     float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
     v.sig_pos = prefloss__select(pos, big, small);
     v.sig_neg = prefloss__select(pos, small, big);
@@ -1974,9 +1974,9 @@ PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float e
 {
     prefloss__ld r;
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al);
-    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps);
-    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e), prefloss__df_make(eps, 0.0f));
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
     return r;
 }
 
@@ -1987,7 +1987,7 @@ PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
 {
     int32_t k;
     float xc = prefloss__select(x < PREFLOSS__EXP_CAP, x, PREFLOSS__EXP_CAP);
-    float p = prefloss__exp_neg_parts(-xc, 0.0f, &k);   /* e^xc = p 2^k, k <= 128 */
+    float p = prefloss__exp_neg_parts(-xc, 0.0f, &k, 0);   /* e^xc = p 2^k, k <= 128 */
     int32_t k1 = k / 2;
     *below = x < PREFLOSS__EXP_CAP;
     return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
@@ -2018,7 +2018,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, fl
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
     float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
     return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
@@ -2029,9 +2029,9 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, float rc, float rr,
                                                         prefloss__cat c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
-    prefloss__df cz = prefloss__df_mul_f(z, c.robust_c);
+    prefloss__df cz = prefloss__df_mul_f(z, c.robust_c, 0);
     float loss = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-cz.hi, -cz.lo), v.sp_neg));
     float g = -c.beta * (v.sig_neg + c.robust_c);
     return prefloss__pair_make(loss, g, -g);
@@ -2042,7 +2042,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, floa
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
     float loss = v.sig_pos * (-v.sp_neg - c.exo_a) + v.sig_neg * (-v.sp_pos - c.exo_b);
     prefloss__df zt = prefloss__df_add_f(z, -(c.exo_a - c.exo_b));
@@ -2055,8 +2055,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float r
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f);
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
     return prefloss__pair_make(loss, c.beta * (0.5f * va.sig_pos - va.sig_neg),
@@ -2068,8 +2068,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float r
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_bco(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
-    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f), -c.delta);
-    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f), -c.delta);
+    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0), -c.delta);
+    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0), -c.delta);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     return prefloss__pair_make(va.sp_neg + vb.sp_pos, -c.beta * va.sig_neg, c.beta * vb.sig_pos);
 }
@@ -2082,7 +2082,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
     prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
                                        prefloss__df_make(-hb.hi, -hb.lo));
     prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
-    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi), q2 = prefloss__two_prod(y2.hi, y2.hi);
+    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi, 0), q2 = prefloss__two_prod(y2.hi, y2.hi, 0);
     q1.lo = prefloss__lo_if_finite(q1.hi, q1.lo + 2.0f * y1.hi * y1.lo);
     q2.lo = prefloss__lo_if_finite(q2.hi, q2.lo + 2.0f * y2.hi * y2.lo);
     return prefloss__pair_make(prefloss__df_round(prefloss__df_add(q1, q2)),
@@ -2094,8 +2094,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
                                                           prefloss__cat c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f);
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     return prefloss__pair_make(va.sig_neg + vb.sig_pos, -c.beta * (va.sig_pos * va.sig_neg),
                                c.beta * (vb.sig_pos * vb.sig_neg));
@@ -2106,8 +2106,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_zero(float pc, float pr, fl
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_down(float pc, float pr, float rc, float rr,
                                                           prefloss__cat c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f);
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vz = prefloss__sigmoid_values(z.hi, z.lo);
     float dz = vz.sig_pos * vz.sig_neg;
     return prefloss__pair_make(va.sig_pos + vz.sig_neg, c.beta * (va.sig_pos * va.sig_neg - dz),
@@ -2121,14 +2121,14 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_down(float pc, float pr, fl
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, float rc, float rr,
                                                           prefloss__cat c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr);
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     float zr = prefloss__df_round(z);
     prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
     prefloss__sigvals vt = prefloss__sigmoid_values(zr * c.inv_tau, 0.0f);
     float w = vt.sig_pos, m = vt.sig_neg;
     float arg = zr + vt.sp_neg;                      /* -(exponent) >= 0 */
     int32_t k;
-    float p = prefloss__exp_neg_parts(prefloss__select(arg > 0.0f, arg, 0.0f), 0.0f, &k);
+    float p = prefloss__exp_neg_parts(prefloss__select(arg > 0.0f, arg, 0.0f), 0.0f, &k, 0);
     float we = prefloss__scale2(p, k);               /* w e^{-z} */
     float loss = m * v.sp_neg + we;
     float dz = -(w * m * c.inv_tau) * v.sp_neg - m * v.sig_neg + we * (m * c.inv_tau - 1.0f);
@@ -2144,7 +2144,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc
     prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
     prefloss__sigvals vc = prefloss__sigmoid_values(uc.hi, uc.lo), vr = prefloss__sigmoid_values(ur.hi, ur.lo);
     prefloss__df hp = prefloss__df_add_f(prefloss__df_add_f(h, -vc.sp_pos), vr.sp_pos);
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(hp, c.beta), c.eps);
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(hp, c.beta, 0), c.eps);
     float g = c.beta * l.dz;
     return prefloss__pair_make(l.loss, g * vc.sig_neg, -g * vr.sig_neg);
 }
@@ -2161,7 +2161,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float
     float ec = prefloss__cap_exp(-c.alpha * ucr, &below_c);
     float er = prefloss__cap_exp(-c.alpha * urr, &below_r);
     prefloss__df diff = prefloss__two_sum(er, -ec);
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(diff, c.beta / c.alpha), c.eps);
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(diff, c.beta / c.alpha, 0), c.eps);
     float g = c.beta * l.dz;
     return prefloss__pair_make(l.loss, prefloss__select(below_c, g * ec, 0.0f),
                                prefloss__select(below_r, -g * er, 0.0f));
@@ -2171,7 +2171,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_simpo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
-    prefloss__df z = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f), -c.gamma);
+    prefloss__df z = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), -c.gamma);
     prefloss__ld l = prefloss__smoothed_sigmoid(z, c.eps);
     (void)rc;
     (void)rr;
@@ -2181,7 +2181,7 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_simpo(float pc, float pr, float
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_cpo(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f), c.eps);
+    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c.eps);
     (void)rc;
     (void)rr;
     return prefloss__pair_make(l.loss, c.beta * l.dz, -c.beta * l.dz);
@@ -2319,7 +2319,7 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     }
     {
         float h = 0.5f / p->beta;            /* 1/(2 beta) as a double-float */
-        prefloss__df q = prefloss__two_prod(h, p->beta);
+        prefloss__df q = prefloss__two_prod(h, p->beta, 0);
         c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
     }
     return PREFLOSS_OK;
@@ -2414,15 +2414,15 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
         return PREFLOSS_ERR_NULL;
     for (i = 0; i < n; i++) { /* the 2n rewards beta*uc, beta*ur, summed in double-float */
         float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
-        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f));
-        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f));
+        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f, 0));
+        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f, 0));
     }
     if (!prefloss__finite(sum.hi) || !prefloss__finite(sum.lo)) return PREFLOSS_NONFINITE;
     {
         /* (count delta + sum) / (count + 2n) */
         float total = *count + 2.0f * (float)n;
-        prefloss__df acc = prefloss__df_add(prefloss__df_mul_f(prefloss__df_make(*delta, 0.0f), *count), sum);
-        *delta = prefloss__df_round(prefloss__df_div_f(acc, total));
+        prefloss__df acc = prefloss__df_add(prefloss__df_mul_f(prefloss__df_make(*delta, 0.0f), *count, 0), sum);
+        *delta = prefloss__df_round(prefloss__df_div_f(acc, total, 0));
         *count = total;
     }
     return PREFLOSS_OK;
