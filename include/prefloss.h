@@ -589,6 +589,111 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
                                            const float *ref_chosen, const float *ref_rejected,
                                            size_t n, float beta);
 
+/**
+ * A weighted sum of several catalogue losses in one call (MPO style):
+ *
+ *     L_i = sum_k mix_weights[k] * L_i^{(kinds[k])}
+ *
+ * with the gradients summed likewise; per-pair weights and the upstream
+ * gradient as for prefloss_pair_loss. All kinds share one parameter block.
+ *
+ * @param[out] losses, dchosen, drejected  (n) each optional.
+ * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
+ *             weights, dlosses  as for prefloss_pair_loss.
+ * @param      n        number of pairs.
+ * @param[in]  kinds    (n_kinds) PREFLOSS_LOSS_* values; required if n_kinds > 0.
+ * @param[in]  mix_weights  (n_kinds) finite weights; required if n_kinds > 0.
+ * @param      n_kinds  number of losses mixed (0 gives zero losses and gradients).
+ * @param[in]  params   as for prefloss_pair_loss.
+ * @return as for prefloss_pair_loss; PREFLOSS_ERR_PARAM also for a
+ *   non-finite mix weight or a kind out of range.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
+                                        const float *policy_chosen, const float *policy_rejected,
+                                        const float *ref_chosen, const float *ref_rejected,
+                                        const float *weights, const float *dlosses, size_t n,
+                                        const int *kinds, const float *mix_weights, size_t n_kinds,
+                                        const prefloss_pair_params *params);
+
+/**
+ * ORPO's odds-ratio loss (Hong et al. 2024; TRL ORPOTrainer), per pair, on
+ * MEAN token log-probs a = mean_chosen, b = mean_rejected (both <= 0):
+ *
+ *     l    = (a - b) - [log(1 - e^a) - log(1 - e^b)]     (the log odds ratio)
+ *     loss = -nll_weight * a - lambda * log sigma(l)
+ *     dloss/da = -nll_weight - lambda sigma(-l) / (1 - e^a)
+ *     dloss/db =  lambda sigma(-l) / (1 - e^b)
+ *
+ * log(1 - e^x) is formed stably (log(-expm1(x)) above -ln 2, log1p(-e^x)
+ * below), so a log-prob near 0 does not cancel to -inf. TRL's total loss is
+ * the batch mean of this with nll_weight = 1 (its NLL is averaged over all
+ * chosen tokens of the batch instead of per pair).
+ *
+ * @param[out] losses, dchosen, drejected  (n) each optional.
+ * @param[in]  mean_chosen, mean_rejected  (n) mean log-probs, required if n > 0.
+ * @param[in]  dlosses  (n) upstream gradient, NULL for 1.
+ * @param      n        number of pairs.
+ * @param      lambda   weight of the odds-ratio term, finite >= 0 (TRL's beta, default 0.1).
+ * @param      nll_weight  weight of the NLL term -a, finite (1 in ORPO, 0 for the odds-ratio term alone).
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite or
+ *   positive log-prob, or equal to 0 where the odds are undefined, is NaN);
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE (nothing written).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *mean_chosen, const float *mean_rejected,
+                                    const float *dlosses, size_t n, float lambda, float nll_weight);
+
+/**
+ * KTO's loss (Ethayarajh et al. 2024; TRL KTOTrainer) on unpaired samples,
+ * each desirable or undesirable, with u = policy - ref and a detached
+ * estimate kl >= 0 of the KL divergence (see prefloss_kto_kl):
+ *
+ *     desirable:   loss = wd (1 - sigma(beta (u - kl))),  dloss/dpolicy = -wd beta sigma(x) sigma(-x)
+ *     undesirable: loss = wu (1 - sigma(beta (kl - u))),  dloss/dpolicy =  wu beta sigma(x) sigma(-x)
+ *
+ * with x = beta (u - kl). The reference gets no gradient.
+ *
+ * @param[out] losses, dpolicy  (n) each optional.
+ * @param[in]  policy_logps  (n) required if n > 0.
+ * @param[in]  ref_logps     (n) NULL for reference-free (0).
+ * @param[in]  desirable     (n) bytes, non-zero = desirable; required if n > 0.
+ * @param[in]  dlosses       (n) upstream gradient, NULL for 1.
+ * @param      n             number of samples.
+ * @param      beta          finite normal > 0.
+ * @param      kl            finite >= 0 (TRL clamps its estimate at 0).
+ * @param      desirable_weight, undesirable_weight  finite >= 0 (TRL: 1, 1).
+ * @return PREFLOSS_OK, PREFLOSS_NONFINITE, PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM,
+ *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (nothing written on an error).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
+                                   const float *policy_logps, const float *ref_logps,
+                                   const unsigned char *desirable, const float *dlosses, size_t n,
+                                   float beta, float kl, float desirable_weight,
+                                   float undesirable_weight);
+
+/**
+ * KTO's KL estimate: max(0, mean_i (policy_kl_logps[i] - ref_kl_logps[i])),
+ * the sum formed exactly in double-float (TRL computes it on mismatched
+ * prompt/completion pairs and detaches it).
+ *
+ * @param[out] kl  the estimate.
+ * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param      n   number of samples (0 gives 0).
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
+                                 const float *ref_kl_logps, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1926,19 +2031,26 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* log(x) for a finite normal x > 0, within ~2 ulp: x = m 2^e with m in
+/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
+ * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
  * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
- * Scalar: it computes per-call constants. */
-static float prefloss__log_pos(float x)
+ * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
 {
-    uint32_t b = prefloss__float_to_bits(x);
-    int32_t e = (int32_t)(b >> 23) - 127;
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
     float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    float ef;
-    if (m > 1.41421356f) { m *= 0.5f; e += 1; }
-    ef = (float)e;
-    return ef * PREFLOSS__LN2_HI + (ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    m = prefloss__select(high, 0.5f * m, m);
+    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
+    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
+                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
 }
+
+PREFLOSS__INLINE float prefloss__log_pos(float x) { return prefloss__df_round(prefloss__log_pos_df(x)); }
 
 /* The sigmoid family's values at z = zh + zl from one exponential:
  * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
@@ -1980,17 +2092,35 @@ PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float e
     return r;
 }
 
-/* exp(min(x, log FLT_MAX)) for x <= log FLT_MAX (TRL's cap_exp), and whether
- * x was below the cap (the derivative is 0 above it). */
-#define PREFLOSS__EXP_CAP 88.7228394f /* log(FLT_MAX) */
+/* TRL's cap_exp: exp(min(x, log FLT_MAX)), and whether x was below the
+ * cap (the derivative is 0 above it). At the cap the value is FLT_MAX
+ * exactly; below it exp(x) (the largest float below log FLT_MAX gives
+ * FLT_MAX (1 - 8e-6), finite). */
+#define PREFLOSS__EXP_CAP 88.7228317f /* the largest float < log(FLT_MAX) */
 PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
 {
     int32_t k;
-    float xc = prefloss__select(x < PREFLOSS__EXP_CAP, x, PREFLOSS__EXP_CAP);
+    int in = x <= PREFLOSS__EXP_CAP;
+    float xc = prefloss__select(in, x, PREFLOSS__EXP_CAP);
     float p = prefloss__exp_neg_parts(-xc, 0.0f, &k, 0);   /* e^xc = p 2^k, k <= 128 */
     int32_t k1 = k / 2;
-    *below = x < PREFLOSS__EXP_CAP;
-    return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+    float e = (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+    *below = in;
+    return prefloss__select(in, e, FLT_MAX);
+}
+
+/* expm1(x) for any finite x: x + x^2/2 + x^3 P(x) for |x| < 0.347 (the
+ * leading x exact), e^x - 1 otherwise (no cancellation there); +inf where
+ * e^x overflows. */
+PREFLOSS__INLINE float prefloss__expm1(float x)
+{
+    int below;
+    float q = 1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x * (1.0f / 720
+              + x * (1.0f / 5040 + x * (1.0f / 40320)))));
+    float small = x + x * x * (0.5f + x * q);
+    float e = prefloss__cap_exp(x, &below);
+    float big = prefloss__select(below, e - 1.0f, FLT_MAX * 2.0f);
+    return prefloss__select(prefloss__fabs(x) < 0.34657359f, small, big);
 }
 
 /* Everything a catalogue kernel needs, derived once per call. */
@@ -2135,32 +2265,56 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, fl
     return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
 }
 
-/* "js_divergence": the sigmoid loss on beta h' with h' = h - (sp(uc) - sp(ur));
+/* "js_divergence": the sigmoid loss on beta h' with h' = h - (sp(uc) - sp(ur)),
+ * formed as sp(-ur) - sp(-uc) (the same, since sp(x) = x + sp(-x)) split into
+ * [relu(-ur) - relu(-uc)] + [log1p(e^-|ur|) - log1p(e^-|uc|)]: the large
+ * parts are exact double-floats, so nothing cancels when |u| is large.
  * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur). */
+PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
+{
+    int neg = u.hi < 0.0f;
+    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
+}
+
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc, float rr,
                                                     prefloss__cat c)
 {
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
-    prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
     prefloss__sigvals vc = prefloss__sigmoid_values(uc.hi, uc.lo), vr = prefloss__sigmoid_values(ur.hi, ur.lo);
-    prefloss__df hp = prefloss__df_add_f(prefloss__df_add_f(h, -vc.sp_pos), vr.sp_pos);
+    prefloss__df rc_ = prefloss__relu_neg_df(uc), rr_ = prefloss__relu_neg_df(ur);
+    /* log1p(e^-|u|) = sp(-u) - relu(-u) = the smaller of sp(u), sp(-u) */
+    float lc = prefloss__select(uc.hi >= 0.0f, vc.sp_neg, vc.sp_pos);
+    float lr = prefloss__select(ur.hi >= 0.0f, vr.sp_neg, vr.sp_pos);
+    prefloss__df hp = prefloss__df_add_f(prefloss__df_add(rr_, prefloss__df_make(-rc_.hi, -rc_.lo)), lr - lc);
     prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(hp, c.beta, 0), c.eps);
     float g = c.beta * l.dz;
     return prefloss__pair_make(l.loss, g * vc.sig_neg, -g * vr.sig_neg);
 }
 
 /* "alpha_divergence": the sigmoid loss on beta h' with
- * h' = (e^{-a ur} - e^{-a uc})/a (exponents capped as TRL does);
- * dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur} (0 where capped). */
+ * h' = (e^{-a ur} - e^{-a uc})/a, the exponents capped at log FLT_MAX as
+ * TRL does. Where uc ~ ur, h' = -e^{-a ur} expm1(-a h)/a, so nothing
+ * cancels. dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur} (0 where
+ * capped). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
     float ucr = prefloss__df_round(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f));
     float urr = prefloss__df_round(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f));
+    float hr = prefloss__df_round(prefloss__diff_of_diffs(pc, rc, pr, rr));
     int below_c, below_r;
     float ec = prefloss__cap_exp(-c.alpha * ucr, &below_c);
     float er = prefloss__cap_exp(-c.alpha * urr, &below_r);
-    prefloss__df diff = prefloss__two_sum(er, -ec);
+    /* where the two exponentials nearly cancel (|a h| < 0.347, both uncapped)
+     * h' = -er expm1(-a h)/a; elsewhere the direct difference, which then
+     * loses at most a factor 1/(1 - e^-0.347) ~ 3.4 (and is TRL's own form
+     * where capped) */
+    float ah = -c.alpha * hr;
+    float near_form = -(er * prefloss__expm1(prefloss__select(prefloss__fabs(ah) < 0.34657359f, ah, 0.0f)));
+    prefloss__df direct = prefloss__two_sum(er, -ec);
+    int near = (int)(below_c & below_r) & (int)(prefloss__fabs(ah) < 0.34657359f);
+    prefloss__df diff = prefloss__df_make(prefloss__select(near, near_form, direct.hi),
+                                          prefloss__select(near, 0.0f, prefloss__lo_if_finite(direct.hi, direct.lo)));
     prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(diff, c.beta / c.alpha, 0), c.eps);
     float g = c.beta * l.dz;
     return prefloss__pair_make(l.loss, prefloss__select(below_c, g * ec, 0.0f),
@@ -2426,6 +2580,230 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
         *count = total;
     }
     return PREFLOSS_OK;
+}
+
+/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
+ * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
+ * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
+ * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
+typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
+
+PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
+{
+    prefloss__l1me r;
+    int32_t k;
+    float p = prefloss__exp_neg_parts(-x, 0.0f, &k, 0);
+    float e = prefloss__scale2(p, k);                              /* e^x */
+    float q = 1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x * (1.0f / 720
+              + x * (1.0f / 5040 + x * (1.0f / 40320)))));
+    float em1 = prefloss__select(x > -0.34657359f, x + x * x * (0.5f + x * q), e - 1.0f);
+    prefloss__df near = prefloss__log_pos_df(-em1);
+    float far = prefloss__log1p_unit(-e, 0);
+    int is_near = x > -0.69314718f;
+    r.log1mexp = prefloss__df_make(prefloss__select(is_near, near.hi, far),
+                                   prefloss__select(is_near, near.lo, 0.0f));
+    r.one_minus_exp = prefloss__select(is_near, -em1, 1.0f - e);
+    return r;
+}
+
+/* ORPO: l = (a - b) - [log(1 - e^a) - log(1 - e^b)];
+ * loss = -nll a + lambda sp(-l); dloss/da = -nll - lambda sigma(-l)/(1 - e^a),
+ * dloss/db = lambda sigma(-l)/(1 - e^b). a or b >= 0 (not a log-prob, or
+ * odds undefined) makes the pair NaN. */
+PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss,
+                                                  float *PREFLOSS__RESTRICT dc,
+                                                  float *PREFLOSS__RESTRICT dr,
+                                                  const float *PREFLOSS__RESTRICT ma,
+                                                  const float *PREFLOSS__RESTRICT mb,
+                                                  const float *PREFLOSS__RESTRICT up,
+                                                  size_t n, float lambda, float nll)
+{
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float a = ma[i], b = mb[i];
+        /* a log-prob that is >= 0 (or NaN) is outside the domain: NaN */
+        float dom = prefloss__select((int)(a < 0.0f) & (int)(b < 0.0f), 0.0f, prefloss__nan());
+        float bad = prefloss__nan_if_nonfinite(a) + prefloss__nan_if_nonfinite(b) + dom;
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        prefloss__l1me la = prefloss__log1mexp(prefloss__select(a < 0.0f, a, -1.0f));
+        prefloss__l1me lb = prefloss__log1mexp(prefloss__select(b < 0.0f, b, -1.0f));
+        /* l = (a - b) - La + Lb, all in double-float: La is large (~ log|a|)
+         * where a is near 0, and rounding it would cost more than a's own
+         * conditioning */
+        prefloss__df l = prefloss__df_add(prefloss__two_sum(a, -b),
+                                          prefloss__df_add(lb.log1mexp,
+                                                           prefloss__df_make(-la.log1mexp.hi, -la.log1mexp.lo)));
+        prefloss__sigvals v = prefloss__sigmoid_values(l.hi, l.lo);
+        float s = lambda * v.sig_neg;
+        loss[i] = (lambda * v.sp_neg - nll * a) + bad;
+        dc[i] = prefloss__times_up(-nll - s / la.one_minus_exp, up[i]) + bad_up;
+        dr[i] = prefloss__times_up(s / lb.one_minus_exp, up[i]) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+
+PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *mean_chosen, const float *mean_rejected,
+                                    const float *dlosses, size_t n, float lambda, float nll_weight)
+{
+    float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
+    int st, bad = 0;
+    size_t i, len;
+    if (!(lambda >= 0.0f && lambda <= FLT_MAX) || !prefloss__finite(nll_weight)) return PREFLOSS_ERR_PARAM;
+    if (n == 0) return PREFLOSS_OK;
+    st = prefloss__check_pairwise(n, losses, dchosen, drejected, NULL, mean_chosen, mean_rejected,
+                                  NULL, NULL, dlosses, 0);
+    if (st != PREFLOSS_OK) return st;
+    for (i = 0; i < n; i += len) {
+        len = prefloss__step(n, i, dlosses == NULL, losses == NULL || dchosen == NULL || drejected == NULL);
+        bad |= prefloss__orpo_kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
+                                     PREFLOSS__OUT(drejected, i, s_dr), mean_chosen + i,
+                                     mean_rejected + i, PREFLOSS__IN(dlosses, i, prefloss__ones), len,
+                                     lambda, nll_weight);
+    }
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+/* KTO: x = beta (u - kl); desirable: wd sigma(-x), gradient -wd beta sigma(x)sigma(-x);
+ * undesirable: wu sigma(x), gradient wu beta sigma(x)sigma(-x). */
+PREFLOSS__KERNEL static int prefloss__kto_kernel(float *PREFLOSS__RESTRICT loss,
+                                                 float *PREFLOSS__RESTRICT dp,
+                                                 const float *PREFLOSS__RESTRICT pol,
+                                                 const float *PREFLOSS__RESTRICT ref,
+                                                 const unsigned char *PREFLOSS__RESTRICT des,
+                                                 const float *PREFLOSS__RESTRICT up, size_t n,
+                                                 float beta, float kl, float wd, float wu)
+{
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(pol[i]) + prefloss__nan_if_nonfinite(ref[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        prefloss__df x = prefloss__beta_times_diff(beta, pol[i], ref[i], kl, 0.0f, 0);
+        prefloss__sigvals v = prefloss__sigmoid_values(x.hi, x.lo);
+        int d = des[i] != 0;
+        float slope = beta * (v.sig_pos * v.sig_neg);
+        loss[i] = prefloss__select(d, wd * v.sig_neg, wu * v.sig_pos) + bad;
+        dp[i] = prefloss__times_up(prefloss__select(d, -wd * slope, wu * slope), up[i]) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+
+PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
+                                   const float *policy_logps, const float *ref_logps,
+                                   const unsigned char *desirable, const float *dlosses, size_t n,
+                                   float beta, float kl, float desirable_weight,
+                                   float undesirable_weight)
+{
+    float s_loss[PREFLOSS__SCRATCH], s_dp[PREFLOSS__SCRATCH];
+    int st, bad = 0;
+    size_t i, len;
+    if (!prefloss__beta_ok(beta) || !(kl >= 0.0f && kl <= FLT_MAX)
+        || !(desirable_weight >= 0.0f && desirable_weight <= FLT_MAX)
+        || !(undesirable_weight >= 0.0f && undesirable_weight <= FLT_MAX))
+        return PREFLOSS_ERR_PARAM;
+    if (n == 0) return PREFLOSS_OK;
+    st = prefloss__check_pairwise(n, losses, dpolicy, NULL, NULL, policy_logps,
+                                  policy_logps, ref_logps, NULL, dlosses, 0);
+    if (st == PREFLOSS_OK) {
+        prefloss__range out[2], in[1];
+        if (desirable == NULL) return PREFLOSS_ERR_NULL;
+        out[0].p = losses; out[1].p = dpolicy;
+        out[0].bytes = out[1].bytes = n * sizeof(float);
+        in[0].p = desirable; in[0].bytes = n;
+        st = prefloss__check_overlap(out, 2, in, 1);
+    }
+    if (st != PREFLOSS_OK) return st;
+    for (i = 0; i < n; i += len) {
+        len = prefloss__step(n, i, ref_logps == NULL || dlosses == NULL, losses == NULL || dpolicy == NULL);
+        bad |= prefloss__kto_kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dpolicy, i, s_dp),
+                                    policy_logps + i, PREFLOSS__IN(ref_logps, i, prefloss__zeros),
+                                    desirable + i, PREFLOSS__IN(dlosses, i, prefloss__ones), len,
+                                    beta, kl, desirable_weight, undesirable_weight);
+    }
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
+                                 const float *ref_kl_logps, size_t n)
+{
+    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
+    float bad = 0.0f;
+    size_t i;
+    if (kl == NULL) return PREFLOSS_ERR_NULL;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
+    for (i = 0; i < n; i++) { /* the differences summed exactly in double-float */
+        bad += prefloss__nan_if_nonfinite(policy_kl_logps[i]) + prefloss__nan_if_nonfinite(ref_kl_logps[i]);
+        sum = prefloss__df_add(sum, prefloss__diff_of_diffs(policy_kl_logps[i], ref_kl_logps[i], 0.0f, 0.0f));
+    }
+    if (bad != bad) { *kl = prefloss__nan(); return PREFLOSS_NONFINITE; }
+    if (n == 0) { *kl = 0.0f; return PREFLOSS_OK; }
+    {
+        float mean = prefloss__df_round(prefloss__df_div_f(sum, (float)n, 0));
+        *kl = mean > 0.0f ? mean : 0.0f;
+    }
+    return PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
+                                        const float *policy_chosen, const float *policy_rejected,
+                                        const float *ref_chosen, const float *ref_rejected,
+                                        const float *weights, const float *dlosses, size_t n,
+                                        const int *kinds, const float *mix_weights, size_t n_kinds,
+                                        const prefloss_pair_params *params)
+{
+    float t_loss[PREFLOSS__SCRATCH], t_dc[PREFLOSS__SCRATCH], t_dr[PREFLOSS__SCRATCH];
+    prefloss_pair_params p;
+    prefloss__cat c;
+    int st, bad = 0;
+    size_t i, k, len;
+    st = prefloss__read_params(params, &p);
+    if (st != PREFLOSS_OK) return st;
+    if (n_kinds > 0 && (kinds == NULL || mix_weights == NULL)) return PREFLOSS_ERR_NULL;
+    for (k = 0; k < n_kinds; k++) { /* every kind and weight checked before anything is written */
+        st = prefloss__prepare_catalogue(kinds[k], &p, &c);
+        if (st != PREFLOSS_OK) return st;
+        if (!prefloss__finite(mix_weights[k])) return PREFLOSS_ERR_PARAM;
+    }
+    if (n == 0) return PREFLOSS_OK;
+    st = prefloss__check_pairwise(n, losses, dchosen, drejected, NULL, policy_chosen,
+                                  policy_rejected, ref_chosen, ref_rejected, dlosses, 1);
+    if (st == PREFLOSS_OK && weights != NULL) {
+        prefloss__range out[3], in[1];
+        out[0].p = losses; out[1].p = dchosen; out[2].p = drejected;
+        out[0].bytes = out[1].bytes = out[2].bytes = n * sizeof(float);
+        in[0].p = weights; in[0].bytes = n * sizeof(float);
+        st = prefloss__check_overlap(out, 3, in, 1);
+    }
+    if (st != PREFLOSS_OK) return st;
+    for (i = 0; i < n; i += len) {
+        size_t j;
+        len = n - i < PREFLOSS__SCRATCH ? n - i : PREFLOSS__SCRATCH;
+        for (j = 0; j < len; j++) {
+            if (losses != NULL) losses[i + j] = 0.0f;
+            if (dchosen != NULL) dchosen[i + j] = 0.0f;
+            if (drejected != NULL) drejected[i + j] = 0.0f;
+        }
+        for (k = 0; k < n_kinds; k++) {
+            float mw = mix_weights[k];
+            st = prefloss_pair_loss(t_loss, t_dc, t_dr, policy_chosen + i, policy_rejected + i,
+                                    ref_chosen != NULL ? ref_chosen + i : NULL,
+                                    ref_rejected != NULL ? ref_rejected + i : NULL,
+                                    weights != NULL ? weights + i : NULL,
+                                    dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p);
+            bad |= st == PREFLOSS_NONFINITE;
+            for (j = 0; j < len; j++) { /* times_up: a zero weight gives 0, never 0 * inf */
+                if (losses != NULL) losses[i + j] += prefloss__times_up(t_loss[j], mw);
+                if (dchosen != NULL) dchosen[i + j] += prefloss__times_up(t_dc[j], mw);
+                if (drejected != NULL) drejected[i + j] += prefloss__times_up(t_dr[j], mw);
+            }
+        }
+    }
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
 #ifdef __cplusplus

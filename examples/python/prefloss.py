@@ -37,14 +37,24 @@ release version at least 1.0.0 (``prefloss.Error`` otherwise).
 
 PyTorch autograd. ``prefloss.torch`` (imported lazily: importing prefloss
 never imports torch or numpy) holds ``torch.autograd.Function`` classes
-``DPOLoss``, ``IPOLoss``, ``BTLoss``, ``SequenceLogps`` and the functions
-``dpo_loss``, ``ipo_loss``, ``bt_loss``, ``sequence_logps``, which return
+``DPOLoss``, ``IPOLoss``, ``BTLoss``, ``SequenceLogps``, ``PairLoss`` and the
+functions ``dpo_loss``, ``ipo_loss``, ``bt_loss``, ``sequence_logps``,
+``pair_loss``, which return
 per-sample values that backpropagate through the library:
 
     losses = prefloss.torch.dpo_loss(pc, pr, rc, rr, beta=0.1)
     losses.mean().backward()
 
 replaces ``losses = -F.logsigmoid(beta * logits)``.
+
+The loss catalogue (libprefloss >= 1.1). ``pair_loss(loss_type, pc, pr,
+rc, rr, beta=..., ...)`` computes any of TRL's DPO ``loss_type`` values
+("sigmoid", "ipo", "hinge", "robust", "exo_pair", "nca_pair", "bco_pair",
+"sppo_hard", "apo_zero", "apo_down", "discopop", "js_divergence",
+"alpha_divergence", "simpo", "cpo"; ``loss_types()`` lists them) with
+optional per-pair weights; ``bco_update_delta`` keeps bco_pair's running
+mean; ``prefloss.torch.pair_loss`` / ``PairLoss`` is the autograd form. With
+a 1.0 library everything else works and only these raise ``prefloss.Error``.
 """
 
 import array as _array
@@ -59,11 +69,12 @@ __all__ = [
     "strerror", "status_name",
     "dpo_loss", "ipo_loss", "ipo_general_loss", "bt_loss", "rewards",
     "sequence_logps", "sequence_logps_backward",
+    "pair_loss", "bco_update_delta", "loss_types", "PairParams",
     "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 # `prefloss.torch` (the autograd wrappers) is deliberately not in __all__:
 # `from prefloss import *` must not shadow the torch module.
 
@@ -71,6 +82,9 @@ __version__ = "1.0.0"
 EXPECTED_ABI_VERSION = 1
 #: The oldest release whose functions this binding calls (MAJOR*10000+MINOR*100+PATCH).
 MIN_VERSION_NUMBER = 10000
+#: The release that introduced the loss catalogue (pair_loss, bco_update_delta,
+#: loss_types); with an older library only those raise prefloss.Error.
+CATALOGUE_VERSION_NUMBER = 10100
 
 # Status codes (the library's values; codes are only ever added).
 OK = 0
@@ -120,6 +134,28 @@ _SIGNATURES = {
     "prefloss_ipo_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _Z, _F]),
     "prefloss_ipo_general_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _Z, _F, _F, _F]),
     "prefloss_bt_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _Z, _F]),
+}
+
+
+class PairParams(_ct.Structure):
+    """``struct prefloss_pair_params`` (size-prefixed; fill it with
+    ``prefloss_pair_params_init`` -- ``pair_loss`` does)."""
+    _fields_ = [("size", _ct.c_size_t), ("beta", _ct.c_float),
+                ("label_smoothing", _ct.c_float), ("discopop_tau", _ct.c_float),
+                ("alpha", _ct.c_float), ("simpo_gamma", _ct.c_float),
+                ("bco_delta", _ct.c_float)]
+
+
+# Since 1.1 (version node PREFLOSS_1.1): bound when present; a 1.0 library
+# still loads, and only the functions that need these raise Error.
+_SIGNATURES_1_1 = {
+    "prefloss_pair_params_init": (_I, [_ct.POINTER(PairParams)]),
+    "prefloss_loss_kind_from_name": (_I, [_ct.c_char_p]),
+    "prefloss_loss_kind_name": (_ct.c_char_p, [_I]),
+    "prefloss_pair_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _P, _Z, _I,
+                                _ct.POINTER(PairParams)]),
+    "prefloss_bco_update_delta": (_I, [_ct.POINTER(_F), _ct.POINTER(_F), _P, _P, _P, _P,
+                                       _Z, _F]),
 }
 
 
@@ -174,6 +210,11 @@ def _bind(lib, name):
             raise Error("%s is not libprefloss: no symbol %s" % (name, fname)) from None
         fn.restype = restype
         fn.argtypes = argtypes
+    for fname, (restype, argtypes) in _SIGNATURES_1_1.items():
+        fn = getattr(lib, fname, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
     abi = lib.prefloss_abi_version()
     number = lib.prefloss_version_number()
     # The ABI (soname) number must be the one this binding was written for;
@@ -698,6 +739,141 @@ def sequence_logps_backward(dseq_logps, mask=None, reduction="sum", *, seq_len=N
 
 
 # ---------------------------------------------------------------------------
+# The loss catalogue (libprefloss >= 1.1)
+# ---------------------------------------------------------------------------
+
+def _catalogue(func):
+    """The loaded library, checked to have the catalogue (release >= 1.1)."""
+    lib = _L()
+    if lib.prefloss_version_number() < CATALOGUE_VERSION_NUMBER or \
+            getattr(lib, func, None) is None:
+        raise Error("%s needs libprefloss >= %d.%d (the loss catalogue, symbol version "
+                    "PREFLOSS_1.1); the loaded library is %s"
+                    % (func, CATALOGUE_VERSION_NUMBER // 10000,
+                       CATALOGUE_VERSION_NUMBER // 100 % 100, version()))
+    return lib
+
+
+def loss_types():
+    """The TRL ``loss_type`` names of the library's catalogue, indexed by kind
+    (``loss_types()[k]`` is the name of kind ``k``)."""
+    lib = _catalogue("prefloss_loss_kind_name")
+    names, k = [], 0
+    while True:
+        name = lib.prefloss_loss_kind_name(k)
+        if name is None:
+            return names
+        names.append(name.decode())
+        k += 1
+
+
+def _loss_kind(loss_type):
+    """A TRL loss_type name or a PREFLOSS_LOSS_* integer -> the kind.
+
+    An unknown *name* raises ValueError (a bad argument value, as for
+    ``reduction``); an integer is passed through as it is, so an unknown
+    kind number is the library's PREFLOSS_ERR_PARAM (prefloss.Error)."""
+    if isinstance(loss_type, str):
+        lib = _catalogue("prefloss_loss_kind_from_name")
+        try:
+            encoded = loss_type.encode("ascii")
+        except UnicodeEncodeError:
+            encoded = None
+        kind = ERR_PARAM if encoded is None or b"\0" in encoded \
+            else lib.prefloss_loss_kind_from_name(encoded)
+        if kind < 0:
+            raise ValueError("unknown loss_type %r; expected one of %s"
+                             % (loss_type, ", ".join(loss_types())))
+        return kind
+    if isinstance(loss_type, bool):
+        raise TypeError("loss_type must be a name (str) or a kind (int), got bool")
+    try:
+        kind = loss_type.__index__()
+    except AttributeError:
+        raise TypeError("loss_type must be a name (str) or a kind (int), got %s"
+                        % type(loss_type).__name__) from None
+    # outside C int: no such kind either (the library says so for the value -1)
+    return kind if -2 ** 31 <= kind < 2 ** 31 else -1
+
+
+def _pair_params(beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta):
+    p = PairParams()
+    _check(_catalogue("prefloss_pair_params_init").prefloss_pair_params_init(_ct.byref(p)),
+           "prefloss_pair_params_init")
+    p.beta = _param(beta, "beta")
+    p.label_smoothing = _param(label_smoothing, "label_smoothing")
+    p.discopop_tau = _param(discopop_tau, "discopop_tau")
+    p.alpha = _param(alpha, "alpha")
+    p.simpo_gamma = _param(simpo_gamma, "simpo_gamma")
+    p.bco_delta = _param(bco_delta, "bco_delta")
+    return p
+
+
+def pair_loss(loss_type, policy_chosen_logps, policy_rejected_logps, ref_chosen_logps=None,
+              ref_rejected_logps=None, beta=0.1, label_smoothing=0.0, weights=None,
+              dlosses=None, discopop_tau=0.05, alpha=1.0, simpo_gamma=0.5, bco_delta=0.0,
+              out=None, _want=None):
+    """Any pairwise loss of the library's catalogue (libprefloss >= 1.1), by
+    TRL's ``loss_type`` name ("sigmoid", "ipo", "hinge", "robust", "exo_pair",
+    "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down", "discopop",
+    "js_divergence", "alpha_divergence", "simpo", "cpo"; see ``loss_types()``)
+    or by its PREFLOSS_LOSS_* integer kind.
+
+    Each kind reads only the parameters it uses: ``beta`` (all),
+    ``label_smoothing`` (sigmoid, robust, exo_pair -- where 0 means 1e-3 as in
+    TRL --, js_divergence, alpha_divergence, simpo, cpo), ``discopop_tau``,
+    ``alpha`` (alpha_divergence), ``simpo_gamma``, ``bco_delta`` (bco_pair:
+    the running mean of rewards, see ``bco_update_delta``). "simpo" and "cpo"
+    ignore the references (pass mean log-probs to simpo, as TRL's CPOTrainer).
+
+    ``weights`` (optional, per pair) scales every output of the pair (a
+    non-finite weight makes the pair NaN, with a RuntimeWarning);
+    ``dlosses`` is the upstream gradient (None means ones).
+
+    Returns ``(losses, grad_chosen, grad_rejected)`` in the kind of the
+    inputs: ``w*L``, ``w*dlosses*dL/dpc``, ``w*dlosses*dL/dpr``. An unknown
+    loss_type name raises ValueError; an unknown integer kind or a parameter
+    out of its range raises prefloss.Error (PREFLOSS_ERR_PARAM); with a
+    library older than 1.1, prefloss.Error."""
+    lib = _catalogue("prefloss_pair_loss")
+    kind = _loss_kind(loss_type)
+    params = _pair_params(beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta)
+    bufs = _inputs([("policy_chosen_logps", policy_chosen_logps),
+                    ("policy_rejected_logps", policy_rejected_logps),
+                    ("ref_chosen_logps", ref_chosen_logps),
+                    ("ref_rejected_logps", ref_rejected_logps),
+                    ("weights", weights), ("dlosses", dlosses)])
+    proto = bufs[0]
+    outs = _outputs(proto, out, ("losses", "grad_chosen", "grad_rejected"), _want)
+    status = lib.prefloss_pair_loss(*([_addr(o) for o in outs] + [_addr(b) for b in bufs]
+                                      + [proto.n, kind, _ct.byref(params)]))
+    _check(status, "prefloss_pair_loss")
+    return tuple(None if o is None else _result(o) for o in outs)
+
+
+def bco_update_delta(delta, count, policy_chosen_logps, policy_rejected_logps,
+                     ref_chosen_logps=None, ref_rejected_logps=None, beta=0.1):
+    """The running mean of rewards that "bco_pair" uses as ``bco_delta``
+    (TRL's RunningMoments mean), updated with one batch: returns the new
+    ``(delta, count)`` -- ``(count*delta + sum of the 2n rewards beta*(pc - rc)
+    and beta*(pr - rr)) / (count + 2n)`` and ``count + 2n`` -- as Python
+    floats (float32 values). Start from ``(0.0, 0.0)``. A batch with a
+    non-finite input leaves the state unchanged (RuntimeWarning)."""
+    lib = _catalogue("prefloss_bco_update_delta")
+    bufs = _inputs([("policy_chosen_logps", policy_chosen_logps),
+                    ("policy_rejected_logps", policy_rejected_logps),
+                    ("ref_chosen_logps", ref_chosen_logps),
+                    ("ref_rejected_logps", ref_rejected_logps)])
+    d = _F(_param(delta, "delta"))
+    c = _F(_param(count, "count"))
+    status = lib.prefloss_bco_update_delta(_ct.byref(d), _ct.byref(c),
+                                           *([_addr(b) for b in bufs]
+                                             + [bufs[0].n, _param(beta, "beta")]))
+    _check(status, "prefloss_bco_update_delta")
+    return d.value, c.value
+
+
+# ---------------------------------------------------------------------------
 # prefloss.torch: autograd wrappers (torch imported on first use)
 # ---------------------------------------------------------------------------
 
@@ -805,6 +981,38 @@ def _build_torch_namespace():
                                          seq_len=ctx.seq_len)
             return dt, None, None
 
+    class PairLoss(th.autograd.Function):
+        """Per-pair loss of the catalogue with autograd:
+        ``PairLoss.apply(loss_type, pc, pr, rc, rr, weights, beta,
+        label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta)``
+        (every argument after pr may be omitted from the end).
+
+        Gradients flow to pc and pr only: the references and the weights are
+        data (they get None). The forward computes the (weighted) losses only;
+        the backward is one library call with the upstream gradient."""
+
+        @staticmethod
+        def forward(ctx, loss_type, pc, pr, rc=None, rr=None, weights=None, beta=0.1,
+                    label_smoothing=0.0, discopop_tau=0.05, alpha=1.0, simpo_gamma=0.5,
+                    bco_delta=0.0):
+            tensors("PairLoss", pc, pr, rc, rr, weights)
+            ctx.inputs = (det(pc), det(pr), det(rc), det(rr), det(weights))
+            ctx.params = dict(beta=beta, label_smoothing=label_smoothing,
+                              discopop_tau=discopop_tau, alpha=alpha,
+                              simpo_gamma=simpo_gamma, bco_delta=bco_delta)
+            ctx.loss_type = loss_type
+            pc, pr, rc, rr, w = ctx.inputs
+            return pair_loss(loss_type, pc, pr, rc, rr, weights=w, _want=LOSS,
+                             **ctx.params)[0]
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            pc, pr, rc, rr, w = ctx.inputs
+            _, dc, dr = pair_loss(ctx.loss_type, pc, pr, rc, rr, weights=w,
+                                  dlosses=upstream(grad), _want=GRADS, **ctx.params)
+            return (None, dc, dr) + (None,) * 9
+
     def dpo_loss_t(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps=None,
                    ref_rejected_logps=None, beta=0.1, label_smoothing=0.0):
         """Per-pair DPO losses: a tensor that backpropagates through libprefloss.
@@ -825,13 +1033,33 @@ def _build_torch_namespace():
                             0.0 if center_rewards_coefficient is None
                             else center_rewards_coefficient)
 
+    def pair_loss_t(loss_type, policy_chosen_logps, policy_rejected_logps,
+                    ref_chosen_logps=None, ref_rejected_logps=None, weights=None, **params):
+        """Per-pair losses of any catalogue kind (TRL loss_type name or integer
+        kind) with autograd w.r.t. the policy log-probs. ``params``: beta,
+        label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta (as
+        ``prefloss.pair_loss``)."""
+        names = ("beta", "label_smoothing", "discopop_tau", "alpha", "simpo_gamma",
+                 "bco_delta")
+        unknown = set(params) - set(names)
+        if unknown:
+            raise TypeError("pair_loss() got unexpected keyword argument(s) %s"
+                            % ", ".join(sorted(unknown)))
+        defaults = dict(beta=0.1, label_smoothing=0.0, discopop_tau=0.05, alpha=1.0,
+                        simpo_gamma=0.5, bco_delta=0.0)
+        defaults.update(params)
+        return PairLoss.apply(loss_type, policy_chosen_logps, policy_rejected_logps,
+                              ref_chosen_logps, ref_rejected_logps, weights,
+                              *(defaults[k] for k in names))
+
     def sequence_logps_t(token_logps, mask=None, reduction="sum"):
         """(batch,) sequence log-probs of (batch, seq_len) token log-probs, with autograd."""
         return SequenceLogps.apply(token_logps, mask, reduction)
 
     return {
         "DPOLoss": DPOLoss, "IPOLoss": IPOLoss, "BTLoss": BTLoss,
-        "SequenceLogps": SequenceLogps,
+        "SequenceLogps": SequenceLogps, "PairLoss": PairLoss,
+        "pair_loss": pair_loss_t,
         "dpo_loss": dpo_loss_t, "ipo_loss": ipo_loss_t, "bt_loss": bt_loss_t,
         "sequence_logps": sequence_logps_t,
     }
@@ -840,8 +1068,8 @@ def _build_torch_namespace():
 class _TorchNamespace:
     """``prefloss.torch``: the autograd wrappers; imports torch on first use."""
 
-    _names = ("DPOLoss", "IPOLoss", "BTLoss", "SequenceLogps",
-              "dpo_loss", "ipo_loss", "bt_loss", "sequence_logps")
+    _names = ("DPOLoss", "IPOLoss", "BTLoss", "SequenceLogps", "PairLoss",
+              "dpo_loss", "ipo_loss", "bt_loss", "sequence_logps", "pair_loss")
 
     def __init__(self):
         self._ns = None

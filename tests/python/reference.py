@@ -141,3 +141,129 @@ def exact_h(pc, pr, rc, rr):
     rc, rr = np.asarray(rc, np.float64), np.asarray(rr, np.float64)
     return torch.tensor([math.fsum((a, -c, -b, d)) for a, b, c, d in zip(pc, pr, rc, rr)],
                         dtype=torch.float64)
+
+
+# --- TRL v0.26 DPOTrainer.dpo_loss: the whole loss_type catalogue, float64 ---
+#
+# Each takes float64 tensors (pc, pr, rc, rr) -- rc = rr = None means the
+# reference-free zeros -- and a dict P of the float32-rounded parameters
+# (beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta).
+# Where TRL's literal expression would overflow or cancel *in float64* for the
+# extreme inputs tested (e^{-z} for z = -1e3, 1 - sigmoid(x) for large x), an
+# algebraically identical form is used; each such rewrite is named.
+
+def _logratios(pc, pr, rc, rr):
+    if rc is None:
+        return pc, pr
+    return pc - rc, pr - rr
+
+
+def _sig_loss(z, eps):
+    """TRL's sigmoid loss of z = beta*logits with label smoothing eps."""
+    return -F.logsigmoid(z) * (1 - eps) - F.logsigmoid(-z) * eps
+
+
+def cap_exp(value, cap=None):
+    """trl.trainer.utils.cap_exp with the float32 cap the library uses:
+    exp(min(value, log(FLT_MAX)))."""
+    cap = math.log(FLT_MAX) if cap is None else cap
+    return torch.exp(torch.clamp(value, max=cap))
+
+
+def _sigmoid(x):
+    """sigmoid(x) as exp(logsigmoid(x)): the same value, but its float64
+    autograd derivative does not cancel (torch's sigmoid backward forms
+    y*(1 - y), which is 0 or one rounding error once y rounds to 1)."""
+    return torch.exp(F.logsigmoid(x))
+
+
+def trl_catalogue(loss_type, pc, pr, rc, rr, P):
+    beta, eps = P["beta"], P["label_smoothing"]
+    uc, ur = _logratios(pc, pr, rc, rr)          # chosen/rejected_logratios
+    logits = trl_logits(pc, pr, rc, rr)
+    if loss_type == "sigmoid":
+        return _sig_loss(beta * logits, eps)
+    if loss_type == "ipo":
+        return (logits - 1 / (2 * beta)) ** 2
+    if loss_type == "hinge":
+        return torch.relu(1 - beta * logits)
+    if loss_type == "robust":
+        z = beta * logits
+        return (-F.logsigmoid(z) * (1 - eps) + F.logsigmoid(-z) * eps) / (1 - 2 * eps)
+    if loss_type == "exo_pair":
+        e = f32(1e-3) if eps == 0 else eps   # TRL: label_smoothing 0 -> 1e-3 (float32 here)
+        z = beta * logits
+        return (_sigmoid(z) * (F.logsigmoid(z) - math.log(1 - e))
+                + _sigmoid(-z) * (F.logsigmoid(-z) - math.log(e)))
+    if loss_type == "nca_pair":
+        c, r = uc * beta, ur * beta
+        return -F.logsigmoid(c) - 0.5 * F.logsigmoid(-c) - 0.5 * F.logsigmoid(-r)
+    if loss_type == "bco_pair":
+        delta = P["bco_delta"]
+        return -F.logsigmoid(beta * uc - delta) - F.logsigmoid(-(beta * ur - delta))
+    if loss_type == "sppo_hard":
+        return (uc - 0.5 / beta) ** 2 + (ur + 0.5 / beta) ** 2
+    if loss_type == "apo_zero":
+        # 1 - sigmoid(x) written sigmoid(-x) (no float64 cancellation)
+        return _sigmoid(-beta * uc) + _sigmoid(beta * ur)
+    if loss_type == "apo_down":
+        # 1 - sigmoid(beta*(uc - ur)) written sigmoid(-beta*(uc - ur))
+        return _sigmoid(beta * uc) + _sigmoid(-beta * (uc - ur))
+    if loss_type == "discopop":
+        z = beta * logits
+        # sigmoid(z/tau) * exp(-z) written exp(logsigmoid(z/tau) - z): TRL's
+        # product is 0 * inf = NaN in float64 for z < -709
+        return (-F.logsigmoid(z) * _sigmoid(-z / P["discopop_tau"])
+                + torch.exp(F.logsigmoid(z / P["discopop_tau"]) - z))
+    if loss_type == "js_divergence":
+        # logits - (softplus(uc) - softplus(ur)) == logsigmoid(uc) - logsigmoid(ur)
+        # (x - softplus(x) = logsigmoid(x)); the latter does not cancel in float64
+        return _sig_loss(beta * (F.logsigmoid(uc) - F.logsigmoid(ur)), eps)
+    if loss_type == "alpha_divergence":
+        a = P["alpha"]
+        return _sig_loss(beta * (cap_exp(ur * -a) - cap_exp(uc * -a)) / a, eps)
+    if loss_type == "simpo":   # CPOTrainer, loss_type="simpo" (no reference)
+        lg = (pc - pr) - P["simpo_gamma"] / beta
+        return _sig_loss(beta * lg, eps)
+    if loss_type == "cpo":     # CPOTrainer, loss_type="sigmoid" (no reference)
+        return _sig_loss(beta * (pc - pr), eps)
+    raise ValueError(loss_type)
+
+
+#: Kinds that depend on h = uc - ur only (cpo/simpo: on pc - pr only).
+H_ONLY = ("sigmoid", "ipo", "hinge", "robust", "exo_pair", "discopop", "simpo", "cpo")
+REFLESS = ("simpo", "cpo")
+
+
+def catalogue_with_kappa(loss_type, pc, pr, rc, rr, P):
+    """Float64 reference losses, gradients w.r.t. pc and pr (torch.autograd),
+    and the condition numbers of each of the three w.r.t. the quantities the
+    library forms exactly (h for the kinds of H_ONLY, uc and ur otherwise):
+    kappa_f = sum_v |v df/dv| / |f|."""
+    if loss_type in REFLESS:
+        rc = rr = None
+    a = pc.clone().requires_grad_(True)
+    b = pr.clone().requires_grad_(True)
+    f = trl_catalogue(loss_type, a, b, rc, rr, P)
+    gc, gr = torch.autograd.grad(f.sum(), (a, b), create_graph=True)
+    gcc, gcr = torch.autograd.grad(gc.sum(), (a, b), retain_graph=True, allow_unused=True)
+    grc, grr = torch.autograd.grad(gr.sum(), (a, b), allow_unused=True)
+    z = torch.zeros_like(pc)
+    gcc, gcr, grc, grr = [z if t is None else t.detach() for t in (gcc, gcr, grc, grr)]
+    f, gc, gr = f.detach(), gc.detach(), gr.detach()
+    if rc is None:
+        uc, ur = pc, pr
+    else:
+        uc, ur = pc - rc, pr - rr   # exact: float32 inputs, float64 difference
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if loss_type in H_ONLY:
+            h = torch.abs(uc - ur)
+            kf = h * torch.abs(gc) / torch.abs(f)
+            kc = h * torch.abs(gcc) / torch.abs(gc)
+            kr = h * torch.abs(grr) / torch.abs(gr)
+        else:
+            kf = (torch.abs(uc * gc) + torch.abs(ur * gr)) / torch.abs(f)
+            kc = (torch.abs(uc * gcc) + torch.abs(ur * gcr)) / torch.abs(gc)
+            kr = (torch.abs(uc * grc) + torch.abs(ur * grr)) / torch.abs(gr)
+    fix = lambda k: torch.nan_to_num(k, nan=0.0, posinf=1e30).numpy()
+    return (f.numpy(), gc.numpy(), gr.numpy()), (fix(kf), fix(kc), fix(kr))
