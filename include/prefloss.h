@@ -482,7 +482,7 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
 #define PREFLOSS_LOSS_APO_DOWN 9   /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
 #define PREFLOSS_LOSS_DISCOPOP 10  /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
 #define PREFLOSS_LOSS_JS 11        /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
-#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at log FLT_MAX, as TRL) */
+#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
 #define PREFLOSS_LOSS_SIMPO 13     /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
 #define PREFLOSS_LOSS_CPO 14       /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
 
@@ -2092,21 +2092,19 @@ PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float e
     return r;
 }
 
-/* TRL's cap_exp: exp(min(x, log FLT_MAX)), and whether x was below the
- * cap (the derivative is 0 above it). At the cap the value is FLT_MAX
- * exactly; below it exp(x) (the largest float below log FLT_MAX gives
- * FLT_MAX (1 - 8e-6), finite). */
-#define PREFLOSS__EXP_CAP 88.7228317f /* the largest float < log(FLT_MAX) */
+/* TRL's cap_exp: exp(min(x, cap)) with TRL's cap, log(FLT_MAX) floored to
+ * 4 decimals (get_exp_cap): 88.7228, where exp is still finite. Also says
+ * whether x was at most the cap (the derivative is 0 above it, as for a clamp). */
+#define PREFLOSS__EXP_CAP 88.7228f
 PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
 {
-    int32_t k;
+    int32_t k, k1;
     int in = x <= PREFLOSS__EXP_CAP;
     float xc = prefloss__select(in, x, PREFLOSS__EXP_CAP);
     float p = prefloss__exp_neg_parts(-xc, 0.0f, &k, 0);   /* e^xc = p 2^k, k <= 128 */
-    int32_t k1 = k / 2;
-    float e = (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+    k1 = k / 2;
     *below = in;
-    return prefloss__select(in, e, FLT_MAX);
+    return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
 }
 
 /* expm1(x) for any finite x: x + x^2/2 + x^3 P(x) for |x| < 0.347 (the
@@ -2292,8 +2290,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc
 }
 
 /* "alpha_divergence": the sigmoid loss on beta h' with
- * h' = (e^{-a ur} - e^{-a uc})/a, the exponents capped at log FLT_MAX as
- * TRL does. Where uc ~ ur, h' = -e^{-a ur} expm1(-a h)/a, so nothing
+ * h' = (e^{-a ur} - e^{-a uc})/a, the exponents capped at 88.7228 as
+ * TRL's cap_exp does. Where uc ~ ur, h' = -e^{-a ur} expm1(-a h)/a, so nothing
  * cancels. dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur} (0 where
  * capped). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,

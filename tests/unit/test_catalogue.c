@@ -1,0 +1,1506 @@
+/*
+ * test_catalogue.c — the loss catalogue behind prefloss_pair_loss():
+ *
+ *   * accuracy of every kind against an INDEPENDENT long-double reference
+ *     written from TRL v0.26 dpo_loss / CPOTrainer formulas (not from the
+ *     library's algorithms); the analytic long-double gradients are
+ *     cross-checked by a long-double central difference (Richardson);
+ *   * the accuracy budget of docs/numerics.md: error <= 4 + kappa/2 ulp
+ *     wherever the reference is a normal float, kappa = |x f'(x) / f(x)|;
+ *   * names, parameter blocks (NULL, prefix blocks, ranges), weights,
+ *     validation (nothing written on an error), non-finite inputs, the
+ *     documented pitfalls, and prefloss_bco_update_delta().
+ *
+ * The scalar argument x of each kind (for kappa):
+ *
+ *   sigmoid, hinge, robust, exo_pair, discopop, cpo   x = z = beta h
+ *   simpo                                              x = beta (pc - pr) - gamma
+ *   ipo (TRL scale)                                    x = h
+ *   nca_pair, bco_pair, apo_zero, apo_down, sppo_hard,
+ *   js_divergence, alpha_divergence                    two arguments: uc and ur
+ *
+ * For the kinds of two arguments kappa is the SUM of the condition numbers
+ * with respect to each argument, |uc df/duc| / |f| + |ur df/dur| / |f|
+ * (the same numbers as w.r.t. beta*uc and beta*ur: kappa is scale-free).
+ * That is the budget of "rounding uc and ur once each, then evaluating
+ * exactly". kappa of a gradient output uses the derivative of that gradient
+ * (a long-double Richardson central difference of the analytic gradient).
+ *
+ * Strict-budget switches: where a kind does not meet the budget today (an
+ * open issue in the library, reported, not hidden), its strict check is
+ * switched off by a CATALOGUE_STRICT_* macro below. The strict failures are
+ * still counted and printed, and a looser documented bound is asserted
+ * instead, so the test still fails if the output gets worse. Set the macro
+ * to 1 once the library is fixed.
+ *
+ * Samples per configuration: PREFLOSS_TEST_SAMPLES / 20 (at least 1000),
+ * so the default (100000) gives 5000 per configuration, ~5 s in total.
+ */
+#include "testutil.h"
+#include "reference.h"
+
+#include <limits.h>
+
+/* ------------------------------------------------------------------------ */
+/* Strict-budget switches (see the comment at the top)                      */
+/* ------------------------------------------------------------------------ */
+
+/* Open issue: discopop's dL/dz near its zero (z ~ -0.13 for tau = 0.05) is a
+ * sum of terms of size ~4 that cancel to ~0.05; the float evaluation of the
+ * sum exceeds the budget there. Loose bound: |err| <= 1e-5 * (sum of |terms|). */
+#ifndef CATALOGUE_STRICT_DISCOPOP_GRAD
+#define CATALOGUE_STRICT_DISCOPOP_GRAD 0
+#endif
+/* Open issue: nca_pair's dL/dpc = beta(sigma(a)/2 - sigma(-a)) cancels near
+ * a = beta uc = log 2. Loose bound as above (terms sigma(a)/2, sigma(-a)). */
+#ifndef CATALOGUE_STRICT_NCA_GRAD
+#define CATALOGUE_STRICT_NCA_GRAD 0
+#endif
+/* Open issue: apo_down's dL/dpc = beta(sigma'(beta uc) - sigma'(z)) cancels
+ * where beta ur ~ 0 (then z ~ beta uc). Loose bound as above. */
+#ifndef CATALOGUE_STRICT_APO_DOWN_GRAD
+#define CATALOGUE_STRICT_APO_DOWN_GRAD 0
+#endif
+/* Open issue: robust's loss sp(-z) - c z cancels near its zero. */
+#ifndef CATALOGUE_STRICT_ROBUST_LOSS
+#define CATALOGUE_STRICT_ROBUST_LOSS 0
+#endif
+/* Open issue: js_divergence rounds sp(uc), sp(ur) to float before forming
+ * h' = h - (sp(uc) - sp(ur)), so h' has an absolute error ~ulp(sp(u)). */
+#ifndef CATALOGUE_STRICT_JS
+#define CATALOGUE_STRICT_JS 0
+#endif
+/* Open issue: alpha_divergence rounds uc, ur and alpha*u before exp, and
+ * forms e^{-a ur} - e^{-a uc} from two rounded exponentials (cancellation
+ * where alpha uc ~ alpha ur; expm1 would avoid it). */
+#ifndef CATALOGUE_STRICT_ALPHA
+#define CATALOGUE_STRICT_ALPHA 0
+#endif
+/* alpha_divergence's cap: TRL's cap_exp clamps exponents at 88.7228
+ * (log FLT_MAX floored to 4 decimals); the library matches it, and this
+ * check compares capped samples with that reference. */
+#ifndef CATALOGUE_STRICT_ALPHA_CAP
+#define CATALOGUE_STRICT_ALPHA_CAP 1
+#endif
+/* Open issue: where one exponent is capped, h' is ~ -e^88.7 and beta*h'
+ * can exceed the float range, so the unweighted loss is +inf; the per-pair
+ * weight is applied after the kernel, so a weight < 1 that would bring the
+ * exact weighted loss back into range still gives +inf (e.g. pc=-0x1.7a0bfp+8
+ * pr=-0x1.45e0aep+8 rc=-0x1.042fdp+8 rr=-0x1.be90cp+8 beta=0x1.a49834p+2
+ * w=0x1.818782p-7: exact 2.63e37). With this switch off every sample with
+ * alpha |u| > 60 is counted and printed, not checked. */
+#ifndef CATALOGUE_STRICT_ALPHA_UNDERFLOW
+#define CATALOGUE_STRICT_ALPHA_UNDERFLOW 0
+#endif
+/* Open issue: exo_pair's loss is a KL divergence that vanishes at
+ * sigma(z) = 1 - eps; the library sums O(1) terms there (absolute error
+ * ~1e-7 where the loss is ~1e-16), and forms log(1 - eps) as log of the
+ * rounded 1 - eps (~500 ulp off for eps = 1e-3, visible as z -> +inf). */
+#ifndef CATALOGUE_STRICT_EXO_LOSS
+#define CATALOGUE_STRICT_EXO_LOSS 0
+#endif
+/* Open issue: exo_pair's gradient in the far tails forms sigma(z) sigma(-z)
+ * first, which is subnormal for |z| > ~87 although the gradient
+ * s t (z - log((1-eps)/eps)) beta dl w can still be a normal float. */
+#ifndef CATALOGUE_STRICT_EXO_GRAD
+#define CATALOGUE_STRICT_EXO_GRAD 0
+#endif
+/* Open issue: discopop's loss in the far positive tail (w e^{-z} ~ e^{-z})
+ * rounds z and then the exponent z + sp(-z/tau) to float: ~kappa ulp, twice
+ * the allowance kappa/2. */
+#ifndef CATALOGUE_STRICT_DISCOPOP_LOSS
+#define CATALOGUE_STRICT_DISCOPOP_LOSS 0
+#endif
+/* Open issue: apo_zero's gradients (and apo_down's dL/dpr) -beta sigma(a)
+ * sigma(-a) dl w chain five roundings after two ~1-ulp sigmoids: up to
+ * 4.2 ulp, just over the 4-ulp budget. */
+#ifndef CATALOGUE_STRICT_APO_ZERO_GRAD
+#define CATALOGUE_STRICT_APO_ZERO_GRAD 0
+#endif
+
+/* Loose bound for the outputs whose strict check is switched off: the
+ * error relative to T, the sum of the magnitudes of the terms of the
+ * formula (the reference computes T with each output). */
+#define CATALOGUE_LOOSE_REL 1e-5L
+/* ... plus this absolute slack, for results next to the underflow range
+ * (e.g. exo_pair's gradient through a subnormal sigma(z) sigma(-z)). */
+#define CATALOGUE_LOOSE_ABS 1e-36L
+
+enum { CHUNK = 500, NKINDS = 15, NOUT = 3 };
+
+static const char *const out_names[NOUT] = { "loss", "dchosen", "drejected" };
+
+static const char *const trl_names[NKINDS] = {
+    "sigmoid", "ipo", "hinge", "robust", "exo_pair", "nca_pair", "bco_pair", "sppo_hard",
+    "apo_zero", "apo_down", "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo" };
+
+static int strict_for(int kind, int out)
+{
+    switch (kind) {
+    case PREFLOSS_LOSS_DISCOPOP: return out == 0 ? CATALOGUE_STRICT_DISCOPOP_LOSS : CATALOGUE_STRICT_DISCOPOP_GRAD;
+    case PREFLOSS_LOSS_NCA_PAIR: return out != 1 || CATALOGUE_STRICT_NCA_GRAD;
+    case PREFLOSS_LOSS_APO_ZERO: return out == 0 || CATALOGUE_STRICT_APO_ZERO_GRAD;
+    case PREFLOSS_LOSS_APO_DOWN:
+        return out == 0 || (out == 1 ? CATALOGUE_STRICT_APO_DOWN_GRAD : CATALOGUE_STRICT_APO_ZERO_GRAD);
+    case PREFLOSS_LOSS_ROBUST: return out != 0 || CATALOGUE_STRICT_ROBUST_LOSS;
+    case PREFLOSS_LOSS_EXO_PAIR: return out == 0 ? CATALOGUE_STRICT_EXO_LOSS : CATALOGUE_STRICT_EXO_GRAD;
+    case PREFLOSS_LOSS_JS: return CATALOGUE_STRICT_JS;
+    case PREFLOSS_LOSS_ALPHA: return CATALOGUE_STRICT_ALPHA;
+    default: return 1;
+    }
+}
+
+static int two_args(int kind)
+{
+    return kind == PREFLOSS_LOSS_NCA_PAIR || kind == PREFLOSS_LOSS_BCO_PAIR || kind == PREFLOSS_LOSS_SPPO_HARD
+        || kind == PREFLOSS_LOSS_APO_ZERO || kind == PREFLOSS_LOSS_APO_DOWN || kind == PREFLOSS_LOSS_JS
+        || kind == PREFLOSS_LOSS_ALPHA;
+}
+
+static int refless(int kind) { return kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO; }
+
+static prefloss_pair_params defaults(void)
+{
+    prefloss_pair_params p;
+    assert_status(prefloss_pair_params_init(&p), PREFLOSS_OK);
+    return p;
+}
+
+/* ======================================================================== */
+/* The long-double reference, from TRL v0.26's formulas                     */
+/* ======================================================================== */
+
+/* F.logsigmoid */
+static ld logsig(ld x) { return -ref_softplus(-x); }
+
+/* One evaluation: the loss, dL/dpc, dL/dpr, and T (sum of |terms|) of each. */
+typedef struct { ld v[NOUT]; ld t[NOUT]; } rval;
+
+/* TRL's label-smoothed sigmoid loss at x: -(1-e) logsigmoid(x) - e logsigmoid(-x),
+ * with its derivative d and the terms' magnitudes. */
+static ld smoothed(ld x, ld e, ld *d, ld *tl, ld *td)
+{
+    ld a = (1.0L - e) * (-logsig(x)), b = e * (-logsig(-x));
+    *d = -(1.0L - e) * ref_sigmoid(-x) + e * ref_sigmoid(x);
+    *tl = fabsl(a) + fabsl(b);
+    *td = (1.0L - e) * ref_sigmoid(-x) + e * ref_sigmoid(x);
+    return a + b;
+}
+
+/* --- kinds of one argument x: L(x) and L'(x) ------------------------------ */
+
+/* x from h, and dx/dh. */
+static ld single_x(int kind, const prefloss_pair_params *P, ld h, ld *dxdh)
+{
+    const ld beta = (ld)P->beta;
+    if (kind == PREFLOSS_LOSS_IPO) { *dxdh = 1; return h; }
+    *dxdh = beta;
+    if (kind == PREFLOSS_LOSS_SIMPO) return beta * h - (ld)P->simpo_gamma; /* TRL: beta*(logits - gamma/beta) */
+    return beta * h;
+}
+
+static ld ref_single(int kind, const prefloss_pair_params *P, ld x, ld *d1, ld *tl, ld *td)
+{
+    const ld e = (ld)P->label_smoothing;
+    switch (kind) {
+    case PREFLOSS_LOSS_SIGMOID:
+    case PREFLOSS_LOSS_SIMPO:
+    case PREFLOSS_LOSS_CPO:
+        return smoothed(x, e, d1, tl, td);
+    case PREFLOSS_LOSS_IPO: { /* (logits - 1/(2 beta))^2 */
+        ld c = 1.0L / (2.0L * (ld)P->beta), y = x - c;
+        *d1 = 2.0L * y;
+        *tl = y * y;
+        *td = fabsl(*d1);
+        return y * y;
+    }
+    case PREFLOSS_LOSS_HINGE: { /* relu(1 - beta*logits) */
+        ld t = 1.0L - x;
+        *d1 = t > 0 ? -1.0L : 0.0L;
+        *tl = t > 0 ? t : 0;
+        *td = 1;
+        return t > 0 ? t : 0.0L;
+    }
+    case PREFLOSS_LOSS_ROBUST: { /* (-logsig(x)(1-e) + logsig(-x) e) / (1 - 2e) */
+        ld k = 1.0L - 2.0L * e;
+        ld a = -logsig(x) * (1.0L - e), b = logsig(-x) * e;
+        *d1 = (-(1.0L - e) * ref_sigmoid(-x) - e * ref_sigmoid(x)) / k;
+        *tl = (fabsl(a) + fabsl(b)) / k;
+        *td = fabsl(*d1);
+        return (a + b) / k;
+    }
+    case PREFLOSS_LOSS_EXO_PAIR: { /* eps = 0 is replaced by 1e-3 (the float 1e-3f the caller's block can hold) */
+        /* TRL: s (logsig(x) - log(1-e)) + t (logsig(-x) - log e), s = sigma(x), t = sigma(-x).
+         * It is KL(Bernoulli(s) || Bernoulli(1-e)) and vanishes at s = 1-e, where
+         * its long-double terms would cancel: written as s log1p(d/(1-e)) +
+         * t log1p(-d/e) with d = s - (1-e) = e - t (the same value). */
+        ld ee = e > 0 ? e : (ld)1e-3f;
+        ld s = ref_sigmoid(x), t = ref_sigmoid(-x);
+        ld la = log1pl(-ee), lb = logl(ee);
+        ld d = s >= 0.5L ? ee - t : s - (1.0L - ee);
+        *d1 = s * t * (x - la + lb);
+        /* T also counts 1 - e as a term of size 1 inside log(1 - e) */
+        *tl = s * (fabsl(logsig(x)) + fabsl(la) + 1.0L / (1.0L - ee)) + t * (fabsl(logsig(-x)) + fabsl(lb));
+        *td = s * t * (fabsl(x) + fabsl(la - lb));
+        if (fabsl(d) < 0.25L * (ee < 0.5L ? ee : 1.0L - ee)) /* near the zero */
+            return s * log1pl(d / (1.0L - ee)) + t * log1pl(-d / ee);
+        /* elsewhere TRL's form; s log(...) -> 0 as s -> 0 (and t likewise) */
+        return (s == 0 ? 0.0L : s * (logsig(x) - la)) + (t == 0 ? 0.0L : t * (logsig(-x) - lb));
+    }
+    default: { /* PREFLOSS_LOSS_DISCOPOP */
+        /* w = sigmoid(x/tau); L = -logsig(x)(1 - w) + exp(-x) w (1 - w written as sigma(-x/tau)) */
+        ld tau = (ld)P->discopop_tau;
+        ld w = ref_sigmoid(x / tau), m = ref_sigmoid(-x / tau);
+        ld sp = -logsig(x), we = w * expl(-x);
+        ld t1 = -(w * m / tau) * sp, t2 = -m * ref_sigmoid(-x), t3 = we * (m / tau), t4 = -we;
+        *d1 = t1 + t2 + t3 + t4;
+        *tl = m * sp + we;
+        *td = fabsl(t1) + fabsl(t2) + fabsl(t3) + fabsl(t4);
+        return m * sp + we;
+    }
+    }
+}
+
+/* --- kinds of two arguments uc, ur: L, dL/duc, dL/dur ---------------------- */
+
+/* TRL's cap_exp: get_exp_cap() = floor(log(finfo(float32).max) * 1e4) / 1e4,
+ * i.e. 88.7228 in float32 (its docstring: "direct calling
+ * exp(log(torch.float32.max)) will result in inf"). */
+#define CAP_EXP ((ld)88.7228f)
+
+static rval ref_double(int kind, const prefloss_pair_params *P, ld uc, ld ur)
+{
+    const ld beta = (ld)P->beta, e = (ld)P->label_smoothing;
+    const ld a = beta * uc, b = beta * ur;
+    rval r;
+    switch (kind) {
+    case PREFLOSS_LOSS_NCA_PAIR: /* -logsig(a) - 0.5 logsig(-a) - 0.5 logsig(-b) */
+        r.v[0] = -logsig(a) - 0.5L * logsig(-a) - 0.5L * logsig(-b);
+        r.t[0] = r.v[0];
+        r.v[1] = beta * (-ref_sigmoid(-a) + 0.5L * ref_sigmoid(a));
+        r.t[1] = beta * (ref_sigmoid(-a) + 0.5L * ref_sigmoid(a));
+        r.v[2] = beta * 0.5L * ref_sigmoid(b);
+        r.t[2] = r.v[2];
+        break;
+    case PREFLOSS_LOSS_BCO_PAIR: { /* -logsig(a - delta) - logsig(-(b - delta)) */
+        ld d = (ld)P->bco_delta;
+        r.v[0] = -logsig(a - d) - logsig(-(b - d));
+        r.t[0] = r.v[0];
+        r.v[1] = -beta * ref_sigmoid(-(a - d));
+        r.t[1] = -r.v[1];
+        r.v[2] = beta * ref_sigmoid(b - d);
+        r.t[2] = r.v[2];
+        break;
+    }
+    case PREFLOSS_LOSS_SPPO_HARD: { /* (uc - 0.5/beta)^2 + (ur + 0.5/beta)^2 */
+        ld c = 0.5L / beta;
+        r.v[0] = (uc - c) * (uc - c) + (ur + c) * (ur + c);
+        r.t[0] = r.v[0];
+        r.v[1] = 2.0L * (uc - c);
+        r.t[1] = fabsl(r.v[1]);
+        r.v[2] = 2.0L * (ur + c);
+        r.t[2] = fabsl(r.v[2]);
+        break;
+    }
+    case PREFLOSS_LOSS_APO_ZERO: /* 1 - sigmoid(a) + sigmoid(b); 1 - sigma(a) written sigma(-a) */
+        r.v[0] = ref_sigmoid(-a) + ref_sigmoid(b);
+        r.t[0] = r.v[0];
+        r.v[1] = -beta * ref_sigmoid(a) * ref_sigmoid(-a);
+        r.t[1] = -r.v[1];
+        r.v[2] = beta * ref_sigmoid(b) * ref_sigmoid(-b);
+        r.t[2] = r.v[2];
+        break;
+    case PREFLOSS_LOSS_APO_DOWN: { /* sigmoid(a) + 1 - sigmoid(beta(uc - ur)); 1 - sigma(z) written sigma(-z) */
+        ld z = beta * (uc - ur);
+        ld sa = ref_sigmoid(a) * ref_sigmoid(-a), sz = ref_sigmoid(z) * ref_sigmoid(-z);
+        r.v[0] = ref_sigmoid(a) + ref_sigmoid(-z);
+        r.t[0] = r.v[0];
+        r.v[1] = beta * (sa - sz);
+        r.t[1] = beta * (sa + sz);
+        r.v[2] = beta * sz;
+        r.t[2] = r.v[2];
+        break;
+    }
+    case PREFLOSS_LOSS_JS: {
+        /* logits = h - (softplus(uc) - softplus(ur)); the sigmoid loss on beta*logits.
+         * Written without cancelling long-double terms: for uc, ur >= 0 it is
+         * the identity h - (sp(uc) - sp(ur)) = sp(-ur) - sp(-uc). */
+        ld h = uc - ur, hp, d, tl, td, spc = ref_softplus(uc), spr = ref_softplus(ur);
+        hp = (uc >= 0 && ur >= 0) ? ref_softplus(-ur) - ref_softplus(-uc) : h - (spc - spr);
+        r.v[0] = smoothed(beta * hp, e, &d, &tl, &td);
+        /* T: the loss's own terms plus the terms of h' carried through L'(z) */
+        r.t[0] = tl + beta * fabsl(d) * (fabsl(h) + spc + spr);
+        r.v[1] = beta * d * ref_sigmoid(-uc);
+        r.t[1] = beta * td * ref_sigmoid(-uc) + beta * beta * (fabsl(h) + spc + spr) * ref_sigmoid(-uc) / 4;
+        r.v[2] = -beta * d * ref_sigmoid(-ur);
+        r.t[2] = beta * td * ref_sigmoid(-ur) + beta * beta * (fabsl(h) + spc + spr) * ref_sigmoid(-ur) / 4;
+        break;
+    }
+    default: { /* PREFLOSS_LOSS_ALPHA:
+        * logits = (cap_exp(-alpha ur) - cap_exp(-alpha uc)) / alpha, cap_exp(v) = exp(min(v, cap));
+        * below the cap the difference is formed as expm1 - expm1 (no long-double cancellation). */
+        ld al = (ld)P->alpha, vc = -al * uc, vr = -al * ur, ec, er, hp, d, tl, td, tz;
+        int bc = vc < CAP_EXP, br = vr < CAP_EXP;
+        ec = expl(bc ? vc : CAP_EXP);
+        er = expl(br ? vr : CAP_EXP);
+        hp = (bc && br) ? (expm1l(vr) - expm1l(vc)) / al : (er - ec) / al;
+        r.v[0] = smoothed(beta * hp, e, &d, &tl, &td);
+        tz = beta * (ec + er) / al;                 /* magnitude of the terms of z */
+        r.t[0] = tl + fabsl(d) * tz;
+        r.v[1] = bc ? beta * d * ec : 0.0L;
+        r.t[1] = bc ? beta * ec * (td + tz / 4) : 0.0L;
+        r.v[2] = br ? -beta * d * er : 0.0L;
+        r.t[2] = br ? beta * er * (td + tz / 4) : 0.0L;
+        break;
+    }
+    }
+    return r;
+}
+
+/* --- the reference of one pair, with kappa and the gradient cross-check ---- */
+
+typedef struct {
+    ld v[NOUT];     /* loss, dL/dpc, dL/dpr (before weight and upstream) */
+    ld t[NOUT];     /* sum of |terms| of each (for the loose bound) */
+    ld kappa[NOUT];
+    int fd_bad;     /* the analytic gradient disagrees with the central difference */
+    ld fd_err;
+} pref;
+
+/* Richardson-extrapolated central difference of f at x with step d. */
+#define RICH(F, x, d) ((4.0L * (((F)((x) + (d) / 2) - (F)((x) - (d) / 2)) / (d)) \
+                        - (((F)((x) + (d)) - (F)((x) - (d))) / (2.0L * (d)))) / 3.0L)
+
+static int g_kind;
+static const prefloss_pair_params *g_P;
+static ld g_other;   /* the fixed argument for partial derivatives */
+static int g_out;    /* which output of ref_double */
+
+static ld f_single_L(ld x) { ld d, a, b; return ref_single(g_kind, g_P, x, &d, &a, &b); }
+static ld f_single_D(ld x) { ld d, a, b; (void)ref_single(g_kind, g_P, x, &d, &a, &b); return d; }
+static ld f_d_uc(ld uc) { return ref_double(g_kind, g_P, uc, g_other).v[g_out]; }
+static ld f_d_ur(ld ur) { return ref_double(g_kind, g_P, g_other, ur).v[g_out]; }
+
+static ld kap(ld x, ld f, ld fp) { return f == 0 ? (ld)INFINITY : fabsl(x * fp / f); }
+
+/* Does the analytic derivative an agree with the numeric one nu? The
+ * numeric one has a rounding error ~1e-15 |f| / step. */
+static int fd_agree(ld an, ld nu, ld f, ld step, ld *err)
+{
+    if (fabsl(f) < 1e-300L) return 1; /* the loss is far below the float range (and so is its gradient) */
+    ld tol = 1e-7L * fabsl(an) + 1e-12L * fabsl(f) / step + 1e-30L;
+    *err = fabsl(an - nu) / (fabsl(an) + 1e-300L);
+    return fabsl(an - nu) <= tol;
+}
+
+static pref reference(int kind, const prefloss_pair_params *P, float pc, float pr, float rc, float rr)
+{
+    pref o;
+    ld uc = (ld)pc - (ld)rc, ur = (ld)pr - (ld)rr;
+    g_kind = kind;
+    g_P = P;
+    o.fd_bad = 0;
+    o.fd_err = 0;
+    if (!two_args(kind)) {
+        ld dxdh, x, d1, tl, td, d2, step, e;
+        ld h = refless(kind) ? (ld)pc - (ld)pr : uc - ur;
+        ld scale = kind == PREFLOSS_LOSS_DISCOPOP && (ld)P->discopop_tau < 1 ? (ld)P->discopop_tau : 1.0L;
+        x = single_x(kind, P, h, &dxdh);
+        o.v[0] = ref_single(kind, P, x, &d1, &tl, &td);
+        o.v[1] = d1 * dxdh;
+        o.v[2] = -o.v[1];
+        o.t[0] = tl;
+        o.t[1] = o.t[2] = td * dxdh;
+        step = 1e-4L * scale;
+        if (!(kind == PREFLOSS_LOSS_HINGE && fabsl(x - 1) < 2 * step)) {
+            if (!fd_agree(d1, RICH(f_single_L, x, step), o.v[0], step, &e)) { o.fd_bad = 1; o.fd_err = e; }
+            d2 = RICH(f_single_D, x, step);
+        } else {
+            d2 = 0;
+        }
+        o.kappa[0] = kap(x, o.v[0], d1);
+        o.kappa[1] = o.kappa[2] = kap(x, d1, d2);
+    } else {
+        const ld beta = (ld)P->beta, al = (ld)P->alpha;
+        ld scale = 1.0L, step, duc[NOUT], dur[NOUT], e;
+        rval r = ref_double(kind, P, uc, ur);
+        int k, near_kink = 0;
+        if (beta > 1) scale = 1.0L / beta;
+        if (kind == PREFLOSS_LOSS_ALPHA && al > 1 && 1.0L / al < scale) scale = 1.0L / al;
+        if (r.v[0] != 0) { /* the loss's own scale of variation (alpha: e^{-alpha u} can be steep) */
+            ld s1 = fabsl(r.v[1] / r.v[0]), s2 = fabsl(r.v[2] / r.v[0]);
+            if (s1 * scale > 1) scale = 1.0L / s1;
+            if (s2 * scale > 1) scale = 1.0L / s2;
+        }
+        step = 1e-4L * scale;
+        /* too steep to difference in long double (alpha: e^{-alpha u} ~ 1e20
+         * against a loss ~1): no cross-check, no kappa beyond the analytic one */
+        if (step < 1e-9L * (fabsl(uc) + fabsl(ur))) near_kink = 1;
+        if (kind == PREFLOSS_LOSS_ALPHA)
+            near_kink = near_kink || fabsl(-al * uc - CAP_EXP) < 2 * al * step || fabsl(-al * ur - CAP_EXP) < 2 * al * step;
+        for (k = 0; k < NOUT; k++) {
+            o.v[k] = r.v[k];
+            o.t[k] = r.t[k];
+            g_out = k;
+            g_other = ur;
+            duc[k] = near_kink ? 0 : RICH(f_d_uc, uc, step);
+            g_other = uc;
+            dur[k] = near_kink ? 0 : RICH(f_d_ur, ur, step);
+        }
+        if (!near_kink) {
+            if (!fd_agree(r.v[1], duc[0], r.v[0], step, &e)) { o.fd_bad = 1; o.fd_err = e; }
+            if (!fd_agree(r.v[2], dur[0], r.v[0], step, &e)) { o.fd_bad = 1; o.fd_err = e; }
+        }
+        /* the sum of the condition numbers w.r.t. uc and ur (see the top) */
+        o.kappa[0] = kap(uc, r.v[0], r.v[1]) + kap(ur, r.v[0], r.v[2]);
+        for (k = 1; k < NOUT; k++) o.kappa[k] = kap(uc, r.v[k], duc[k]) + kap(ur, r.v[k], dur[k]);
+    }
+    return o;
+}
+
+/* ======================================================================== */
+/* Accuracy runs                                                            */
+/* ======================================================================== */
+
+typedef struct {
+    ld worst_excess;
+    size_t checked, failed, loose_failed;
+    /* the worst sample */
+    float pc, pr, rc, rr, beta, dl, w, got;
+    ld ref, kappa, err;
+    prefloss_pair_params P;
+} ostat;
+
+static ostat g_kstat[NKINDS][NOUT];   /* per kind, over all its configurations */
+static size_t g_total_failed, g_fd_failed, g_known, g_alpha_capped, g_alpha_underflow;
+
+static void ostat_init(ostat *s)
+{
+    memset(s, 0, sizeof *s);
+    s->worst_excess = -1e30L;
+}
+
+static void ostat_merge(ostat *into, const ostat *s)
+{
+    size_t c = into->checked + s->checked, f = into->failed + s->failed, l = into->loose_failed + s->loose_failed;
+    if (s->checked && s->worst_excess > into->worst_excess) *into = *s;
+    into->checked = c;
+    into->failed = f;
+    into->loose_failed = l;
+}
+
+static float B_pc[CHUNK], B_pr[CHUNK], B_rc[CHUNK], B_rr[CHUNK], B_dl[CHUNK], B_w[CHUNK];
+static float B_l[CHUNK], B_c[CHUNK], B_r[CHUNK];
+
+static void print_sample(const char *tag, int kind, const ostat *s, int out)
+{
+    printf("      %s %s %s: pc=%a pr=%a rc=%a rr=%a beta=%a eps=%a tau=%a alpha=%a gamma=%a delta=%a "
+           "dl=%a w=%a: got %a (%.9g), exact %.12Lg, %.2Lf ulp, kappa %.4Lg\n",
+           tag, trl_names[kind], out_names[out], (double)s->pc, (double)s->pr, (double)s->rc, (double)s->rr,
+           (double)s->P.beta, (double)s->P.label_smoothing, (double)s->P.discopop_tau, (double)s->P.alpha,
+           (double)s->P.simpo_gamma, (double)s->P.bco_delta, (double)s->dl, (double)s->w, (double)s->got,
+           (double)s->got, s->ref, s->err, s->kappa);
+}
+
+/* Checks one output; records the worst sample. */
+static void check_out(ostat *s, int kind, int out, size_t i, const prefloss_pair_params *P, float got, ld ref,
+                      ld T, ld kappa)
+{
+    ld e, ex;
+    if (!ref_is_normal_float(ref) || !(kappa < (ld)INFINITY)) return;
+    e = err_ulp(got, ref);
+    ex = e - kappa / 2;
+    s->checked++;
+    if (ex > s->worst_excess) {
+        s->worst_excess = ex;
+        s->pc = B_pc[i]; s->pr = B_pr[i]; s->rc = B_rc[i]; s->rr = B_rr[i];
+        s->beta = P->beta; s->dl = B_dl[i]; s->w = B_w[i]; s->got = got;
+        s->ref = ref; s->kappa = kappa; s->err = e; s->P = *P;
+    }
+    if (!(ex <= 4.0L)) {
+        s->failed++;
+        if (!strict_for(kind, out)) {
+            /* the loose bound: |err| <= 1e-5 * T (T scaled like ref) */
+            if (!(isfinite(got) && fabsl((ld)got - ref) <= CATALOGUE_LOOSE_REL * T + CATALOGUE_LOOSE_ABS)) {
+                if (s->loose_failed++ == 0)
+                    print_error("over the loose bound: %s %s pc=%a pr=%a rc=%a rr=%a beta=%a eps=%a dl=%a w=%a: "
+                                "got %a, exact %.12Lg, T %.4Lg\n", trl_names[kind], out_names[out], (double)B_pc[i],
+                                (double)B_pr[i], (double)B_rc[i], (double)B_rr[i], (double)P->beta,
+                                (double)P->label_smoothing, (double)B_dl[i], (double)B_w[i], (double)got, ref, T);
+            }
+        }
+    }
+}
+
+enum { SET_REALISTIC, SET_EXTREME };
+static const char *const set_names[] = { "realistic", "extreme" };
+
+static float gen_dl(tu_rng *r) { return (float)(tu_sign(r) * tu_logu(r, -2.0, 2.0)); }
+
+/* Inputs of one pair. */
+static void gen_pair(tu_rng *r, int kind, int set, float beta, size_t i)
+{
+    if (refless(kind)) { /* mean log-probs; the reference arrays get junk that must be ignored */
+        double base = -tu_range(r, 0.0, 5.0), h;
+        if (set == SET_REALISTIC) {
+            B_pc[i] = (float)base;
+            B_pr[i] = tu_below(r, 4) == 0 ? (float)(base + tu_sign(r) * tu_logu(r, -7.0, -2.0))
+                                          : (float)-tu_range(r, 0.0, 5.0);
+        } else {
+            h = tu_sign(r) * tu_logu(r, -8.0, 3.0) / (double)beta;
+            B_pc[i] = (float)(h > 0 ? base : base + h);
+            B_pr[i] = (float)(h > 0 ? base - h : base);
+        }
+        B_rc[i] = (float)-tu_range(r, 50.0, 2000.0);
+        B_rr[i] = (float)-tu_range(r, 50.0, 2000.0);
+        return;
+    }
+    if (set == SET_REALISTIC) {
+        const double d1 = tu_sign(r) * tu_logu(r, -3.0, 1.0);
+        const double d2 = (tu_below(r, 4) == 0) ? d1 + tu_sign(r) * tu_logu(r, -7.0, -3.0)
+                                                 : tu_sign(r) * tu_logu(r, -3.0, 1.0);
+        B_rc[i] = (float)tu_range(r, -2000.0, -50.0);
+        B_rr[i] = (float)tu_range(r, -2000.0, -50.0);
+        B_pc[i] = (float)((double)B_rc[i] + d1);
+        B_pr[i] = (float)((double)B_rr[i] + d2);
+    } else {
+        /* |beta uc|, |beta ur|, |beta h| over the decades up to 1e3:
+         * mode 0: h spread, uc and ur of its size; 1: uc, ur independent;
+         * 2: uc spread, h tiny */
+        double uc, ur, M, L;
+        switch (tu_below(r, 3)) {
+        case 0: {
+            double h = tu_sign(r) * tu_logu(r, -8.0, 3.0) / (double)beta, w = tu_unif(r);
+            uc = w * h;
+            ur = -(1.0 - w) * h;
+            break;
+        }
+        case 1:
+            uc = tu_sign(r) * tu_logu(r, -6.0, 3.0) / (double)beta;
+            ur = tu_sign(r) * tu_logu(r, -6.0, 3.0) / (double)beta;
+            break;
+        default:
+            uc = tu_sign(r) * tu_logu(r, -6.0, 3.0) / (double)beta;
+            ur = uc - tu_sign(r) * tu_logu(r, -8.0, -1.0) / (double)beta;
+            break;
+        }
+        M = fmax(fabs(uc), fabs(ur));
+        L = M >= 0.05 ? tu_range(r, 50.0, 2000.0) : M * 65536.0 * tu_range(r, 1.0, 2.0);
+        B_rc[i] = (float)-tu_range(r, L / 2, L);
+        B_rr[i] = (float)-tu_range(r, L / 2, L);
+        B_pc[i] = (float)((double)B_rc[i] + uc);
+        B_pr[i] = (float)((double)B_rr[i] + ur);
+    }
+}
+
+static size_t cat_samples(void)
+{
+    size_t s = tu_samples() / 20;
+    return s < 1000 ? 1000 : s;
+}
+
+/* One configuration: kind, parameters, input set. */
+static void run(int kind, prefloss_pair_params P, int set, uint64_t seed)
+{
+    const size_t S = cat_samples();
+    tu_rng r = tu_rng_seed(seed);
+    ostat o[NOUT];
+    size_t done, i;
+    int k;
+    char cfg[160];
+    for (k = 0; k < NOUT; k++) ostat_init(&o[k]);
+    for (done = 0; done < S; done += CHUNK) {
+        const size_t n = (S - done < CHUNK) ? S - done : CHUNK;
+        const size_t c = done / CHUNK;
+        const int use_dl = c % 2 == 1, use_w = c % 4 >= 2;
+        const int null_ref = refless(kind) && c % 3 == 0;
+        P.beta = set == SET_EXTREME ? (float)tu_logu(&r, -2.0, 1.0) : (float)tu_logu(&r, -2.0, 0.5);
+        for (i = 0; i < n; i++) {
+            gen_pair(&r, kind, set, P.beta, i);
+            B_dl[i] = use_dl ? gen_dl(&r) : 1.0f;
+            B_w[i] = use_w ? (float)tu_logu(&r, -2.0, 1.0) : 1.0f;
+        }
+        assert_status(prefloss_pair_loss(B_l, B_c, B_r, B_pc, B_pr, null_ref ? NULL : B_rc, null_ref ? NULL : B_rr,
+                                         use_w ? B_w : NULL, use_dl ? B_dl : NULL, n, kind, &P),
+                      PREFLOSS_OK);
+        for (i = 0; i < n; i++) {
+            pref f = reference(kind, &P, B_pc[i], B_pr[i], B_rc[i], B_rr[i]);
+            const ld w = (ld)B_w[i], wd = w * (ld)B_dl[i];
+            if (kind == PREFLOSS_LOSS_ALPHA && !CATALOGUE_STRICT_ALPHA_CAP) {
+                const ld al = (ld)P.alpha;
+                const ld uc = (ld)B_pc[i] - (ld)B_rc[i], ur = (ld)B_pr[i] - (ld)B_rr[i];
+                if (-al * uc >= CAP_EXP || -al * ur >= CAP_EXP) { /* see CATALOGUE_STRICT_ALPHA_CAP */
+                    g_alpha_capped++;
+                    continue;
+                }
+            }
+            if (kind == PREFLOSS_LOSS_ALPHA && !CATALOGUE_STRICT_ALPHA_UNDERFLOW) {
+                const ld al = (ld)P.alpha;
+                const ld uc = (ld)B_pc[i] - (ld)B_rc[i], ur = (ld)B_pr[i] - (ld)B_rr[i];
+                if (fabsl(al * uc) > 60 || fabsl(al * ur) > 60) { /* see CATALOGUE_STRICT_ALPHA_UNDERFLOW */
+                    g_alpha_underflow++;
+                    continue;
+                }
+            }
+            if (f.fd_bad) {
+                if (g_fd_failed++ < 5)
+                    print_error("reference cross-check: %s pc=%a pr=%a rc=%a rr=%a beta=%a: analytic gradient "
+                                "off the central difference by %.3Lg (relative)\n",
+                                trl_names[kind], (double)B_pc[i], (double)B_pr[i], (double)B_rc[i],
+                                (double)B_rr[i], (double)P.beta, f.fd_err);
+            }
+            check_out(&o[0], kind, 0, i, &P, B_l[i], w * f.v[0], w * f.t[0], f.kappa[0]);
+            check_out(&o[1], kind, 1, i, &P, B_c[i], wd * f.v[1], fabsl(wd) * f.t[1], f.kappa[1]);
+            check_out(&o[2], kind, 2, i, &P, B_r[i], wd * f.v[2], fabsl(wd) * f.t[2], f.kappa[2]);
+        }
+    }
+    snprintf(cfg, sizeof cfg, "%s %s eps=%g tau=%g a=%g g=%g d=%g", trl_names[kind], set_names[set],
+             (double)P.label_smoothing, (double)P.discopop_tau, (double)P.alpha, (double)P.simpo_gamma,
+             (double)P.bco_delta);
+    printf("    %-58s", cfg);
+    for (k = 0; k < NOUT; k++) {
+        if (o[k].checked == 0) printf(" | %s -", out_names[k]);
+        else printf(" | %s %8.3Lf", out_names[k], o[k].worst_excess);
+        if (o[k].failed) {
+            printf(strict_for(kind, k) ? " [%u FAILED]" : " [%u over budget: known]", (unsigned)o[k].failed);
+            if (strict_for(kind, k)) g_total_failed += o[k].failed;
+            else g_known += o[k].failed;
+        }
+        if (o[k].loose_failed) {
+            printf(" [%u over the loose bound]", (unsigned)o[k].loose_failed);
+            g_total_failed += o[k].loose_failed;
+        }
+        ostat_merge(&g_kstat[kind][k], &o[k]);
+    }
+    printf("\n");
+}
+
+static void run_kind(int kind, const prefloss_pair_params *Ps, int nP, uint64_t seed)
+{
+    int j, set;
+    for (j = 0; j < nP; j++)
+        for (set = SET_REALISTIC; set <= SET_EXTREME; set++)
+            run(kind, Ps[j], set, seed + (uint64_t)(j * 2 + set));
+}
+
+static void test_accuracy_all_kinds(void **state)
+{
+    prefloss_pair_params P[4];
+    int kind, k, j;
+    (void)state;
+    for (kind = 0; kind < NKINDS; kind++)
+        for (k = 0; k < NOUT; k++) ostat_init(&g_kstat[kind][k]);
+    g_total_failed = g_fd_failed = g_known = g_alpha_capped = g_alpha_underflow = 0;
+    printf("    %u samples per configuration; worst error in ulp beyond kappa/2 (budget 4)\n",
+           (unsigned)cat_samples());
+    for (kind = 0; kind < NKINDS; kind++) {
+        int nP = 1;
+        for (j = 0; j < 4; j++) P[j] = defaults();
+        switch (kind) {
+        case PREFLOSS_LOSS_SIGMOID:
+        case PREFLOSS_LOSS_CPO:
+        case PREFLOSS_LOSS_JS:
+            P[1].label_smoothing = 0.1f;
+            P[2].label_smoothing = 0.5f;
+            nP = 3;
+            break;
+        case PREFLOSS_LOSS_ROBUST:
+            P[1].label_smoothing = 0.1f;
+            P[2].label_smoothing = 0.3f;
+            P[3].label_smoothing = 0.45f;
+            nP = 4;
+            break;
+        case PREFLOSS_LOSS_EXO_PAIR:
+            P[1].label_smoothing = 0.1f;
+            P[2].label_smoothing = 0.3f;
+            P[3].label_smoothing = 0.5f;
+            nP = 4;
+            break;
+        case PREFLOSS_LOSS_BCO_PAIR:
+            P[1].bco_delta = 0.7f;
+            P[2].bco_delta = -3.0f;
+            nP = 3;
+            break;
+        case PREFLOSS_LOSS_DISCOPOP:
+            P[1].discopop_tau = 0.5f;
+            P[2].discopop_tau = 1.0f;
+            nP = 3;
+            break;
+        case PREFLOSS_LOSS_ALPHA:
+            P[1].alpha = 0.5f;
+            P[2].alpha = 2.7f;
+            P[2].label_smoothing = 0.1f;
+            nP = 3;
+            break;
+        case PREFLOSS_LOSS_SIMPO:
+            P[1].simpo_gamma = -1.0f;
+            P[1].label_smoothing = 0.1f;
+            P[2].simpo_gamma = 3.0f;
+            nP = 3;
+            break;
+        default: break;
+        }
+        run_kind(kind, P, nP, 0xca7000u + (uint64_t)kind * 64u);
+    }
+    printf("    --- per kind, worst over all configurations (ulp beyond kappa/2; budget 4) ---\n");
+    for (kind = 0; kind < NKINDS; kind++) {
+        printf("    %-17s", trl_names[kind]);
+        for (k = 0; k < NOUT; k++)
+            printf(" | %s %9.3Lf%s", out_names[k], g_kstat[kind][k].worst_excess,
+                   g_kstat[kind][k].failed ? (strict_for(kind, k) ? " FAIL" : " known") : "");
+        printf("\n");
+    }
+    for (kind = 0; kind < NKINDS; kind++)
+        for (k = 0; k < NOUT; k++)
+            if (g_kstat[kind][k].failed) print_sample("worst", kind, &g_kstat[kind][k], k);
+    printf("    over budget in switched-off (known) checks: %u; reference cross-check failures: %u\n",
+           (unsigned)g_known, (unsigned)g_fd_failed);
+    if (g_alpha_capped)
+        printf("    alpha_divergence samples with a capped exponent not checked (CATALOGUE_STRICT_ALPHA_CAP 0): %u\n",
+               (unsigned)g_alpha_capped);
+    if (g_alpha_underflow)
+        printf("    alpha_divergence samples with alpha*|u| > 60 not checked (CATALOGUE_STRICT_ALPHA_UNDERFLOW 0): %u\n",
+               (unsigned)g_alpha_underflow);
+    assert_true(g_fd_failed == 0);
+    assert_true(g_total_failed == 0);
+}
+
+/* ======================================================================== */
+/* Names and parameter blocks                                               */
+/* ======================================================================== */
+
+static void test_kind_names_round_trip(void **state)
+{
+    static const char *const unknown[] = { "", "Sigmoid", "sigmoid ", " sigmoid", "sigmoi", "sigmoidx", "aot",
+                                           "aot_pair", "kto", "orpo", "js", "alpha", "exo", "sppo", "dpo",
+                                           "ipo\n", "bco_pair\t" };
+    int k;
+    size_t u;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        const char *name = prefloss_loss_kind_name(k);
+        assert_non_null(name);
+        assert_string_equal(name, trl_names[k]);
+        assert_int_equal(prefloss_loss_kind_from_name(name), k);
+        assert_int_equal(prefloss_loss_kind_from_name(trl_names[k]), k); /* a different pointer */
+    }
+    assert_int_equal(PREFLOSS_LOSS_SIGMOID, 0);
+    assert_int_equal(PREFLOSS_LOSS_CPO, 14);
+    for (u = 0; u < sizeof unknown / sizeof unknown[0]; u++)
+        assert_int_equal(prefloss_loss_kind_from_name(unknown[u]), PREFLOSS_ERR_PARAM);
+    assert_int_equal(prefloss_loss_kind_from_name(NULL), PREFLOSS_ERR_NULL);
+    assert_null(prefloss_loss_kind_name(-1));
+    assert_null(prefloss_loss_kind_name(NKINDS));
+    assert_null(prefloss_loss_kind_name(INT_MAX));
+    assert_null(prefloss_loss_kind_name(INT_MIN));
+}
+
+static void test_params_init(void **state)
+{
+    prefloss_pair_params p;
+    (void)state;
+    memset(&p, 0x7f, sizeof p);
+    assert_status(prefloss_pair_params_init(&p), PREFLOSS_OK);
+    assert_true(p.size == sizeof(prefloss_pair_params));
+    assert_float_bits_equal(p.beta, 0.1f);
+    assert_float_bits_equal(p.label_smoothing, 0.0f);
+    assert_float_bits_equal(p.discopop_tau, 0.05f);
+    assert_float_bits_equal(p.alpha, 1.0f);
+    assert_float_bits_equal(p.simpo_gamma, 0.5f);
+    assert_float_bits_equal(p.bco_delta, 0.0f);
+    assert_status(prefloss_pair_params_init(NULL), PREFLOSS_ERR_NULL);
+}
+
+enum { N = 8 };
+static const float V_pc[N] = { -120.5f, -80.25f, -300.0f, -55.0f, -1999.0f, -61.5f, -700.125f, -90.0f };
+static const float V_pr[N] = { -121.0f, -79.0f, -310.5f, -54.0f, -1990.5f, -61.5f, -705.0f, -89.75f };
+static const float V_rc[N] = { -119.0f, -80.0f, -301.0f, -56.5f, -2000.0f, -60.0f, -700.0f, -91.0f };
+static const float V_rr[N] = { -122.0f, -81.0f, -309.0f, -53.0f, -1991.0f, -63.0f, -704.0f, -88.0f };
+
+typedef struct { float l[N], c[N], r[N]; } outs;
+
+static int call(outs *o, int kind, const prefloss_pair_params *p)
+{
+    const int rf = refless(kind);
+    static const float m_pc[N] = { -1.5f, -0.25f, -3.0f, -0.5f, -4.0f, -0.75f, -2.125f, -1.0f };
+    static const float m_pr[N] = { -1.25f, -0.5f, -3.5f, -0.25f, -4.5f, -0.75f, -2.0f, -1.75f };
+    return prefloss_pair_loss(o->l, o->c, o->r, rf ? m_pc : V_pc, rf ? m_pr : V_pr, V_rc, V_rr, NULL, NULL, N, kind, p);
+}
+
+static void assert_outs_equal(const outs *a, const outs *b)
+{
+    size_t i;
+    for (i = 0; i < N; i++) {
+        assert_float_bits_equal(a->l[i], b->l[i]);
+        assert_float_bits_equal(a->c[i], b->c[i]);
+        assert_float_bits_equal(a->r[i], b->r[i]);
+    }
+}
+
+static int outs_equal(const outs *a, const outs *b) { return memcmp(a, b, sizeof *a) == 0; }
+
+static void test_null_params_are_defaults(void **state)
+{
+    int k;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        outs a, b;
+        prefloss_pair_params p = defaults();
+        assert_status(call(&a, k, NULL), PREFLOSS_OK);
+        assert_status(call(&b, k, &p), PREFLOSS_OK);
+        assert_outs_equal(&a, &b);
+    }
+}
+
+/* A block of a smaller size is read only up to its size: every later field
+ * takes its default (even if it holds garbage that would be refused). */
+static void test_prefix_blocks(void **state)
+{
+    struct { int kind; size_t off; } cases[] = {
+        { PREFLOSS_LOSS_HINGE, offsetof(prefloss_pair_params, beta) },
+        { PREFLOSS_LOSS_SIGMOID, offsetof(prefloss_pair_params, label_smoothing) },
+        { PREFLOSS_LOSS_DISCOPOP, offsetof(prefloss_pair_params, discopop_tau) },
+        { PREFLOSS_LOSS_ALPHA, offsetof(prefloss_pair_params, alpha) },
+        { PREFLOSS_LOSS_SIMPO, offsetof(prefloss_pair_params, simpo_gamma) },
+        { PREFLOSS_LOSS_BCO_PAIR, offsetof(prefloss_pair_params, bco_delta) },
+    };
+    static const size_t fields[] = { offsetof(prefloss_pair_params, beta),
+                                     offsetof(prefloss_pair_params, label_smoothing),
+                                     offsetof(prefloss_pair_params, discopop_tau),
+                                     offsetof(prefloss_pair_params, alpha),
+                                     offsetof(prefloss_pair_params, simpo_gamma),
+                                     offsetof(prefloss_pair_params, bco_delta) };
+    size_t c, f;
+    (void)state;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        outs want, got, full;
+        prefloss_pair_params p = defaults();
+        unsigned char *bytes = (unsigned char *)&p;
+        assert_status(call(&want, cases[c].kind, NULL), PREFLOSS_OK);
+        /* the field at the cut and everything after it: changed values */
+        p.beta = 0.7f;
+        p.label_smoothing = 0.2f;
+        p.discopop_tau = 0.5f;
+        p.alpha = 2.0f;
+        p.simpo_gamma = -1.0f;
+        p.bco_delta = 1.5f;
+        assert_status(call(&full, cases[c].kind, &p), PREFLOSS_OK);
+        assert_false(outs_equal(&full, &want)); /* the field matters for this kind */
+        for (f = 0; f < sizeof fields / sizeof fields[0]; f++) /* fields from the cut on: invalid garbage */
+            if (fields[f] >= cases[c].off) memcpy(bytes + fields[f], &(float){ NAN }, sizeof(float));
+        /* fields before the cut are read: set them back to the defaults */
+        {
+            prefloss_pair_params d = defaults();
+            memcpy(bytes + sizeof(size_t), (unsigned char *)&d + sizeof(size_t), cases[c].off - sizeof(size_t));
+        }
+        p.size = cases[c].off;
+        assert_status(call(&got, cases[c].kind, &p), PREFLOSS_OK);
+        assert_outs_equal(&got, &want);
+        /* a size that ends inside the field does not reach it either */
+        p.size = cases[c].off + sizeof(float) - 1;
+        assert_status(call(&got, cases[c].kind, &p), PREFLOSS_OK);
+        assert_outs_equal(&got, &want);
+    }
+    /* the discopop example: size = offsetof(discopop_tau) uses the default tau */
+    {
+        outs want, got;
+        prefloss_pair_params p = defaults(), q = defaults();
+        q.discopop_tau = 0.05f;
+        p.discopop_tau = 0.9f;
+        p.size = offsetof(prefloss_pair_params, discopop_tau);
+        assert_status(call(&want, PREFLOSS_LOSS_DISCOPOP, &q), PREFLOSS_OK);
+        assert_status(call(&got, PREFLOSS_LOSS_DISCOPOP, &p), PREFLOSS_OK);
+        assert_outs_equal(&got, &want);
+    }
+}
+
+/* Nothing written: outputs pre-filled with sentinels must be unchanged. */
+static outs g_o;
+#define expect_err(kind, p, want)                                                       \
+    do {                                                                                \
+        tu_fill_sentinel(&g_o, sizeof g_o);                                             \
+        assert_status(call(&g_o, (kind), (p)), (want));                                 \
+        assert_true(tu_is_sentinel(&g_o, sizeof g_o));                                  \
+    } while (0)
+
+static void test_block_size_too_small(void **state)
+{
+    size_t s;
+    int k;
+    (void)state;
+    for (k = 0; k < NKINDS; k++)
+        for (s = 0; s < sizeof(size_t); s++) {
+            prefloss_pair_params p = defaults();
+            p.size = s;
+            expect_err(k, &p, PREFLOSS_ERR_PARAM);
+        }
+}
+
+static int uses_eps(int k)
+{
+    return k == PREFLOSS_LOSS_SIGMOID || k == PREFLOSS_LOSS_ROBUST || k == PREFLOSS_LOSS_EXO_PAIR
+        || k == PREFLOSS_LOSS_JS || k == PREFLOSS_LOSS_ALPHA || k == PREFLOSS_LOSS_SIMPO || k == PREFLOSS_LOSS_CPO;
+}
+
+static void test_parameter_ranges(void **state)
+{
+    const float bad_beta[] = { 0.0f, -0.0f, -0.1f, NAN, INFINITY, -INFINITY, 1e-40f, TU_FLT_TRUE_MIN };
+    const float bad_eps[] = { -1e-7f, -0.0001f, 0.50000006f, 1.0f, NAN, INFINITY, -INFINITY };
+    const float bad_tau[] = { 0.0f, -0.05f, 1.0000001f, 2.0f, NAN, INFINITY, 1e-40f };
+    const float bad_alpha[] = { 0.0f, -1.0f, NAN, INFINITY, -INFINITY, 1e-40f };
+    const float bad_finite[] = { NAN, INFINITY, -INFINITY };
+    size_t j;
+    int k;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        prefloss_pair_params p;
+        outs o;
+        for (j = 0; j < sizeof bad_beta / sizeof bad_beta[0]; j++) {
+            p = defaults();
+            p.beta = bad_beta[j];
+            expect_err(k, &p, PREFLOSS_ERR_PARAM);
+        }
+        p = defaults();
+        p.beta = FLT_MAX; /* a huge but normal beta is accepted */
+        assert_true(call(&o, k, &p) >= 0);
+        p.beta = FLT_MIN;
+        assert_true(call(&o, k, &p) >= 0);
+        for (j = 0; j < sizeof bad_eps / sizeof bad_eps[0]; j++) {
+            p = defaults();
+            p.label_smoothing = bad_eps[j];
+            if (uses_eps(k)) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+            else assert_status(call(&o, k, &p), PREFLOSS_OK); /* unused: not read */
+        }
+        p = defaults();
+        p.label_smoothing = 0.5f; /* closed for every kind but robust */
+        if (k == PREFLOSS_LOSS_ROBUST) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+        else assert_status(call(&o, k, &p), PREFLOSS_OK);
+        for (j = 0; j < sizeof bad_tau / sizeof bad_tau[0]; j++) {
+            p = defaults();
+            p.discopop_tau = bad_tau[j];
+            if (k == PREFLOSS_LOSS_DISCOPOP) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+            else assert_status(call(&o, k, &p), PREFLOSS_OK);
+        }
+        for (j = 0; j < sizeof bad_alpha / sizeof bad_alpha[0]; j++) {
+            p = defaults();
+            p.alpha = bad_alpha[j];
+            if (k == PREFLOSS_LOSS_ALPHA) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+            else assert_status(call(&o, k, &p), PREFLOSS_OK);
+        }
+        for (j = 0; j < sizeof bad_finite / sizeof bad_finite[0]; j++) {
+            p = defaults();
+            p.simpo_gamma = bad_finite[j];
+            if (k == PREFLOSS_LOSS_SIMPO) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+            else assert_status(call(&o, k, &p), PREFLOSS_OK);
+            p = defaults();
+            p.bco_delta = bad_finite[j];
+            if (k == PREFLOSS_LOSS_BCO_PAIR) expect_err(k, &p, PREFLOSS_ERR_PARAM);
+            else assert_status(call(&o, k, &p), PREFLOSS_OK);
+        }
+    }
+    /* the edges that are accepted */
+    {
+        prefloss_pair_params p = defaults();
+        outs o;
+        p.discopop_tau = 1.0f;
+        assert_status(call(&o, PREFLOSS_LOSS_DISCOPOP, &p), PREFLOSS_OK);
+        p.discopop_tau = FLT_MIN;
+        assert_status(call(&o, PREFLOSS_LOSS_DISCOPOP, &p), PREFLOSS_OK);
+        p = defaults();
+        p.alpha = FLT_MIN;
+        assert_true(call(&o, PREFLOSS_LOSS_ALPHA, &p) >= 0);
+        p.alpha = FLT_MAX;
+        assert_true(call(&o, PREFLOSS_LOSS_ALPHA, &p) >= 0);
+        p = defaults();
+        p.simpo_gamma = -1e30f;
+        assert_status(call(&o, PREFLOSS_LOSS_SIMPO, &p), PREFLOSS_OK);
+        p = defaults();
+        p.bco_delta = 1e30f;
+        assert_status(call(&o, PREFLOSS_LOSS_BCO_PAIR, &p), PREFLOSS_OK);
+    }
+}
+
+static void test_unknown_kind(void **state)
+{
+    const int bad[] = { -1, NKINDS, NKINDS + 1, 100, INT_MAX, INT_MIN };
+    size_t j;
+    (void)state;
+    for (j = 0; j < sizeof bad / sizeof bad[0]; j++) {
+        expect_err(bad[j], NULL, PREFLOSS_ERR_PARAM);
+        tu_fill_sentinel(&g_o, sizeof g_o); /* n == 0 does not excuse an unknown kind */
+        assert_status(prefloss_pair_loss(g_o.l, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, bad[j], NULL),
+                      PREFLOSS_ERR_PARAM);
+        assert_true(tu_is_sentinel(&g_o, sizeof g_o));
+    }
+}
+
+/* Every other error, for every kind: nothing written. */
+static void test_errors_write_nothing(void **state)
+{
+    static float mem[6 * N];
+    float w[N];
+    int k;
+    size_t i;
+    (void)state;
+    for (i = 0; i < N; i++) w[i] = 1.0f;
+    for (k = 0; k < NKINDS; k++) {
+        outs o;
+#define EXPECT(call_, want)                                                             \
+        do {                                                                            \
+            tu_fill_sentinel(&o, sizeof o);                                             \
+            assert_status((call_), (want));                                             \
+            assert_true(tu_is_sentinel(&o, sizeof o));                                  \
+        } while (0)
+        EXPECT(prefloss_pair_loss(o.l, o.c, o.r, NULL, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_ERR_NULL);
+        EXPECT(prefloss_pair_loss(o.l, o.c, o.r, V_pc, NULL, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_ERR_NULL);
+        if (!refless(k)) {
+            EXPECT(prefloss_pair_loss(o.l, o.c, o.r, V_pc, V_pr, NULL, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_ERR_NULL);
+            EXPECT(prefloss_pair_loss(o.l, o.c, o.r, V_pc, V_pr, V_rc, NULL, NULL, NULL, N, k, NULL), PREFLOSS_ERR_NULL);
+        }
+        EXPECT(prefloss_pair_loss(o.l, o.c, o.r, V_pc, V_pr, V_rc, V_rr, NULL, NULL, SIZE_MAX / 2, k, NULL),
+               PREFLOSS_ERR_SIZE);
+        /* outputs overlapping each other */
+        EXPECT(prefloss_pair_loss(o.l, o.l, o.r, V_pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_ERR_OVERLAP);
+        EXPECT(prefloss_pair_loss(o.l, o.c, o.l + 1, V_pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL),
+               PREFLOSS_ERR_OVERLAP);
+        /* the weights overlapping an output: every output, exactly and partly */
+        {
+            float *L = mem, *C = mem + N, *R = mem + 2 * N;
+            unsigned char snap[sizeof mem];
+            const float *wp[6] = { L, C, R, L + N / 2, C + 1, R + N - 1 };
+            size_t j;
+            for (j = 0; j < 6; j++) {
+                for (i = 0; i < 6 * N; i++) mem[i] = 0.5f;
+                memcpy(snap, mem, sizeof mem);
+                assert_status(prefloss_pair_loss(L, C, R, V_pc, V_pr, V_rc, V_rr, wp[j], NULL, N, k, NULL),
+                              PREFLOSS_ERR_OVERLAP);
+                assert_memory_equal(mem, snap, sizeof mem);
+            }
+            /* weights next to the outputs (no overlap) and an unused output NULL are fine */
+            assert_status(prefloss_pair_loss(L, C, R, V_pc, V_pr, V_rc, V_rr, mem + 3 * N, NULL, N, k, NULL),
+                          PREFLOSS_OK);
+            assert_status(prefloss_pair_loss(L, NULL, NULL, V_pc, V_pr, V_rc, V_rr, C, NULL, N, k, NULL), PREFLOSS_OK);
+        }
+        /* an output on top of an input (the policy, the upstream gradient) */
+        {
+            float in[N];
+            memcpy(in, V_pc, sizeof in);
+            assert_status(prefloss_pair_loss(in, o.c, o.r, in, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL),
+                          PREFLOSS_ERR_OVERLAP);
+            assert_memory_equal(in, V_pc, sizeof in);
+            EXPECT(prefloss_pair_loss(o.l, o.c, o.r, V_pc, V_pr, V_rc, V_rr, NULL, o.l, N, k, NULL), PREFLOSS_ERR_OVERLAP);
+        }
+        (void)w;
+#undef EXPECT
+    }
+}
+
+static void test_n_zero(void **state)
+{
+    int k;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        prefloss_pair_params p = defaults();
+        tu_fill_sentinel(&g_o, sizeof g_o);
+        assert_status(prefloss_pair_loss(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(g_o.l, g_o.c, g_o.r, NULL, NULL, NULL, NULL, NULL, NULL, 0, k, &p), PREFLOSS_OK);
+        assert_true(tu_is_sentinel(&g_o, sizeof g_o));
+        /* the parameters are still checked */
+        p.beta = -1.0f;
+        assert_status(prefloss_pair_loss(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, k, &p),
+                      PREFLOSS_ERR_PARAM);
+    }
+}
+
+/* ======================================================================== */
+/* Weights, optional outputs, references, non-finite inputs                 */
+/* ======================================================================== */
+
+static void test_weights(void **state)
+{
+    const float w[N] = { 2.0f, 0.5f, 0.0f, -0.0f, 3.7f, 1e-3f, 1.0f, 7.25f };
+    const float dl[N] = { 1.0f, -2.0f, 0.25f, 3.0f, -0.1f, 1.0f, 5.0f, 0.5f };
+    int k;
+    size_t i;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        outs u, g;
+        const float *pc = refless(k) ? V_pr : V_pc; /* any inputs will do */
+        assert_status(prefloss_pair_loss(u.l, u.c, u.r, pc, V_pr, V_rc, V_rr, NULL, dl, N, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(g.l, g.c, g.r, pc, V_pr, V_rc, V_rr, w, dl, N, k, NULL), PREFLOSS_OK);
+        for (i = 0; i < N; i++) { /* w_i scales every output: one rounding */
+            assert_float_bits_equal(g.l[i], u.l[i] * w[i]);
+            assert_float_bits_equal(g.c[i], u.c[i] * w[i]);
+            assert_float_bits_equal(g.r[i], u.r[i] * w[i]);
+        }
+        /* a non-finite weight: that pair NaN in every output, the others exact */
+        {
+            float wb[N];
+            const float bad[3] = { NAN, INFINITY, -INFINITY };
+            size_t b;
+            for (b = 0; b < 3; b++) {
+                memcpy(wb, w, sizeof wb);
+                wb[4] = bad[b];
+                assert_status(prefloss_pair_loss(g.l, g.c, g.r, pc, V_pr, V_rc, V_rr, wb, dl, N, k, NULL),
+                              PREFLOSS_NONFINITE);
+                for (i = 0; i < N; i++) {
+                    if (i == 4) {
+                        assert_nan(g.l[i]);
+                        assert_nan(g.c[i]);
+                        assert_nan(g.r[i]);
+                    } else {
+                        assert_float_bits_equal(g.l[i], u.l[i] * w[i]);
+                        assert_float_bits_equal(g.c[i], u.c[i] * w[i]);
+                    }
+                }
+            }
+        }
+    }
+    /* a zero weight on a huge (even overflowed) loss gives 0, not NaN */
+    {
+        const float big_pc[2] = { 3e19f, -1e30f }, big_pr[2] = { -3e19f, 1e30f };
+        const float zero_w[2] = { 0.0f, 0.0f };
+        const int kinds[] = { PREFLOSS_LOSS_SPPO_HARD, PREFLOSS_LOSS_HINGE, PREFLOSS_LOSS_DISCOPOP,
+                              PREFLOSS_LOSS_ROBUST, PREFLOSS_LOSS_NCA_PAIR, PREFLOSS_LOSS_IPO, PREFLOSS_LOSS_SIGMOID,
+                              PREFLOSS_LOSS_ALPHA };
+        size_t j;
+        for (j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+            float l[2], c[2], r[2];
+            int st = prefloss_pair_loss(l, c, r, big_pc, big_pr, NULL, NULL, zero_w, NULL, 2, kinds[j], NULL);
+            assert_status(st, PREFLOSS_OK);
+            for (i = 0; i < 2; i++) {
+                assert_true(l[i] == 0.0f);
+                assert_true(c[i] == 0.0f);
+                assert_true(r[i] == 0.0f);
+            }
+        }
+        { /* sppo_hard really overflows there without the weight */
+            float l[2];
+            assert_status(prefloss_pair_loss(l, NULL, NULL, big_pc, big_pr, NULL, NULL, NULL, NULL, 2,
+                                             PREFLOSS_LOSS_SPPO_HARD, NULL), PREFLOSS_OK);
+            assert_true(isinf(l[0]));
+        }
+    }
+}
+
+/* Each output may be NULL; the others are unchanged. NULL references are
+ * zeros. simpo and cpo ignore the references. */
+static void test_optional_outputs_and_references(void **state)
+{
+    static const float zeros[N] = { 0 };
+    int k;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        outs a, b;
+        const float *pc = refless(k) ? V_pr : V_pc;
+        tu_fill_sentinel(&b, sizeof b);
+        assert_status(prefloss_pair_loss(a.l, a.c, a.r, pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(b.l, NULL, NULL, pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(NULL, b.c, NULL, pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(NULL, NULL, b.r, pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_outs_equal(&a, &b);
+        /* NULL references == zero references (both are then the policy log-probs alone) */
+        assert_status(prefloss_pair_loss(a.l, a.c, a.r, pc, V_pr, zeros, zeros, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(b.l, b.c, b.r, pc, V_pr, NULL, NULL, NULL, NULL, N, k, NULL), PREFLOSS_OK);
+        assert_outs_equal(&a, &b);
+        if (refless(k)) { /* the references are ignored */
+            assert_status(prefloss_pair_loss(a.l, a.c, a.r, pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL),
+                          PREFLOSS_OK);
+            assert_outs_equal(&a, &b);
+        }
+    }
+}
+
+static void test_nonfinite_inputs(void **state)
+{
+    const float bad[3] = { NAN, INFINITY, -INFINITY };
+    int k, which;
+    size_t b, i;
+    (void)state;
+    for (k = 0; k < NKINDS; k++) {
+        outs clean, g;
+        const int n_in = refless(k) ? 2 : 4;
+        assert_status(prefloss_pair_loss(clean.l, clean.c, clean.r, V_pc, V_pr, V_rc, V_rr, NULL, NULL, N, k, NULL),
+                      PREFLOSS_OK);
+        for (which = 0; which < n_in + 1; which++)
+            for (b = 0; b < 3; b++) {
+                float in[5][N];
+                float ones[N];
+                memcpy(in[0], V_pc, sizeof in[0]);
+                memcpy(in[1], V_pr, sizeof in[1]);
+                memcpy(in[2], V_rc, sizeof in[2]);
+                memcpy(in[3], V_rr, sizeof in[3]);
+                for (i = 0; i < N; i++) ones[i] = 1.0f;
+                if (which < n_in) in[which][3] = bad[b];
+                else ones[3] = bad[b]; /* the upstream gradient: gradients only */
+                assert_status(prefloss_pair_loss(g.l, g.c, g.r, in[0], in[1], in[2], in[3], NULL, ones, N, k, NULL),
+                              PREFLOSS_NONFINITE);
+                for (i = 0; i < N; i++) {
+                    if (i != 3) {
+                        assert_float_bits_equal(g.l[i], clean.l[i]);
+                        assert_float_bits_equal(g.c[i], clean.c[i]);
+                        assert_float_bits_equal(g.r[i], clean.r[i]);
+                        continue;
+                    }
+                    if (which < n_in) assert_nan(g.l[i]);
+                    else assert_float_bits_equal(g.l[i], clean.l[i]);
+                    assert_nan(g.c[i]);
+                    assert_nan(g.r[i]);
+                }
+            }
+    }
+}
+
+/* ======================================================================== */
+/* The documented pitfalls                                                  */
+/* ======================================================================== */
+
+/* discopop: w e^{-z} must not be 0 * inf = NaN for z << 0. From the formula,
+ * L = (1 - w) sp(-z) + w e^{-z} with w = sigma(z/tau): for tau < 1,
+ * w e^{-z} ~ e^{z(1/tau - 1)} -> 0 and L -> sp(-z) ~ -z; for tau = 1,
+ * w e^{-z} = 1/(1 + e^z) -> 1 and L -> 1 - z. */
+static void test_discopop_far_negative(void **state)
+{
+    const float zs[] = { -30.0f, -88.0f, -89.0f, -100.0f, -700.0f, -1000.0f, -1e4f, -1e6f };
+    const float taus[] = { 0.05f, 0.5f, 1.0f };
+    size_t i, t;
+    (void)state;
+    for (t = 0; t < 3; t++)
+        for (i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+            prefloss_pair_params p = defaults();
+            float pc = zs[i], pr = 0.0f, l, c, r;
+            ld limit = taus[t] < 1.0f ? -(ld)zs[i] : 1.0L - (ld)zs[i];
+            p.beta = 1.0f;
+            p.discopop_tau = taus[t];
+            assert_status(prefloss_pair_loss(&l, &c, &r, &pc, &pr, NULL, NULL, NULL, NULL, 1, PREFLOSS_LOSS_DISCOPOP, &p),
+                          PREFLOSS_OK);
+            assert_false(isnan(l) || isnan(c) || isnan(r));
+            assert_true(isfinite(l));
+            /* within a few ulp of the limit (the corrections are < e^{-29} relative) */
+            assert_true(err_ulp(l, limit) <= 4.0L);
+            /* dL/dz -> -1 for every tau (tau = 1: d/dz of 1/(1+e^z) -> 0 too) */
+            assert_close(c, -1.0, 1e-6);
+            assert_float_bits_equal(r, -c);
+        }
+}
+
+/* exo_pair with eps = 0 uses 1e-3 like TRL: finite and equal to eps = 1e-3. */
+static void test_exo_eps_zero(void **state)
+{
+    outs a, b;
+    prefloss_pair_params p0 = defaults(), p1 = defaults();
+    size_t i;
+    (void)state;
+    p0.label_smoothing = 0.0f;
+    p1.label_smoothing = 1e-3f;
+    assert_status(call(&a, PREFLOSS_LOSS_EXO_PAIR, &p0), PREFLOSS_OK);
+    assert_status(call(&b, PREFLOSS_LOSS_EXO_PAIR, &p1), PREFLOSS_OK);
+    assert_outs_equal(&a, &b);
+    for (i = 0; i < N; i++) assert_true(isfinite(a.l[i]) && isfinite(a.c[i]) && isfinite(a.r[i]));
+    /* and far in both tails */
+    {
+        const float pc[4] = { -1000.0f, 1000.0f, -30.0f, 30.0f }, pr[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+        float l[4], c[4], r[4];
+        p0.beta = 1.0f;
+        assert_status(prefloss_pair_loss(l, c, r, pc, pr, NULL, NULL, NULL, NULL, 4, PREFLOSS_LOSS_EXO_PAIR, &p0),
+                      PREFLOSS_OK);
+        for (i = 0; i < 4; i++) assert_true(isfinite(l[i]) && isfinite(c[i]) && isfinite(r[i]));
+        /* z -> -inf: L -> -log(1e-3f) (KL of Bernoulli(0) from Bernoulli(1 - 1e-3)) */
+        assert_true(err_ulp(l[0], -logl((ld)1e-3f)) <= 4.0L);
+        /* z -> +inf: L -> -log(1 - 1e-3f) */
+        printf("    exo_pair eps=0, z=+1000: loss %a, exact %.12Lg (%.1Lf ulp)\n", (double)l[1], -log1pl(-(ld)1e-3f),
+               err_ulp(l[1], -log1pl(-(ld)1e-3f)));
+#if CATALOGUE_STRICT_EXO_LOSS
+        assert_true(err_ulp(l[1], -log1pl(-(ld)1e-3f)) <= 4.0L);
+#else
+        assert_true(fabsl((ld)l[1] + log1pl(-(ld)1e-3f)) <= 1e-4L * -log1pl(-(ld)1e-3f)); /* see the switch */
+#endif
+    }
+}
+
+/* robust needs 1 - 2 eps > 0: eps = 0.5 is refused (TRL would divide by 0),
+ * the largest float below 0.5 is accepted. */
+static void test_robust_eps_half_refused(void **state)
+{
+    prefloss_pair_params p = defaults();
+    outs o;
+    size_t i;
+    (void)state;
+    p.label_smoothing = 0.5f;
+    expect_err(PREFLOSS_LOSS_ROBUST, &p, PREFLOSS_ERR_PARAM);
+    p.label_smoothing = nextafterf(0.5f, 0.0f);
+    assert_status(call(&o, PREFLOSS_LOSS_ROBUST, &p), PREFLOSS_OK);
+    for (i = 0; i < N; i++) assert_true(isfinite(o.l[i]) && isfinite(o.c[i]));
+}
+
+/* alpha_divergence caps the exponents at log(FLT_MAX) as TRL's cap_exp: no
+ * NaN, and no gradient through a capped exponential. */
+static void test_alpha_cap(void **state)
+{
+    /* alpha = 1: -uc = 1000, 100 capped; -ur = 2000, 95 capped; 1, -5 not */
+    const float pc[3] = { -1000.0f, -100.0f, 5.0f }, pr[3] = { -1.0f, -2000.0f, -95.0f };
+    float l[3], c[3], r[3];
+    prefloss_pair_params p = defaults();
+    int st;
+    size_t i;
+    (void)state;
+    st = prefloss_pair_loss(l, c, r, pc, pr, NULL, NULL, NULL, NULL, 3, PREFLOSS_LOSS_ALPHA, &p);
+    printf("    alpha caps: status %d, loss %a %a %a, dchosen %a %a %a, drejected %a %a %a\n", st, (double)l[0],
+           (double)l[1], (double)l[2], (double)c[0], (double)c[1], (double)c[2], (double)r[0], (double)r[1],
+           (double)r[2]);
+    /* no gradient through a capped exponential */
+    assert_true(c[0] == 0.0f);
+    assert_true(c[1] == 0.0f);
+    assert_true(r[1] == 0.0f);
+    assert_true(r[2] == 0.0f);
+    assert_false(isnan(c[2]) || isnan(r[0]));
+#if CATALOGUE_STRICT_ALPHA_CAP
+    /* TRL: e^{88.7228} is finite, so nothing here is inf or NaN; both capped: logits 0, loss log 2 */
+    assert_status(st, PREFLOSS_OK);
+    for (i = 0; i < 3; i++) assert_true(isfinite(l[i]) && isfinite(c[i]) && isfinite(r[i]));
+    assert_true(err_ulp(l[1], logl(2.0L)) <= 4.0L);
+#else
+    (void)i;
+    (void)st;
+#endif
+}
+
+/* ======================================================================== */
+/* prefloss_bco_update_delta                                                */
+/* ======================================================================== */
+
+static void test_bco_running_mean(void **state)
+{
+    enum { NB = 5, M = 37 };
+    tu_rng r = tu_rng_seed(0xbc0u);
+    float delta = 0.0f, count = 0.0f, beta = 0.1f;
+    ld sum = 0;
+    size_t total = 0, b, i;
+    (void)state;
+    for (b = 0; b < NB; b++) {
+        float pc[M], pr[M], rc[M], rr[M];
+        const size_t n = b == 2 ? 1 : M;
+        const int noref = b == 3;
+        for (i = 0; i < n; i++) {
+            rc[i] = (float)tu_range(&r, -2000.0, -50.0);
+            rr[i] = (float)tu_range(&r, -2000.0, -50.0);
+            pc[i] = (float)((double)rc[i] + tu_range(&r, -10.0, 10.0));
+            pr[i] = (float)((double)rr[i] + tu_range(&r, -10.0, 10.0));
+            if (noref) {
+                sum += (ld)beta * (ld)pc[i] + (ld)beta * (ld)pr[i];
+            } else {
+                sum += (ld)beta * ((ld)pc[i] - (ld)rc[i]) + (ld)beta * ((ld)pr[i] - (ld)rr[i]);
+            }
+        }
+        total += 2 * n;
+        assert_status(prefloss_bco_update_delta(&delta, &count, pc, pr, noref ? NULL : rc, noref ? NULL : rr, n, beta),
+                      PREFLOSS_OK);
+        assert_true(count == (float)total);
+        {
+            ld mean = sum / (ld)total;
+            ld e = fabsl((ld)delta - mean) / ref_ulp(mean);
+            if (!(e <= 4.0L)) {
+                print_error("batch %u: delta %a, exact running mean %.20Lg (%.2Lf ulp)\n", (unsigned)b,
+                            (double)delta, mean, e);
+                fail();
+            }
+        }
+    }
+    /* the delta is what bco_pair uses */
+    {
+        prefloss_pair_params p = defaults();
+        outs o;
+        p.bco_delta = delta;
+        assert_status(call(&o, PREFLOSS_LOSS_BCO_PAIR, &p), PREFLOSS_OK);
+    }
+}
+
+static void test_bco_update_errors(void **state)
+{
+    const float pc[2] = { -10.0f, -20.0f }, pr[2] = { -11.0f, -19.0f }, rc[2] = { -9.0f, -21.0f },
+                rr[2] = { -12.0f, -18.0f };
+    float d = 0.25f, c = 6.0f;
+    (void)state;
+#define BCO_EXPECT(call_, want)                                                         \
+    do {                                                                                \
+        d = 0.25f;                                                                      \
+        c = 6.0f;                                                                       \
+        assert_status((call_), (want));                                                 \
+        assert_float_bits_equal(d, 0.25f);                                              \
+        assert_float_bits_equal(c, 6.0f);                                               \
+    } while (0)
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 0, 0.1f), PREFLOSS_OK); /* n == 0: unchanged */
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, NULL, NULL, NULL, NULL, 0, 0.1f), PREFLOSS_OK);
+    assert_status(prefloss_bco_update_delta(NULL, &c, pc, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_NULL);
+    assert_status(prefloss_bco_update_delta(&d, NULL, pc, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_NULL);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, NULL, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_NULL);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, NULL, rc, rr, 2, 0.1f), PREFLOSS_ERR_NULL);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, NULL, rr, 2, 0.1f), PREFLOSS_ERR_NULL);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, NULL, 2, 0.1f), PREFLOSS_ERR_NULL);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, SIZE_MAX, 0.1f), PREFLOSS_ERR_SIZE);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 2, 0.0f), PREFLOSS_ERR_PARAM);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 2, -1.0f), PREFLOSS_ERR_PARAM);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 2, NAN), PREFLOSS_ERR_PARAM);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 2, 1e-40f), PREFLOSS_ERR_PARAM);
+    BCO_EXPECT(prefloss_bco_update_delta(&d, &c, pc, pr, rc, rr, 0, NAN), PREFLOSS_ERR_PARAM); /* even for n == 0 */
+    {
+        const float bad_state[] = { NAN, INFINITY, -INFINITY };
+        size_t j;
+        for (j = 0; j < 3; j++) {
+            float dd = bad_state[j], cc = 2.0f;
+            assert_status(prefloss_bco_update_delta(&dd, &cc, pc, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_PARAM);
+            assert_true(cc == 2.0f);
+            dd = 0.0f;
+            cc = bad_state[j];
+            assert_status(prefloss_bco_update_delta(&dd, &cc, pc, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_PARAM);
+            assert_true(dd == 0.0f);
+        }
+        {
+            float dd = 0.0f, cc = -2.0f;
+            assert_status(prefloss_bco_update_delta(&dd, &cc, pc, pr, rc, rr, 2, 0.1f), PREFLOSS_ERR_PARAM);
+        }
+    }
+    /* a non-finite input: PREFLOSS_NONFINITE and the state unchanged */
+    {
+        const float bad[3] = { NAN, INFINITY, -INFINITY };
+        size_t j, which;
+        for (j = 0; j < 3; j++)
+            for (which = 0; which < 4; which++) {
+                float in[4][2];
+                memcpy(in[0], pc, sizeof pc);
+                memcpy(in[1], pr, sizeof pr);
+                memcpy(in[2], rc, sizeof rc);
+                memcpy(in[3], rr, sizeof rr);
+                in[which][1] = bad[j];
+                BCO_EXPECT(prefloss_bco_update_delta(&d, &c, in[0], in[1], in[2], in[3], 2, 0.1f), PREFLOSS_NONFINITE);
+            }
+    }
+#undef BCO_EXPECT
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kind_names_round_trip),
+        cmocka_unit_test(test_params_init),
+        cmocka_unit_test(test_null_params_are_defaults),
+        cmocka_unit_test(test_prefix_blocks),
+        cmocka_unit_test(test_block_size_too_small),
+        cmocka_unit_test(test_parameter_ranges),
+        cmocka_unit_test(test_unknown_kind),
+        cmocka_unit_test(test_errors_write_nothing),
+        cmocka_unit_test(test_n_zero),
+        cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_optional_outputs_and_references),
+        cmocka_unit_test(test_nonfinite_inputs),
+        cmocka_unit_test(test_discopop_far_negative),
+        cmocka_unit_test(test_exo_eps_zero),
+        cmocka_unit_test(test_robust_eps_half_refused),
+        cmocka_unit_test(test_alpha_cap),
+        cmocka_unit_test(test_bco_running_mean),
+        cmocka_unit_test(test_bco_update_errors),
+        cmocka_unit_test(test_accuracy_all_kinds),
+    };
+    printf("catalogue: %u samples per accuracy configuration\n", (unsigned)cat_samples());
+    return cmocka_run_group_tests_name("catalogue", tests, NULL, NULL);
+}
