@@ -489,7 +489,7 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
 /**
  * Parameters of prefloss_pair_loss(). The block starts with its own size so
  * that it can grow without breaking binaries: fill it with
- * prefloss_pair_params_init(), then change what you need. Each loss reads
+ * prefloss_pair_params_init(&p, sizeof p), then change what you need. Each loss reads
  * only the fields it uses (see the kinds above).
  */
 typedef struct prefloss_pair_params {
@@ -500,14 +500,24 @@ typedef struct prefloss_pair_params {
     float alpha;            /**< coefficient of "alpha_divergence", finite > 0 (default 1) */
     float simpo_gamma;      /**< target margin gamma of "simpo", finite (default 0.5) */
     float bco_delta;        /**< delta of "bco_pair": the running mean of rewards, finite (default 0); see prefloss_bco_update_delta() */
+    float nll_weight;       /**< weight lambda of an NLL term -lambda * policy_chosen added to every kind's loss (RPO's rpo_alpha; CPO/SimPO's SFT term), finite (default 0) */
 } prefloss_pair_params;
 
 /**
- * Fills a parameter block with the defaults (TRL's) and its size.
+ * Fills a parameter block with the defaults (TRL's) and sets its size field
+ * to size. Only the fields that fit in size bytes are written, so a program
+ * built against an older, smaller block is never written past its end:
+ * always pass sizeof of your own block.
+ *
+ *     prefloss_pair_params p;
+ *     prefloss_pair_params_init(&p, sizeof p);
+ *
  * @param[out] params  the block.
- * @return PREFLOSS_OK, or PREFLOSS_ERR_NULL for a NULL params.
+ * @param      size    sizeof the caller's block, at least sizeof(size_t).
+ * @return PREFLOSS_OK; PREFLOSS_ERR_NULL for a NULL params;
+ *   PREFLOSS_ERR_PARAM for a size smaller than sizeof(size_t) (nothing written).
  */
-PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params);
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size);
 
 /**
  * The kind for a TRL loss_type name ("sigmoid", "ipo", "hinge", "robust",
@@ -534,8 +544,11 @@ PREFLOSS_API const char *prefloss_loss_kind_name(int kind);
  *     dchosen[i]   = w_i * dlosses[i] * dL_i/dpc
  *     drejected[i] = w_i * dlosses[i] * dL_i/dpr
  *
- * with L_i the kind's loss (see the PREFLOSS_LOSS_* list) and w_i the
- * optional per-pair weight (WPO-style weighting; NULL means 1). Losses
+ * with L_i the kind's loss (see the PREFLOSS_LOSS_* list) plus the optional
+ * NLL term -nll_weight * pc_i (params->nll_weight; RPO, or CPO's and
+ * SimPO's SFT term: pass whatever log-prob the NLL should use, e.g. the
+ * mean over tokens), and w_i the optional per-pair weight (WPO-style
+ * weighting; NULL means 1). Losses
  * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
  * reference pointers (they may be NULL or not).
  *
@@ -2434,16 +2447,22 @@ static const char *const prefloss__kind_names[] = {
     "apo_zero", "apo_down", "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo"};
 #define PREFLOSS__N_KINDS ((int)(sizeof prefloss__kind_names / sizeof prefloss__kind_names[0]))
 
-PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params)
+/* Assigns field f of the block where it lies within the first size bytes. */
+#define PREFLOSS__IF_FITS(size, f, stmt)                                          \
+    if ((size) >= offsetof(prefloss_pair_params, f) + sizeof(((prefloss_pair_params *)0)->f)) stmt
+
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size)
 {
     if (params == NULL) return PREFLOSS_ERR_NULL;
-    params->size = sizeof(prefloss_pair_params);
-    params->beta = 0.1f;
-    params->label_smoothing = 0.0f;
-    params->discopop_tau = 0.05f;
-    params->alpha = 1.0f;
-    params->simpo_gamma = 0.5f;
-    params->bco_delta = 0.0f;
+    if (size < sizeof(size_t)) return PREFLOSS_ERR_PARAM;
+    params->size = size;
+    PREFLOSS__IF_FITS(size, beta, params->beta = 0.1f);
+    PREFLOSS__IF_FITS(size, label_smoothing, params->label_smoothing = 0.0f);
+    PREFLOSS__IF_FITS(size, discopop_tau, params->discopop_tau = 0.05f);
+    PREFLOSS__IF_FITS(size, alpha, params->alpha = 1.0f);
+    PREFLOSS__IF_FITS(size, simpo_gamma, params->simpo_gamma = 0.5f);
+    PREFLOSS__IF_FITS(size, bco_delta, params->bco_delta = 0.0f);
+    PREFLOSS__IF_FITS(size, nll_weight, params->nll_weight = 0.0f);
     return PREFLOSS_OK;
 }
 
@@ -2467,18 +2486,16 @@ PREFLOSS_API int prefloss_loss_kind_from_name(const char *name)
 /* The caller's block, read up to its size (later fields keep the defaults). */
 static int prefloss__read_params(const prefloss_pair_params *in, prefloss_pair_params *out)
 {
-    prefloss_pair_params_init(out);
+    prefloss_pair_params_init(out, sizeof *out);
     if (in == NULL) return PREFLOSS_OK;
     if (in->size < sizeof(size_t)) return PREFLOSS_ERR_PARAM;
-#define PREFLOSS__FIELD(f)                                                              \
-    if (in->size >= offsetof(prefloss_pair_params, f) + sizeof in->f) out->f = in->f
-    PREFLOSS__FIELD(beta);
-    PREFLOSS__FIELD(label_smoothing);
-    PREFLOSS__FIELD(discopop_tau);
-    PREFLOSS__FIELD(alpha);
-    PREFLOSS__FIELD(simpo_gamma);
-    PREFLOSS__FIELD(bco_delta);
-#undef PREFLOSS__FIELD
+    PREFLOSS__IF_FITS(in->size, beta, out->beta = in->beta);
+    PREFLOSS__IF_FITS(in->size, label_smoothing, out->label_smoothing = in->label_smoothing);
+    PREFLOSS__IF_FITS(in->size, discopop_tau, out->discopop_tau = in->discopop_tau);
+    PREFLOSS__IF_FITS(in->size, alpha, out->alpha = in->alpha);
+    PREFLOSS__IF_FITS(in->size, simpo_gamma, out->simpo_gamma = in->simpo_gamma);
+    PREFLOSS__IF_FITS(in->size, bco_delta, out->bco_delta = in->bco_delta);
+    PREFLOSS__IF_FITS(in->size, nll_weight, out->nll_weight = in->nll_weight);
     return PREFLOSS_OK;
 }
 
@@ -2499,6 +2516,7 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         return PREFLOSS_ERR_PARAM;
     if (kind == PREFLOSS_LOSS_SIMPO && !prefloss__finite(p->simpo_gamma)) return PREFLOSS_ERR_PARAM;
     if (kind == PREFLOSS_LOSS_BCO_PAIR && !prefloss__finite(p->bco_delta)) return PREFLOSS_ERR_PARAM;
+    if (!prefloss__finite(p->nll_weight)) return PREFLOSS_ERR_PARAM;
     c->beta = p->beta;
     c->eps = eps;
     c->inv_tau = 1.0f / p->discopop_tau;
@@ -2517,6 +2535,19 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
     }
     return PREFLOSS_OK;
+}
+
+/* The NLL term, applied after the kernel: loss_i += lambda * (-pc_i),
+ * dchosen_i += -lambda * dlosses_i. */
+static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
+                                size_t n, float lambda)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float u = up != NULL ? up[i] : 1.0f;
+        if (losses != NULL) losses[i] += prefloss__times_up(-pc[i], lambda);
+        if (dc != NULL) dc[i] += prefloss__times_up(-lambda, u);
+    }
 }
 
 /* Per-pair weights, applied after the kernel: every output of pair i times
@@ -2587,6 +2618,8 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
                                  PREFLOSS__IN(dlosses, i, prefloss__ones), len, &c);
         }
     }
+    if (p.nll_weight != 0.0f)
+        prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p.nll_weight);
     if (weights != NULL) bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, n);
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }

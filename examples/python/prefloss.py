@@ -37,9 +37,10 @@ release version at least 1.0.0 (``prefloss.Error`` otherwise).
 
 PyTorch autograd. ``prefloss.torch`` (imported lazily: importing prefloss
 never imports torch or numpy) holds ``torch.autograd.Function`` classes
-``DPOLoss``, ``IPOLoss``, ``BTLoss``, ``SequenceLogps``, ``PairLoss`` and the
-functions ``dpo_loss``, ``ipo_loss``, ``bt_loss``, ``sequence_logps``,
-``pair_loss``, which return
+``DPOLoss``, ``IPOLoss``, ``BTLoss``, ``SequenceLogps``, ``PairLoss``,
+``PairLossMix``, ``ORPOLoss``, ``KTOLoss`` and the functions ``dpo_loss``,
+``ipo_loss``, ``bt_loss``, ``sequence_logps``, ``pair_loss``,
+``pair_loss_mix``, ``orpo_loss``, ``kto_loss``, which return
 per-sample values that backpropagate through the library:
 
     losses = prefloss.torch.dpo_loss(pc, pr, rc, rr, beta=0.1)
@@ -53,8 +54,13 @@ rc, rr, beta=..., ...)`` computes any of TRL's DPO ``loss_type`` values
 "sppo_hard", "apo_zero", "apo_down", "discopop", "js_divergence",
 "alpha_divergence", "simpo", "cpo"; ``loss_types()`` lists them) with
 optional per-pair weights; ``bco_update_delta`` keeps bco_pair's running
-mean; ``prefloss.torch.pair_loss`` / ``PairLoss`` is the autograd form. With
-a 1.0 library everything else works and only these raise ``prefloss.Error``.
+mean; ``prefloss.torch.pair_loss`` / ``PairLoss`` is the autograd form.
+Also since 1.1: ``pair_loss_mix`` (a weighted sum of catalogue losses in one
+call, MPO style), ``orpo_loss`` (ORPO's odds-ratio loss plus NLL on mean
+token log-probs), ``kto_loss`` and ``kto_kl`` (KTO on unpaired samples), with
+the autograd forms ``prefloss.torch.orpo_loss`` / ``ORPOLoss``,
+``kto_loss`` / ``KTOLoss`` and ``pair_loss_mix`` / ``PairLossMix``. With a
+1.0 library everything else works and only these raise ``prefloss.Error``.
 """
 
 import array as _array
@@ -70,6 +76,7 @@ __all__ = [
     "dpo_loss", "ipo_loss", "ipo_general_loss", "bt_loss", "rewards",
     "sequence_logps", "sequence_logps_backward",
     "pair_loss", "bco_update_delta", "loss_types", "PairParams",
+    "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix",
     "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
@@ -82,8 +89,9 @@ __version__ = "1.1.0"
 EXPECTED_ABI_VERSION = 1
 #: The oldest release whose functions this binding calls (MAJOR*10000+MINOR*100+PATCH).
 MIN_VERSION_NUMBER = 10000
-#: The release that introduced the loss catalogue (pair_loss, bco_update_delta,
-#: loss_types); with an older library only those raise prefloss.Error.
+#: The release that introduced the loss catalogue (pair_loss, pair_loss_mix,
+#: bco_update_delta, loss_types) and orpo_loss, kto_loss, kto_kl; with an older
+#: library only those raise prefloss.Error.
 CATALOGUE_VERSION_NUMBER = 10100
 
 # Status codes (the library's values; codes are only ever added).
@@ -149,13 +157,18 @@ class PairParams(_ct.Structure):
 # Since 1.1 (version node PREFLOSS_1.1): bound when present; a 1.0 library
 # still loads, and only the functions that need these raise Error.
 _SIGNATURES_1_1 = {
-    "prefloss_pair_params_init": (_I, [_ct.POINTER(PairParams)]),
+    "prefloss_pair_params_init": (_I, [_ct.POINTER(PairParams), _ct.c_size_t]),
     "prefloss_loss_kind_from_name": (_I, [_ct.c_char_p]),
     "prefloss_loss_kind_name": (_ct.c_char_p, [_I]),
     "prefloss_pair_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _P, _Z, _I,
                                 _ct.POINTER(PairParams)]),
     "prefloss_bco_update_delta": (_I, [_ct.POINTER(_F), _ct.POINTER(_F), _P, _P, _P, _P,
                                        _Z, _F]),
+    "prefloss_pair_loss_mix": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _P, _Z, _P, _P, _Z,
+                                    _ct.POINTER(PairParams)]),
+    "prefloss_orpo_loss": (_I, [_P, _P, _P, _P, _P, _P, _Z, _F, _F]),
+    "prefloss_kto_loss": (_I, [_P, _P, _P, _P, _P, _P, _Z, _F, _F, _F, _F]),
+    "prefloss_kto_kl": (_I, [_ct.POINTER(_F), _P, _P, _Z]),
 }
 
 
@@ -747,8 +760,8 @@ def _catalogue(func):
     lib = _L()
     if lib.prefloss_version_number() < CATALOGUE_VERSION_NUMBER or \
             getattr(lib, func, None) is None:
-        raise Error("%s needs libprefloss >= %d.%d (the loss catalogue, symbol version "
-                    "PREFLOSS_1.1); the loaded library is %s"
+        raise Error("%s needs libprefloss >= %d.%d (symbol version PREFLOSS_1.1: the "
+                    "loss catalogue, ORPO, KTO); the loaded library is %s"
                     % (func, CATALOGUE_VERSION_NUMBER // 10000,
                        CATALOGUE_VERSION_NUMBER // 100 % 100, version()))
     return lib
@@ -798,8 +811,9 @@ def _loss_kind(loss_type):
 
 def _pair_params(beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta):
     p = PairParams()
-    _check(_catalogue("prefloss_pair_params_init").prefloss_pair_params_init(_ct.byref(p)),
-           "prefloss_pair_params_init")
+    # the library writes only the fields that fit in this block's size
+    _check(_catalogue("prefloss_pair_params_init").prefloss_pair_params_init(
+        _ct.byref(p), _ct.sizeof(p)), "prefloss_pair_params_init")
     p.beta = _param(beta, "beta")
     p.label_smoothing = _param(label_smoothing, "label_smoothing")
     p.discopop_tau = _param(discopop_tau, "discopop_tau")
@@ -871,6 +885,140 @@ def bco_update_delta(delta, count, policy_chosen_logps, policy_rejected_logps,
                                              + [bufs[0].n, _param(beta, "beta")]))
     _check(status, "prefloss_bco_update_delta")
     return d.value, c.value
+
+
+def _inputs_any(args, what):
+    """_inputs, but the prototype (kind, shape, n) is the first argument that is
+    not None, so that a None required buffer reaches the library (which
+    reports it as PREFLOSS_ERR_NULL). Returns (bufs, proto)."""
+    bufs = _inputs(args)
+    proto = next((b for b in bufs if b is not None), None)
+    if proto is None:
+        raise TypeError("%s: every array argument is None" % what)
+    return bufs, proto
+
+
+def orpo_loss(policy_chosen_logps, policy_rejected_logps, beta=0.1, nll_weight=1.0,
+              dlosses=None, out=None, _want=None):
+    """ORPO's loss (TRL ORPOTrainer; libprefloss >= 1.1), per pair, on MEAN
+    token log-probs ``a = policy_chosen_logps``, ``b = policy_rejected_logps``
+    (both < 0; see ``sequence_logps(..., reduction="mean")``):
+
+        log_odds = (a - b) - (log(1 - e^a) - log(1 - e^b))
+        loss     = -nll_weight * a - beta * logsigmoid(log_odds)
+
+    ``beta`` is TRL's name for ORPO's lambda (finite >= 0); ``nll_weight``
+    (finite, any sign) weighs the NLL term -a (0: the odds-ratio term alone).
+    TRL's total loss is the batch mean of this with nll_weight=1, except that
+    TRL averages its NLL over all chosen tokens of the batch rather than per
+    pair. log(1 - e^x) is formed stably, so log-probs near 0 do not cancel.
+
+    Returns ``(losses, grad_chosen, grad_rejected)`` (gradients multiplied by
+    ``dlosses``, None meaning ones) in the kind of the inputs. A pair with a
+    log-prob that is >= 0 (or not finite) is NaN, with a RuntimeWarning."""
+    lib = _catalogue("prefloss_orpo_loss")
+    lam, nll = _param(beta, "beta"), _param(nll_weight, "nll_weight")
+    bufs, proto = _inputs_any([("policy_chosen_logps", policy_chosen_logps),
+                               ("policy_rejected_logps", policy_rejected_logps),
+                               ("dlosses", dlosses)], "orpo_loss")
+    outs = _outputs(proto, out, ("losses", "grad_chosen", "grad_rejected"), _want)
+    status = lib.prefloss_orpo_loss(*([_addr(o) for o in outs] + [_addr(b) for b in bufs]
+                                      + [proto.n, lam, nll]))
+    _check(status, "prefloss_orpo_loss")
+    return tuple(None if o is None else _result(o) for o in outs)
+
+
+def kto_loss(policy_logps, reference_logps=None, desirable=None, beta=0.1, kl=0.0,
+             desirable_weight=1.0, undesirable_weight=1.0, dlosses=None, out=None,
+             _want=None):
+    """KTO's loss (TRL KTOTrainer, loss_type="kto"; libprefloss >= 1.1) on
+    unpaired samples. With ``u = policy_logps - reference_logps`` (reference
+    None: 0) and ``kl`` the detached KL estimate (see ``kto_kl``; finite >= 0):
+
+        desirable:   desirable_weight   * (1 - sigmoid(beta * (u - kl)))
+        undesirable: undesirable_weight * (1 - sigmoid(beta * (kl - u)))
+
+    ``desirable``: one byte per sample (non-zero = desirable) -- a bool/uint8
+    array or tensor, or a list of booleans/0/1 -- of the same kind and shape
+    as ``policy_logps`` (an ``array.array('f')`` takes ``array('B')`` or
+    bytes), as the masks of ``sequence_logps``. It is required: None (with
+    samples) is the library's PREFLOSS_ERR_NULL. ``kl`` may be a 0-d tensor.
+
+    Returns ``(losses, grad_policy)``; the reference gets no gradient."""
+    lib = _catalogue("prefloss_kto_loss")
+    params = [_param(beta, "beta"), _param(kl, "kl"),
+              _param(desirable_weight, "desirable_weight"),
+              _param(undesirable_weight, "undesirable_weight")]
+    bufs, proto = _inputs_any([("policy_logps", policy_logps),
+                               ("reference_logps", reference_logps),
+                               ("dlosses", dlosses)], "kto_loss")
+    daddr, dkeep = (None, None) if desirable is None else \
+        _mask_buf(desirable, "desirable", proto.kind, proto.shape)
+    outs = _outputs(proto, out, ("losses", "grad_policy"), _want)
+    status = lib.prefloss_kto_loss(*([_addr(o) for o in outs] + [_addr(bufs[0]), _addr(bufs[1]),
+                                                                daddr, _addr(bufs[2]), proto.n]
+                                     + params))
+    del dkeep
+    _check(status, "prefloss_kto_loss")
+    return tuple(None if o is None else _result(o) for o in outs)
+
+
+def kto_kl(policy_kl_logps, reference_kl_logps):
+    """KTO's KL estimate (TRL KTOTrainer; libprefloss >= 1.1):
+    ``max(0, mean(policy_kl_logps - reference_kl_logps))`` with the sum formed
+    exactly, as a Python float (a float32 value); 0.0 for no samples. TRL
+    computes it on mismatched prompt/completion pairs and detaches it: pass the
+    result as ``kto_loss(..., kl=...)``. A non-finite input gives NaN and a
+    RuntimeWarning."""
+    lib = _catalogue("prefloss_kto_kl")
+    bufs, proto = _inputs_any([("policy_kl_logps", policy_kl_logps),
+                               ("reference_kl_logps", reference_kl_logps)], "kto_kl")
+    kl = _F(0.0)
+    status = lib.prefloss_kto_kl(_ct.byref(kl), _addr(bufs[0]), _addr(bufs[1]), proto.n)
+    _check(status, "prefloss_kto_kl")
+    return kl.value
+
+
+def _mix_kinds(loss_types, mix_weights):
+    """(kinds, weights, count) as ctypes arrays for prefloss_pair_loss_mix."""
+    if isinstance(loss_types, (str, bytes)):
+        raise TypeError("loss_types must be a list of loss types (names or kinds), "
+                        "not a single %s" % type(loss_types).__name__)
+    kinds = [_loss_kind(t) for t in loss_types]
+    mws = [_param(w, "mix_weights[%d]" % i) for i, w in enumerate(mix_weights)]
+    if len(kinds) != len(mws):
+        raise ValueError("%d loss_types but %d mix_weights" % (len(kinds), len(mws)))
+    k = len(kinds)
+    return (_ct.c_int * k)(*kinds) if k else None, (_F * k)(*mws) if k else None, k
+
+
+def pair_loss_mix(loss_types, mix_weights, policy_chosen_logps, policy_rejected_logps,
+                  ref_chosen_logps=None, ref_rejected_logps=None, beta=0.1,
+                  label_smoothing=0.0, discopop_tau=0.05, alpha=1.0, simpo_gamma=0.5,
+                  bco_delta=0.0, weights=None, dlosses=None, out=None, _want=None):
+    """A weighted sum of catalogue losses in one call (MPO style; TRL's
+    ``loss_type=[...]`` with ``loss_weights=[...]``; libprefloss >= 1.1):
+    ``sum_k mix_weights[k] * pair_loss(loss_types[k], ...)``, gradients alike.
+
+    ``loss_types``: a list of TRL names or PREFLOSS_LOSS_* kinds (an unknown
+    name raises ValueError, an unknown kind prefloss.Error);
+    ``mix_weights``: as many finite numbers. An empty list gives zeros. All
+    kinds share one parameter set (as ``pair_loss``); ``weights`` (per pair)
+    and ``dlosses`` apply to every term. Returns ``(losses, grad_chosen,
+    grad_rejected)`` in the kind of the inputs."""
+    lib = _catalogue("prefloss_pair_loss_mix")
+    kinds, mws, k = _mix_kinds(loss_types, mix_weights)
+    params = _pair_params(beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta)
+    bufs, proto = _inputs_any([("policy_chosen_logps", policy_chosen_logps),
+                               ("policy_rejected_logps", policy_rejected_logps),
+                               ("ref_chosen_logps", ref_chosen_logps),
+                               ("ref_rejected_logps", ref_rejected_logps),
+                               ("weights", weights), ("dlosses", dlosses)], "pair_loss_mix")
+    outs = _outputs(proto, out, ("losses", "grad_chosen", "grad_rejected"), _want)
+    status = lib.prefloss_pair_loss_mix(*([_addr(o) for o in outs] + [_addr(b) for b in bufs]
+                                          + [proto.n, kinds, mws, k, _ct.byref(params)]))
+    _check(status, "prefloss_pair_loss_mix")
+    return tuple(None if o is None else _result(o) for o in outs)
 
 
 # ---------------------------------------------------------------------------
@@ -1013,6 +1161,78 @@ def _build_torch_namespace():
                                   dlosses=upstream(grad), _want=GRADS, **ctx.params)
             return (None, dc, dr) + (None,) * 9
 
+    class PairLossMix(th.autograd.Function):
+        """Weighted sum of catalogue losses with autograd:
+        ``PairLossMix.apply(loss_types, mix_weights, pc, pr, rc, rr, weights,
+        beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta)``
+        (every argument after pr may be omitted from the end). Gradients flow
+        to pc and pr only; the backward is one library call."""
+
+        @staticmethod
+        def forward(ctx, loss_types, mix_weights, pc, pr, rc=None, rr=None, weights=None,
+                    beta=0.1, label_smoothing=0.0, discopop_tau=0.05, alpha=1.0,
+                    simpo_gamma=0.5, bco_delta=0.0):
+            tensors("PairLossMix", pc, pr, rc, rr, weights)
+            # fixed now: a list the caller changes later must not change the backward
+            ctx.mix = (list(loss_types) if not isinstance(loss_types, (str, bytes))
+                       else loss_types,
+                       [float(w) for w in mix_weights] if not th.is_tensor(mix_weights)
+                       else mix_weights.detach().tolist())
+            ctx.inputs = (det(pc), det(pr), det(rc), det(rr), det(weights))
+            ctx.params = dict(beta=beta, label_smoothing=label_smoothing,
+                              discopop_tau=discopop_tau, alpha=alpha,
+                              simpo_gamma=simpo_gamma, bco_delta=bco_delta)
+            pc, pr, rc, rr, w = ctx.inputs
+            return pair_loss_mix(*ctx.mix, pc, pr, rc, rr, weights=w, _want=LOSS,
+                                 **ctx.params)[0]
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            pc, pr, rc, rr, w = ctx.inputs
+            _, dc, dr = pair_loss_mix(*ctx.mix, pc, pr, rc, rr, weights=w,
+                                      dlosses=upstream(grad), _want=GRADS, **ctx.params)
+            return (None, None, dc, dr) + (None,) * 9
+
+    class ORPOLoss(th.autograd.Function):
+        """Per-pair ORPO loss (odds-ratio term plus NLL on mean log-probs) with
+        autograd w.r.t. both: ``ORPOLoss.apply(pc, pr, beta, nll_weight)``."""
+
+        @staticmethod
+        def forward(ctx, pc, pr, beta=0.1, nll_weight=1.0):
+            tensors("ORPOLoss", pc, pr)
+            ctx.inputs = (det(pc), det(pr))
+            ctx.params = (beta, nll_weight)
+            return orpo_loss(*ctx.inputs, *ctx.params, _want=LOSS)[0]
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            _, dc, dr = orpo_loss(*ctx.inputs, *ctx.params, dlosses=upstream(grad),
+                                  _want=GRADS)
+            return dc, dr, None, None
+
+    class KTOLoss(th.autograd.Function):
+        """Per-sample KTO loss with autograd w.r.t. the policy log-probs:
+        ``KTOLoss.apply(policy, reference, desirable, beta, kl,
+        desirable_weight, undesirable_weight)``; the reference, the desirable
+        mask and kl (detached, as in TRL) get no gradient."""
+
+        @staticmethod
+        def forward(ctx, policy, reference=None, desirable=None, beta=0.1, kl=0.0,
+                    desirable_weight=1.0, undesirable_weight=1.0):
+            tensors("KTOLoss", policy, reference, desirable)
+            ctx.inputs = (det(policy), det(reference), desirable)
+            ctx.params = (beta, _param(kl, "kl"), desirable_weight, undesirable_weight)
+            return kto_loss(*ctx.inputs, *ctx.params, _want=(True, False))[0]
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            _, dp = kto_loss(*ctx.inputs, *ctx.params, dlosses=upstream(grad),
+                             _want=(False, True))
+            return dp, None, None, None, None, None, None
+
     def dpo_loss_t(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps=None,
                    ref_rejected_logps=None, beta=0.1, label_smoothing=0.0):
         """Per-pair DPO losses: a tensor that backpropagates through libprefloss.
@@ -1052,6 +1272,38 @@ def _build_torch_namespace():
                               ref_chosen_logps, ref_rejected_logps, weights,
                               *(defaults[k] for k in names))
 
+    def pair_loss_mix_t(loss_types, mix_weights, policy_chosen_logps, policy_rejected_logps,
+                        ref_chosen_logps=None, ref_rejected_logps=None, weights=None,
+                        **params):
+        """Weighted sum of catalogue losses (``prefloss.pair_loss_mix``) with
+        autograd w.r.t. the policy log-probs. ``params`` as ``pair_loss``."""
+        names = ("beta", "label_smoothing", "discopop_tau", "alpha", "simpo_gamma",
+                 "bco_delta")
+        unknown = set(params) - set(names)
+        if unknown:
+            raise TypeError("pair_loss_mix() got unexpected keyword argument(s) %s"
+                            % ", ".join(sorted(unknown)))
+        defaults = dict(beta=0.1, label_smoothing=0.0, discopop_tau=0.05, alpha=1.0,
+                        simpo_gamma=0.5, bco_delta=0.0)
+        defaults.update(params)
+        return PairLossMix.apply(loss_types, mix_weights, policy_chosen_logps,
+                                 policy_rejected_logps, ref_chosen_logps, ref_rejected_logps,
+                                 weights, *(defaults[k] for k in names))
+
+    def orpo_loss_t(policy_chosen_logps, policy_rejected_logps, beta=0.1, nll_weight=1.0):
+        """Per-pair ORPO losses on mean log-probs (``prefloss.orpo_loss``) with
+        autograd. TRL's ``policy_nll_loss - beta * ratio.mean()`` is
+        ``orpo_loss(pc, pr, beta, nll_weight=0).mean() + nll`` with TRL's own
+        token-averaged NLL."""
+        return ORPOLoss.apply(policy_chosen_logps, policy_rejected_logps, beta, nll_weight)
+
+    def kto_loss_t(policy_logps, reference_logps=None, desirable=None, beta=0.1, kl=0.0,
+                   desirable_weight=1.0, undesirable_weight=1.0):
+        """Per-sample KTO losses (``prefloss.kto_loss``) with autograd w.r.t.
+        ``policy_logps``; ``desirable`` a bool/uint8 tensor."""
+        return KTOLoss.apply(policy_logps, reference_logps, desirable, beta, kl,
+                             desirable_weight, undesirable_weight)
+
     def sequence_logps_t(token_logps, mask=None, reduction="sum"):
         """(batch,) sequence log-probs of (batch, seq_len) token log-probs, with autograd."""
         return SequenceLogps.apply(token_logps, mask, reduction)
@@ -1059,7 +1311,9 @@ def _build_torch_namespace():
     return {
         "DPOLoss": DPOLoss, "IPOLoss": IPOLoss, "BTLoss": BTLoss,
         "SequenceLogps": SequenceLogps, "PairLoss": PairLoss,
-        "pair_loss": pair_loss_t,
+        "PairLossMix": PairLossMix, "ORPOLoss": ORPOLoss, "KTOLoss": KTOLoss,
+        "pair_loss": pair_loss_t, "pair_loss_mix": pair_loss_mix_t,
+        "orpo_loss": orpo_loss_t, "kto_loss": kto_loss_t,
         "dpo_loss": dpo_loss_t, "ipo_loss": ipo_loss_t, "bt_loss": bt_loss_t,
         "sequence_logps": sequence_logps_t,
     }
@@ -1069,7 +1323,9 @@ class _TorchNamespace:
     """``prefloss.torch``: the autograd wrappers; imports torch on first use."""
 
     _names = ("DPOLoss", "IPOLoss", "BTLoss", "SequenceLogps", "PairLoss",
-              "dpo_loss", "ipo_loss", "bt_loss", "sequence_logps", "pair_loss")
+              "PairLossMix", "ORPOLoss", "KTOLoss",
+              "dpo_loss", "ipo_loss", "bt_loss", "sequence_logps", "pair_loss",
+              "pair_loss_mix", "orpo_loss", "kto_loss")
 
     def __init__(self):
         self._ns = None

@@ -162,7 +162,7 @@ static int refless(int kind) { return kind == PREFLOSS_LOSS_SIMPO || kind == PRE
 static prefloss_pair_params defaults(void)
 {
     prefloss_pair_params p;
-    assert_status(prefloss_pair_params_init(&p), PREFLOSS_OK);
+    assert_status(prefloss_pair_params_init(&p, sizeof p), PREFLOSS_OK);
     return p;
 }
 
@@ -795,12 +795,45 @@ static void test_kind_names_round_trip(void **state)
     assert_null(prefloss_loss_kind_name(INT_MIN));
 }
 
+/* The NLL term (RPO; CPO/SimPO's SFT term): every kind's loss plus
+ * -lambda * pc, its chosen gradient minus lambda * dlosses, its rejected
+ * gradient unchanged. */
+static void test_nll_term(void **state)
+{
+    enum { M = 6 };
+    const float pc[M] = {-12.5f, -3.25f, -40.0f, -0.5f, -7.0f, -100.0f};
+    const float pr[M] = {-13.0f, -3.0f, -41.5f, -0.75f, -6.5f, -99.0f};
+    const float rc[M] = {-12.0f, -3.5f, -40.5f, -0.25f, -7.25f, -101.0f};
+    const float rr[M] = {-13.5f, -2.75f, -41.0f, -1.0f, -6.0f, -98.5f};
+    const float up[M] = {1.0f, 0.5f, 2.0f, -1.0f, 0.25f, 3.0f};
+    const float lambda = 0.75f;
+    int kind;
+    (void)state;
+    for (kind = 0; kind <= PREFLOSS_LOSS_CPO; kind++) {
+        prefloss_pair_params p;
+        float l0[M], c0[M], r0[M], l1[M], c1[M], r1[M];
+        int i;
+        prefloss_pair_params_init(&p, sizeof p);
+        assert_status(prefloss_pair_loss(l0, c0, r0, pc, pr, rc, rr, NULL, up, M, kind, &p), PREFLOSS_OK);
+        p.nll_weight = lambda;
+        assert_status(prefloss_pair_loss(l1, c1, r1, pc, pr, rc, rr, NULL, up, M, kind, &p), PREFLOSS_OK);
+        for (i = 0; i < M; i++) {
+            /* each result is one float addition away from the plain one */
+            assert_float_bits_equal(l1[i], l0[i] + lambda * -pc[i]);
+            assert_float_bits_equal(c1[i], c0[i] + -lambda * up[i]);
+            assert_float_bits_equal(r1[i], r0[i]);
+        }
+        p.nll_weight = (float)INFINITY;
+        assert_status(prefloss_pair_loss(l1, c1, r1, pc, pr, rc, rr, NULL, up, M, kind, &p), PREFLOSS_ERR_PARAM);
+    }
+}
+
 static void test_params_init(void **state)
 {
     prefloss_pair_params p;
     (void)state;
     memset(&p, 0x7f, sizeof p);
-    assert_status(prefloss_pair_params_init(&p), PREFLOSS_OK);
+    assert_status(prefloss_pair_params_init(&p, sizeof p), PREFLOSS_OK);
     assert_true(p.size == sizeof(prefloss_pair_params));
     assert_float_bits_equal(p.beta, 0.1f);
     assert_float_bits_equal(p.label_smoothing, 0.0f);
@@ -808,7 +841,19 @@ static void test_params_init(void **state)
     assert_float_bits_equal(p.alpha, 1.0f);
     assert_float_bits_equal(p.simpo_gamma, 0.5f);
     assert_float_bits_equal(p.bco_delta, 0.0f);
-    assert_status(prefloss_pair_params_init(NULL), PREFLOSS_ERR_NULL);
+    assert_float_bits_equal(p.nll_weight, 0.0f);
+    assert_status(prefloss_pair_params_init(NULL, sizeof p), PREFLOSS_ERR_NULL);
+    /* a block from an older, smaller layout: nothing past its size is written */
+    memset(&p, 0x7f, sizeof p);
+    assert_status(prefloss_pair_params_init(&p, offsetof(prefloss_pair_params, alpha)), PREFLOSS_OK);
+    assert_true(p.size == offsetof(prefloss_pair_params, alpha));
+    assert_float_bits_equal(p.discopop_tau, 0.05f);
+    {
+        const unsigned char *bytes = (const unsigned char *)&p;
+        size_t k;
+        for (k = offsetof(prefloss_pair_params, alpha); k < sizeof p; k++) assert_int_equal(bytes[k], 0x7f);
+    }
+    assert_status(prefloss_pair_params_init(&p, sizeof(size_t) - 1), PREFLOSS_ERR_PARAM);
 }
 
 enum { N = 8 };
@@ -1483,6 +1528,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_names_round_trip),
         cmocka_unit_test(test_params_init),
+        cmocka_unit_test(test_nll_term),
         cmocka_unit_test(test_null_params_are_defaults),
         cmocka_unit_test(test_prefix_blocks),
         cmocka_unit_test(test_block_size_too_small),
