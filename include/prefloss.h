@@ -1317,7 +1317,7 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 /* Parameters of the loss kernels (each reads the ones it needs). */
 typedef struct prefloss__kparams {
     float beta, eps;             /* DPO / cDPO */
-    float scale, gscale;         /* IPO: y = scale*h - offset, g = gscale*y */
+    float scale, gscale;         /* IPO: y = scale*h - offset, g = 2*gscale*y */
     prefloss__df offset;
     float center;                /* Bradley–Terry reward centering */
 } prefloss__kparams;
@@ -1454,8 +1454,10 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 }
 PREFLOSS__VARIANTS(prefloss__cdpo_kernel)
 
-/* IPO, general form: y = scale*h - offset, loss = y^2, g = gscale * y
- * (scale = beta, offset = (alpha2 - alpha1)/2, gscale = 2 beta).
+/* IPO, general form: y = scale*h - offset, loss = y^2, g = 2 gscale y
+ * (scale = beta, offset = (alpha2 - alpha1)/2, gscale = beta; the factor 2
+ * is applied to the rounded product, exactly, so that 2 beta never
+ * overflows on its own).
  * The TRL form is the same with scale = 1, offset = 1/(2 beta): both
  * pass the offset as a double-float and the slope of g separately. */
 PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
@@ -1482,11 +1484,11 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
             us[j] = s;
             bad[j] = PREFLOSS__BAD4(pc[j], pr[j], rc[j], rr[j]);
         }
-        for (j = 0; j < len; j++) {            /* y^2 and g = gscale*y, then unscaled */
+        for (j = 0; j < len; j++) {            /* y^2 and g = 2*gscale*y, then unscaled */
             prefloss__df y = prefloss__df_make(yh[j], yl[j]);
             prefloss__df y2 = prefloss__two_prod(y.hi, y.hi, fma);  /* y^2 = yh^2 + 2 yh yl */
             float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
-            float g = prefloss__times_up(prefloss__df_round(prefloss__df_mul_f(y, gscale, fma)) * us[j],
+            float g = prefloss__times_up(2.0f * prefloss__df_round(prefloss__df_mul_f(y, gscale, fma)) * us[j],
                                          u[j]);
             /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
             float l = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo);
@@ -1819,7 +1821,7 @@ PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *dreject
         prefloss__kparams kp = prefloss__kparams_zero();
         kp.scale = 1.0f;
         kp.offset = offset;
-        kp.gscale = 2.0f;
+        kp.gscale = 1.0f;
         return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__ipo_kernel, prefloss__cpu_fma()),
                                       &kp, losses, dchosen, drejected, policy_chosen,
                                       policy_rejected, ref_chosen, ref_rejected, dlosses, n);
@@ -1850,7 +1852,7 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen, float 
         prefloss__kparams kp = prefloss__kparams_zero();
         kp.scale = beta;
         kp.offset = half_width;
-        kp.gscale = 2.0f * beta;
+        kp.gscale = beta;
         return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__ipo_kernel, prefloss__cpu_fma()),
                                       &kp, losses, dchosen, drejected, policy_chosen,
                                       policy_rejected, ref_chosen, ref_rejected, dlosses, n);
@@ -2595,6 +2597,13 @@ static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const
     }
 }
 
+/* x * w, 0 for w == 0 even where x is infinite, but NaN stays NaN (a NaN
+ * marks a sample with a non-finite input, whatever its weight). */
+PREFLOSS__INLINE float prefloss__weighted(float x, float w)
+{
+    return prefloss__select(x != x, x, prefloss__times_up(x, w));
+}
+
 /* Per-pair weights, applied after the kernel: every output of pair i times
  * w_i; a non-finite weight makes the pair NaN. */
 static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, size_t n)
@@ -2603,9 +2612,9 @@ static int prefloss__apply_weights(float *losses, float *dc, float *dr, const fl
     size_t i;
     for (i = 0; i < n; i++) {
         float bad = prefloss__nan_if_nonfinite(w[i]);
-        if (losses != NULL) losses[i] = prefloss__times_up(losses[i], w[i]) + bad;
-        if (dc != NULL) dc[i] = prefloss__times_up(dc[i], w[i]) + bad;
-        if (dr != NULL) dr[i] = prefloss__times_up(dr[i], w[i]) + bad;
+        if (losses != NULL) losses[i] = prefloss__weighted(losses[i], w[i]) + bad;
+        if (dc != NULL) dc[i] = prefloss__weighted(dc[i], w[i]) + bad;
+        if (dr != NULL) dr[i] = prefloss__weighted(dr[i], w[i]) + bad;
         bad_seen |= bad != bad;
     }
     return bad_seen;
@@ -2724,6 +2733,17 @@ PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
     return r;
 }
 
+/* e^(xh + xl) for any finite x, within ~1 ulp; +inf beyond the float
+ * range, 0 below it. */
+PREFLOSS__INLINE float prefloss__exp_signed(float xh, float xl)
+{
+    int32_t k, k1;
+    float xc = prefloss__select(xh < 100.0f, xh, 100.0f);        /* e^100 overflows anyway */
+    float p = prefloss__exp_neg_parts(-xc, -xl, &k, 0);        /* p 2^k, k in [-251, 145] */
+    k1 = k / 2;
+    return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
 /* ORPO: l = (a - b) - [log(1 - e^a) - log(1 - e^b)];
  * loss = -nll a + lambda sp(-l); dloss/da = -nll - lambda sigma(-l)/(1 - e^a),
  * dloss/db = lambda sigma(-l)/(1 - e^b). a or b >= 0 (not a log-prob, or
@@ -2753,10 +2773,21 @@ PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss
                                           prefloss__df_add(lb.log1mexp,
                                                            prefloss__df_make(-la.log1mexp.hi, -la.log1mexp.lo)));
         prefloss__sigvals v = prefloss__sigmoid_values(l.hi, l.lo);
-        float s = lambda * v.sig_neg;
+        /* With e^l = e^(a-b) (1 - e^b)/(1 - e^a) = e^(a - b - La + Lb):
+         *   sigma(-l)/(1 - e^a) = 1/((1 - e^a) + e^(a - b + Lb))
+         *   sigma(-l)/(1 - e^b) = 1/((1 - e^b) + e^(a - b + 2Lb - La))
+         * each exponent an exact double-float, so that neither a subnormal
+         * sigma(-l) (a near 0) nor an overflowing (1 - e^b)^2/(1 - e^a)
+         * appears on the way to a normal result. */
+        prefloss__df ab = prefloss__two_sum(a, -b);
+        prefloss__df xa = prefloss__df_add(ab, lb.log1mexp);
+        prefloss__df xb = prefloss__df_add(xa, prefloss__df_add(lb.log1mexp,
+                                          prefloss__df_make(-la.log1mexp.hi, -la.log1mexp.lo)));
+        float da = la.one_minus_exp + prefloss__exp_signed(xa.hi, xa.lo);
+        float db = lb.one_minus_exp + prefloss__exp_signed(xb.hi, xb.lo);
         loss[i] = (lambda * v.sp_neg - nll * a) + bad;
-        dc[i] = prefloss__times_up(-nll - s / la.one_minus_exp, up[i]) + bad_up;
-        dr[i] = prefloss__times_up(s / lb.one_minus_exp, up[i]) + bad_up;
+        dc[i] = prefloss__times_up(-nll - lambda / da, up[i]) + bad_up;
+        dr[i] = prefloss__times_up(lambda / db, up[i]) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
@@ -2914,10 +2945,10 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
                                     weights != NULL ? weights + i : NULL,
                                     dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p);
             bad |= st == PREFLOSS_NONFINITE;
-            for (j = 0; j < len; j++) { /* times_up: a zero weight gives 0, never 0 * inf */
-                if (losses != NULL) losses[i + j] += prefloss__times_up(t_loss[j], mw);
-                if (dchosen != NULL) dchosen[i + j] += prefloss__times_up(t_dc[j], mw);
-                if (drejected != NULL) drejected[i + j] += prefloss__times_up(t_dr[j], mw);
+            for (j = 0; j < len; j++) { /* a zero weight gives 0, never 0 * inf; NaN stays */
+                if (losses != NULL) losses[i + j] += prefloss__weighted(t_loss[j], mw);
+                if (dchosen != NULL) dchosen[i + j] += prefloss__weighted(t_dc[j], mw);
+                if (drejected != NULL) drejected[i + j] += prefloss__weighted(t_dr[j], mw);
             }
         }
     }
