@@ -76,7 +76,8 @@ __all__ = [
     "dpo_loss", "ipo_loss", "ipo_general_loss", "bt_loss", "rewards",
     "sequence_logps", "sequence_logps_backward",
     "pair_loss", "bco_update_delta", "loss_types", "PairParams",
-    "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix",
+    "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix", "aot_loss",
+    "sequence_logps_ld", "sequence_logps_ld_backward",
     "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
@@ -169,6 +170,9 @@ _SIGNATURES_1_1 = {
     "prefloss_orpo_loss": (_I, [_P, _P, _P, _P, _P, _P, _Z, _F, _F]),
     "prefloss_kto_loss": (_I, [_P, _P, _P, _P, _P, _P, _Z, _F, _F, _F, _F]),
     "prefloss_kto_kl": (_I, [_ct.POINTER(_F), _P, _P, _Z]),
+    "prefloss_aot_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _Z, _F, _F, _I, _P]),
+    "prefloss_sequence_logps_ld": (_I, [_P, _P, _P, _P, _Z, _Z, _F]),
+    "prefloss_sequence_logps_ld_backward": (_I, [_P, _P, _P, _P, _Z, _Z, _F]),
 }
 
 
@@ -926,6 +930,87 @@ def orpo_loss(policy_chosen_logps, policy_rejected_logps, beta=0.1, nll_weight=1
                                       + [proto.n, lam, nll]))
     _check(status, "prefloss_orpo_loss")
     return tuple(None if o is None else _result(o) for o in outs)
+
+
+def aot_loss(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps=None,
+             ref_rejected_logps=None, beta=0.1, label_smoothing=0.0, loss_type="aot",
+             dlosses=None, out=None):
+    """AOT (TRL loss_type="aot" or "aot_pair"; libprefloss >= 1.1): the
+    sigmoid loss with label smoothing on rank-matched differences over the
+    batch, ``d_i = sort(pc - pr)_i - sort(rc - rr)_i`` ("aot") or
+    ``sort(pc - rc)_i - sort(pr - rr)_i`` ("aot_pair"). ``losses[i]`` is the
+    loss of rank i; ``dlosses[i]`` its upstream gradient. The gradients are
+    per pair (sent back through the sort). The workspace the library needs
+    (2n indices) is allocated here.
+
+    Returns ``(losses, grad_chosen, grad_rejected)`` in the kind of the inputs."""
+    if loss_type not in ("aot", "aot_pair"):
+        raise ValueError('aot_loss: loss_type must be "aot" or "aot_pair", got %r' % (loss_type,))
+    lib = _catalogue("prefloss_aot_loss")
+    params = [_param(beta, "beta"), _param(label_smoothing, "label_smoothing")]
+    bufs, proto = _inputs_any([("policy_chosen_logps", policy_chosen_logps),
+                               ("policy_rejected_logps", policy_rejected_logps),
+                               ("ref_chosen_logps", ref_chosen_logps),
+                               ("ref_rejected_logps", ref_rejected_logps),
+                               ("dlosses", dlosses)], "aot_loss")
+    outs = _outputs(proto, out, ("losses", "grad_chosen", "grad_rejected"))
+    workspace = (_ct.c_size_t * max(2 * proto.n, 1))()
+    status = lib.prefloss_aot_loss(*([_addr(o) for o in outs] + [_addr(b) for b in bufs]
+                                     + [proto.n] + params
+                                     + [1 if loss_type == "aot_pair" else 0, workspace]))
+    _check(status, "prefloss_aot_loss")
+    return tuple(_result(o) for o in outs)
+
+
+def _public_lengths(public_lengths, batch):
+    """The (batch,) public lengths as a size_t array (a copy: B integers)."""
+    try:
+        values = [int(v) for v in (public_lengths.tolist() if hasattr(public_lengths, "tolist")
+                                   else public_lengths)]
+    except TypeError:
+        raise TypeError("public_lengths must be a sequence of integers") from None
+    if len(values) != batch:
+        raise ValueError("public_lengths has %d entries for %d rows" % (len(values), batch))
+    if any(v < 0 for v in values):
+        raise ValueError("public_lengths must not be negative")
+    return (_ct.c_size_t * max(batch, 1))(*values)
+
+
+def sequence_logps_ld(token_logps, public_lengths, alpha, mask=None, *, seq_len=None, out=None):
+    """LD-DPO's length-desensitised sequence log-probs (libprefloss >= 1.1):
+    of each row's counted tokens the first ``public_lengths[b]`` count fully
+    and the rest with weight ``alpha`` (in [0, 1]). ``public_lengths`` is
+    usually min(len_chosen, len_rejected) of the row's pair. Returns (batch,)."""
+    lib = _catalogue("prefloss_sequence_logps_ld")
+    b = _float_buf(token_logps, "token_logps")
+    batch, T = _bt_shape(b, seq_len, "token_logps")
+    maddr, mkeep = (None, None) if mask is None else _mask_buf(mask, "mask", b.kind, b.shape)
+    lengths = _public_lengths(public_lengths, batch)
+    o = _outputs(_new_like(b, (batch,)), None if out is None else (out,), ("seq_logps",))[0]
+    status = lib.prefloss_sequence_logps_ld(o.addr, b.addr, maddr, lengths, batch, T,
+                                            _param(alpha, "alpha"))
+    _check(status, "prefloss_sequence_logps_ld")
+    del mkeep
+    return _result(o)
+
+
+def sequence_logps_ld_backward(dseq_logps, public_lengths, alpha, mask=None, *, seq_len,
+                               out=None):
+    """Backward of ``sequence_logps_ld``: each counted token gets dseq (within
+    the public length) or alpha*dseq (after it); masked tokens 0. Returns
+    (batch, seq_len) in the kind of ``dseq_logps``."""
+    lib = _catalogue("prefloss_sequence_logps_ld_backward")
+    d = _float_buf(dseq_logps, "dseq_logps")
+    batch, T = d.n, int(seq_len)
+    shape = (batch, T)
+    maddr, mkeep = (None, None) if mask is None else _mask_buf(mask, "mask", d.kind, shape)
+    lengths = _public_lengths(public_lengths, batch)
+    o = _outputs(_new_like(d, shape), None if out is None else (out,), ("dtoken_logps",))[0]
+    status = lib.prefloss_sequence_logps_ld_backward(o.addr, d.addr, maddr, lengths, batch, T,
+                                                     _param(alpha, "alpha"))
+    _check(status, "prefloss_sequence_logps_ld_backward")
+    del mkeep
+    return _result(o)
 
 
 def kto_loss(policy_logps, reference_logps=None, desirable=None, beta=0.1, kl=0.0,
