@@ -1208,7 +1208,7 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al, int fma)
  * log1p(y) = 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ..., s = y/(2 + y) <= 1/3;
  * s is computed with a correction for the rounding of 2 + y and of the
  * division, so the leading term 2s carries no error of its own. */
-PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df(float y, int fma)
 {
     prefloss__df d = prefloss__fast_two_sum(2.0f, y);      /* 2 + y exactly */
     float inv = 1.0f / d.hi;
@@ -1223,7 +1223,14 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
     tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 5);
     tail = PREFLOSS__MADD(fma, t, tail, 1.0f / 3);
     tail = t * tail;
-    return 2.0f * s0 + PREFLOSS__MADD(fma, 2.0f * s0, tail, 2.0f * s1);
+    /* 2 s0 is exact; the rest is small next to it (its error ~ u |2 s0 tail|) */
+    return prefloss__fast_two_sum(2.0f * s0, PREFLOSS__MADD(fma, 2.0f * s0, tail, 2.0f * s1));
+}
+
+/* The same, rounded to a float (the low part is dead code where unused). */
+PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
+{
+    return prefloss__log1p_unit_df(y, fma).hi;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2226,7 +2233,8 @@ PREFLOSS__INLINE float prefloss__expm1(float x)
 /* Everything a catalogue kernel needs, derived once per call. */
 typedef struct prefloss__cat {
     float beta, eps, inv_tau, alpha, gamma, delta;
-    float robust_c;          /* eps/(1 - 2 eps) */
+    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
+    float robust_c_lo;
     float exo_a, exo_b;      /* log(1 - eps'), log(eps'), eps' = eps or 1e-3 */
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
 } prefloss__cat;
@@ -2255,16 +2263,31 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float
 }
 
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
- * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). */
+ * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
+ * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
+ * formed in double-float and rounded once at the end. */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, float rc, float rr,
                                                         prefloss__cat c)
 {
     prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
-    prefloss__df cz = prefloss__df_mul_f(z, c.robust_c, 0);
-    float loss = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-cz.hi, -cz.lo), v.sp_neg));
-    float g = -c.beta * (v.sig_neg + c.robust_c);
-    return prefloss__pair_make(loss, g, -g);
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
+    prefloss__df sp, cz, loss;
+    int pos = z.hi >= 0.0f;
+    l1p = prefloss__df_add_f(l1p, e.lo / (1.0f + e.hi));     /* log1p(e.hi + e.lo) */
+    /* sp(-z) = l1p for z >= 0, |z| + l1p for z < 0 */
+    sp = prefloss__df_add(l1p, prefloss__df_make(prefloss__select(pos, 0.0f, ah),
+                                                 prefloss__select(pos, 0.0f, al)));
+    /* c z = (c_hi + c_lo)(z_hi + z_lo) */
+    cz = prefloss__two_prod(c.robust_c, z.hi, 0);
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * z.hi));
+    loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -prefloss__lo_if_finite(cz.hi, cz.lo)));
+    {
+        float g = -c.beta * (v.sig_neg + c.robust_c);
+        return prefloss__pair_make(prefloss__df_round(loss), g, -g);
+    }
 }
 
 /* "exo_pair": s log(s/(1-eps)) + (1-s) log((1-s)/eps), s = sigma(z), with
@@ -2281,7 +2304,13 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float r
 }
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
- * dL/dpc = beta(-sigma(-a) + sigma(a)/2), dL/dpr = beta sigma(b)/2. */
+ * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
+ * chosen gradient is zero at a = ln 2, where its two terms cancel; near it
+ * (|a - ln 2| < 1/2) it is formed as beta expm1(a - ln 2) sigma(-a), the
+ * same value ((e^a - 2)/(2(1 + e^a))) without cancellation, with a - ln 2
+ * in double-float. */
+#define PREFLOSS__LN2_DF_HI 0.693147182f          /* ln 2 = hi + lo */
+#define PREFLOSS__LN2_DF_LO -1.90465421e-09f
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
@@ -2289,7 +2318,12 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float r
     prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
-    return prefloss__pair_make(loss, c.beta * (0.5f * va.sig_pos - va.sig_neg),
+    prefloss__df d = prefloss__df_add(a, prefloss__df_make(-PREFLOSS__LN2_DF_HI, -PREFLOSS__LN2_DF_LO));
+    int near = prefloss__fabs(d.hi) < 0.5f;
+    float em1 = prefloss__expm1(prefloss__select(near, d.hi + d.lo, 0.0f));
+    float g_near = em1 * va.sig_neg;
+    float g_far = 0.5f * va.sig_pos - va.sig_neg;
+    return prefloss__pair_make(loss, c.beta * prefloss__select(near, g_near, g_far),
                                c.beta * (0.5f * vb.sig_pos));
 }
 
@@ -2571,6 +2605,13 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     c->gamma = p->simpo_gamma;
     c->delta = p->bco_delta;
     c->robust_c = eps_half_open ? eps / (1.0f - 2.0f * eps) : 0.0f;
+    {   /* the low part of eps/(1 - 2 eps): (eps - c (1 - 2 eps))/(1 - 2 eps), with
+         * 1 - 2 eps exact as a TwoSum and the product's error from TwoProd */
+        prefloss__df den = prefloss__two_sum(1.0f, -2.0f * eps);
+        prefloss__df q = prefloss__two_prod(c->robust_c, den.hi, 0);
+        float rem = ((eps - q.hi) - q.lo) - c->robust_c * den.lo;
+        c->robust_c_lo = eps_half_open ? rem / den.hi : 0.0f;
+    }
     {
         float e = eps > 0.0f ? eps : 1e-3f; /* TRL's exo_pair replaces eps = 0 by 1e-3 */
         c->exo_a = kind == PREFLOSS_LOSS_EXO_PAIR ? prefloss__log_pos(1.0f - e) : 0.0f;

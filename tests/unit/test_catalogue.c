@@ -54,7 +54,7 @@
 /* Open issue: nca_pair's dL/dpc = beta(sigma(a)/2 - sigma(-a)) cancels near
  * a = beta uc = log 2. Loose bound as above (terms sigma(a)/2, sigma(-a)). */
 #ifndef CATALOGUE_STRICT_NCA_GRAD
-#define CATALOGUE_STRICT_NCA_GRAD 0
+#define CATALOGUE_STRICT_NCA_GRAD 1
 #endif
 /* Open issue: apo_down's dL/dpc = beta(sigma'(beta uc) - sigma'(z)) cancels
  * where beta ur ~ 0 (then z ~ beta uc). Loose bound as above. */
@@ -63,7 +63,7 @@
 #endif
 /* Open issue: robust's loss sp(-z) - c z cancels near its zero. */
 #ifndef CATALOGUE_STRICT_ROBUST_LOSS
-#define CATALOGUE_STRICT_ROBUST_LOSS 0
+#define CATALOGUE_STRICT_ROBUST_LOSS 1
 #endif
 /* Open issue: js_divergence rounds sp(uc), sp(ur) to float before forming
  * h' = h - (sp(uc) - sp(ur)), so h' has an absolute error ~ulp(sp(u)). */
