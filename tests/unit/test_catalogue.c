@@ -92,12 +92,12 @@
 #ifndef CATALOGUE_STRICT_ALPHA_UNDERFLOW
 #define CATALOGUE_STRICT_ALPHA_UNDERFLOW 0
 #endif
-/* Open issue: exo_pair's loss is a KL divergence that vanishes at
- * sigma(z) = 1 - eps; the library sums O(1) terms there (absolute error
- * ~1e-7 where the loss is ~1e-16), and forms log(1 - eps) as log of the
- * rounded 1 - eps (~500 ulp off for eps = 1e-3, visible as z -> +inf). */
+/* exo_pair's loss is a KL divergence that vanishes at sigma(z) = 1 - eps;
+ * the library evaluates it there by its Taylor series in r = sigma(z) - t
+ * and elsewhere in double-float, and forms log(1 - eps) as log1p(-eps):
+ * strict. */
 #ifndef CATALOGUE_STRICT_EXO_LOSS
-#define CATALOGUE_STRICT_EXO_LOSS 0
+#define CATALOGUE_STRICT_EXO_LOSS 1
 #endif
 /* Open issue: exo_pair's gradient in the far tails forms sigma(z) sigma(-z)
  * first, which is subnormal for |z| > ~87 although the gradient
