@@ -548,7 +548,8 @@ PREFLOSS_API const char *prefloss_loss_kind_name(int kind);
  * NLL term -nll_weight * pc_i (params->nll_weight; RPO, or CPO's and
  * SimPO's SFT term: pass whatever log-prob the NLL should use, e.g. the
  * mean over tokens), and w_i the optional per-pair weight (WPO-style
- * weighting; NULL means 1). Losses
+ * weighting; NULL means 1). Where both a result and the NLL term
+ * overflow with opposite signs, the result's infinity is kept. Losses
  * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
  * reference pointers (they may be NULL or not).
  *
@@ -590,9 +591,10 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
  * @param[in] policy_chosen, policy_rejected, ref_chosen, ref_rejected  (n), references both or neither.
  * @param n     number of pairs.
  * @param beta  finite normal > 0.
- * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: nothing is
- *   updated); PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM (beta, or a negative or
- *   non-finite count or delta), PREFLOSS_ERR_SIZE.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input, or a new
+ *   mean beyond the float range: nothing is updated); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_PARAM (beta, or a negative or non-finite count or delta),
+ *   PREFLOSS_ERR_SIZE.
  * @par Thread safety
  *   As every function: no state of its own.
  */
@@ -1015,7 +1017,10 @@ PREFLOSS__INLINE prefloss__df prefloss__df_add(prefloss__df x, prefloss__df y)
 PREFLOSS__INLINE prefloss__df prefloss__df_add_f(prefloss__df x, float y)
 {
     prefloss__df s = prefloss__two_sum(x.hi, y);
-    return prefloss__fast_two_sum(s.hi, x.lo + s.lo);
+    prefloss__df r = prefloss__fast_two_sum(s.hi, x.lo + s.lo);
+    /* an infinite sum: keep it, with a zero low part (not inf - inf = NaN) */
+    int fin = prefloss__fabs(s.hi) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, r.hi, s.hi), prefloss__select(fin, r.lo, 0.0f));
 }
 
 /* (xh + xl) * y, relative error <= 2u^2 (DWTimesFP). */
@@ -2285,7 +2290,10 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, floa
     /* c z = (c_hi + c_lo)(z_hi + z_lo) */
     cz = prefloss__two_prod(c.robust_c, z.hi, 0);
     cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * z.hi));
-    loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -prefloss__lo_if_finite(cz.hi, cz.lo)));
+    /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
+    cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
+                           prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
+    loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -cz.lo));
     {
         float g = -c.beta * (v.sig_neg + c.robust_c);
         return prefloss__pair_make(prefloss__df_round(loss), g, -g);
@@ -2476,7 +2484,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, fl
     float p = prefloss__exp_neg_parts(prefloss__select(arg > 0.0f, arg, 0.0f), 0.0f, &k, 0);
     float we = prefloss__scale2(p, k);               /* w e^{-z} */
     float loss = m * v.sp_neg + we;
-    float dz = -(w * m * c.inv_tau) * v.sp_neg - m * v.sig_neg + we * (m * c.inv_tau - 1.0f);
+    /* (w m/tau) sp(-z) tends to 0 as z -> -inf: zero-safe, never 0 * inf */
+    float dz = -prefloss__times_up(v.sp_neg, w * m * c.inv_tau) - m * v.sig_neg + we * (m * c.inv_tau - 1.0f);
     return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
 }
 
@@ -2716,15 +2725,25 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
 }
 
 /* The NLL term, applied after the kernel: loss_i += lambda * (-pc_i),
- * dchosen_i += -lambda * dlosses_i. */
+ * dchosen_i += -lambda * dlosses_i. Where a loss or gradient that already
+ * overflowed meets a term that overflowed with the other sign, their exact
+ * sum is no longer known: the kernel's infinite value is kept (never NaN). */
 static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
                                 size_t n, float lambda)
 {
     size_t i;
     for (i = 0; i < n; i++) {
         float u = up != NULL ? up[i] : 1.0f;
-        if (losses != NULL) losses[i] += prefloss__times_up(-pc[i], lambda);
-        if (dc != NULL) dc[i] += prefloss__times_up(-lambda, u);
+        if (losses != NULL) {
+            /* where the loss and the term both overflowed with opposite signs
+             * (inf - inf) their exact sum is unknown: the loss's is kept */
+            float l = losses[i], sum = l + prefloss__times_up(-pc[i], lambda);
+            losses[i] = prefloss__select((int)(sum != sum) & (int)(l == l), l, sum);
+        }
+        if (dc != NULL) {
+            float g = dc[i], sum = g + prefloss__times_up(-lambda, u);
+            dc[i] = prefloss__select((int)(sum != sum) & (int)(g == g), g, sum);
+        }
     }
 }
 
@@ -2824,18 +2843,35 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
         return PREFLOSS_ERR_NULL;
-    for (i = 0; i < n; i++) { /* the 2n rewards beta*uc, beta*ur, summed in double-float */
-        float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
-        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f, 0));
-        sum = prefloss__df_add(sum, prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f, 0));
-    }
-    if (!prefloss__finite(sum.hi) || !prefloss__finite(sum.lo)) return PREFLOSS_NONFINITE;
     {
-        /* (count delta + sum) / (count + 2n) */
-        float total = *count + 2.0f * (float)n;
-        prefloss__df acc = prefloss__df_add(prefloss__df_mul_f(prefloss__df_make(*delta, 0.0f), *count, 0), sum);
-        *delta = prefloss__df_round(prefloss__df_div_f(acc, total, 0));
-        *count = total;
+        /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
+         * count * delta, which could overflow. The 2n deviations are summed
+         * in double-float. */
+        float bad = 0.0f;
+        prefloss__df total = prefloss__two_sum(*count, 2.0f * (float)n); /* exact: a fractional
+                                                                      * count may not fit */
+        for (i = 0; i < n; i++) {
+            float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
+            prefloss__df a = prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f, 0);
+            prefloss__df b = prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f, 0);
+            bad += prefloss__nan_if_nonfinite(policy_chosen[i]) + prefloss__nan_if_nonfinite(policy_rejected[i])
+                 + prefloss__nan_if_nonfinite(rc) + prefloss__nan_if_nonfinite(rr);
+            sum = prefloss__df_add(sum, prefloss__df_add_f(a, -*delta));
+            sum = prefloss__df_add(sum, prefloss__df_add_f(b, -*delta));
+        }
+        if (bad != bad) return PREFLOSS_NONFINITE;
+        {
+            /* shift = sum / total (both double-floats, one correction step);
+             * delta + shift can cancel: added in double-float, rounded once */
+            float q0 = sum.hi / total.hi;
+            prefloss__df pq = prefloss__two_prod(q0, total.hi, 0);
+            float q1 = (((sum.hi - pq.hi) - pq.lo) + sum.lo - q0 * total.lo) / total.hi;
+            prefloss__df shift = prefloss__fast_two_sum(q0, prefloss__lo_if_finite(q0, q1));
+            float updated = prefloss__df_round(prefloss__df_add_f(shift, *delta));
+            if (!prefloss__finite(updated)) return PREFLOSS_NONFINITE; /* the mean itself overflows */
+            *delta = updated;
+            *count = prefloss__df_round(total);
+        }
     }
     return PREFLOSS_OK;
 }
@@ -2869,8 +2905,9 @@ PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
 PREFLOSS__INLINE float prefloss__exp_signed(float xh, float xl)
 {
     int32_t k, k1;
-    float xc = prefloss__select(xh < 100.0f, xh, 100.0f);        /* e^100 overflows anyway */
-    float p = prefloss__exp_neg_parts(-xc, -xl, &k, 0);        /* p 2^k, k in [-251, 145] */
+    int in = xh < 100.0f;
+    float xc = prefloss__select(in, xh, 100.0f);               /* e^100 overflows anyway */
+    float p = prefloss__exp_neg_parts(-xc, -prefloss__select(in, xl, 0.0f), &k, 0); /* p 2^k */
     k1 = k / 2;
     return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
 }
@@ -2900,7 +2937,7 @@ PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss
         /* l = (a - b) - La + Lb, all in double-float: La is large (~ log|a|)
          * where a is near 0, and rounding it would cost more than a's own
          * conditioning */
-        prefloss__df l = prefloss__df_add(prefloss__two_sum(a, -b),
+        prefloss__df l = prefloss__df_add(prefloss__diff_of_diffs(a, b, 0.0f, 0.0f),
                                           prefloss__df_add(lb.log1mexp,
                                                            prefloss__df_make(-la.log1mexp.hi, -la.log1mexp.lo)));
         prefloss__sigvals v = prefloss__sigmoid_values(l.hi, l.lo);
@@ -2910,13 +2947,22 @@ PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss
          * each exponent an exact double-float, so that neither a subnormal
          * sigma(-l) (a near 0) nor an overflowing (1 - e^b)^2/(1 - e^a)
          * appears on the way to a normal result. */
-        prefloss__df ab = prefloss__two_sum(a, -b);
+        prefloss__df ab = prefloss__diff_of_diffs(a, b, 0.0f, 0.0f); /* a - b, no intermediate overflow */
         prefloss__df xa = prefloss__df_add(ab, lb.log1mexp);
         prefloss__df xb = prefloss__df_add(xa, prefloss__df_add(lb.log1mexp,
                                           prefloss__df_make(-la.log1mexp.hi, -la.log1mexp.lo)));
         float da = la.one_minus_exp + prefloss__exp_signed(xa.hi, xa.lo);
         float db = lb.one_minus_exp + prefloss__exp_signed(xb.hi, xb.lo);
-        loss[i] = (lambda * v.sp_neg - nll * a) + bad;
+        {
+            /* lambda sp(-l) - nll a: two terms that can each overflow with
+             * opposite signs (inf - inf) where the exact loss is +-inf;
+             * then every factor is scaled by 2^-64 (exact: each is >= 1
+             * there) and the difference scaled back */
+            const float down = 5.42101086e-20f, up64 = 18446744073709551616.0f;
+            float t = lambda * v.sp_neg - nll * a;
+            float ts = (((lambda * down) * (v.sp_neg * down)) - ((nll * down) * (a * down))) * up64 * up64;
+            loss[i] = prefloss__select(t != t, ts, t) + bad;
+        }
         dc[i] = prefloss__times_up(-nll - lambda / da, up[i]) + bad_up;
         dr[i] = prefloss__times_up(lambda / db, up[i]) + bad_up;
         bad_seen |= bad_up != bad_up;
@@ -2986,11 +3032,13 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
         || !(undesirable_weight >= 0.0f && undesirable_weight <= FLT_MAX))
         return PREFLOSS_ERR_PARAM;
     if (n == 0) return PREFLOSS_OK;
+    /* the documented order: sizes, then required pointers, then overlaps */
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (policy_logps == NULL || desirable == NULL) return PREFLOSS_ERR_NULL;
     st = prefloss__check_pairwise(n, losses, dpolicy, NULL, NULL, policy_logps,
                                   policy_logps, ref_logps, NULL, dlosses, 0);
     if (st == PREFLOSS_OK) {
         prefloss__range out[2], in[1];
-        if (desirable == NULL) return PREFLOSS_ERR_NULL;
         out[0].p = losses; out[1].p = dpolicy;
         out[0].bytes = out[1].bytes = n * sizeof(float);
         in[0].p = desirable; in[0].bytes = n;
@@ -3016,14 +3064,25 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
-    for (i = 0; i < n; i++) { /* the differences summed exactly in double-float */
-        bad += prefloss__nan_if_nonfinite(policy_kl_logps[i]) + prefloss__nan_if_nonfinite(ref_kl_logps[i]);
-        sum = prefloss__df_add(sum, prefloss__diff_of_diffs(policy_kl_logps[i], ref_kl_logps[i], 0.0f, 0.0f));
-    }
-    if (bad != bad) { *kl = prefloss__nan(); return PREFLOSS_NONFINITE; }
-    if (n == 0) { *kl = 0.0f; return PREFLOSS_OK; }
     {
-        float mean = prefloss__df_round(prefloss__df_div_f(sum, (float)n, 0));
+        /* where an input is huge the partial sums could overflow: then every
+         * difference is scaled by 2^-64 (exactly; what is lost is far below
+         * the huge terms) and the mean unscaled at the end */
+        float scale = 1.0f, big = 0.0f, mean;
+        for (i = 0; i < n; i++) {
+            float m = prefloss__fabs(policy_kl_logps[i]) > prefloss__fabs(ref_kl_logps[i])
+                    ? prefloss__fabs(policy_kl_logps[i]) : prefloss__fabs(ref_kl_logps[i]);
+            big = m > big ? m : big;
+        }
+        if (big >= 18446744073709551616.0f) scale = 5.42101086e-20f;   /* 2^64, 2^-64 */
+        for (i = 0; i < n; i++) { /* the differences summed in double-float */
+            bad += prefloss__nan_if_nonfinite(policy_kl_logps[i]) + prefloss__nan_if_nonfinite(ref_kl_logps[i]);
+            sum = prefloss__df_add(sum, prefloss__diff_of_diffs(scale * policy_kl_logps[i],
+                                                                scale * ref_kl_logps[i], 0.0f, 0.0f));
+        }
+        if (bad != bad) { *kl = prefloss__nan(); return PREFLOSS_NONFINITE; }
+        if (n == 0) { *kl = 0.0f; return PREFLOSS_OK; }
+        mean = prefloss__df_round(prefloss__df_div_f(sum, (float)n, 0)) / scale;
         *kl = mean > 0.0f ? mean : 0.0f;
     }
     return PREFLOSS_OK;

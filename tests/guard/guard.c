@@ -9,9 +9,14 @@
  * placement pattern, optional pointers present or NULL, every entry point
  * runs, and its outputs must equal bit for bit those of a call on ordinary
  * heap buffers. A fault is a failure (SIGSEGV handler names the case).
+ * The 1.1 entry points (every catalogue kind, the mixture, ORPO, KTO, its KL
+ * estimate, BCO's running mean) likewise, with the parameter block (full,
+ * or a short older block ending at its size), the kinds and the mixture
+ * weights flush against a guard page too.
  */
 #define _DEFAULT_SOURCE
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +25,7 @@
 #include "prefloss.h"
 
 #define NMAX 67
-#define NBUF 9
+#define NBUF 11
 static size_t PAGE;
 static char CASE[256];
 
@@ -87,6 +92,114 @@ static int call(int fn, float **o, const float **in, size_t n)
     case 5: return prefloss_bt_loss(o[0], o[1], o[2], in[0], in[1], in[2], in[4], n, 0.01f);
     default: return prefloss_rewards(o[0], o[1], o[2], o[3], in[0], in[1], in[2], in[3], n, 0.1f);
     }
+}
+
+/* The 1.1 entry points. fn 0..14: prefloss_pair_loss of that kind; 15 the
+ * mixture; 16 ORPO; 17 KTO; 18 its KL estimate; 19 BCO's running mean.
+ * in: pc, pr, rc, rr, weights (KTO: desirable bytes), dlosses. */
+#define NFN11 20
+static float CIN[6][NMAX + 1];
+static const int MIXK[3] = {PREFLOSS_LOSS_SIGMOID, PREFLOSS_LOSS_ALPHA, PREFLOSS_LOSS_SPPO_HARD};
+static const float MIXW[3] = {0.5f, 1.0f, -0.25f};
+
+static int call11(int fn, float **o, const float **in, const prefloss_pair_params *prm,
+                  const int *kinds, const float *mw, size_t n)
+{
+    if (fn < 15)
+        return prefloss_pair_loss(o[0], o[1], o[2], in[0], in[1], in[2], in[3], in[4], in[5], n, fn, prm);
+    switch (fn) {
+    case 15: return prefloss_pair_loss_mix(o[0], o[1], o[2], in[0], in[1], in[2], in[3], in[4], in[5], n,
+                                           kinds, mw, 3, prm);
+    case 16: return prefloss_orpo_loss(o[0], o[1], o[2], in[0], in[1], in[5], n, 0.1f, 1.0f);
+    case 17: return prefloss_kto_loss(o[0], o[1], in[0], in[2], (const unsigned char *)in[4], in[5], n,
+                                      0.1f, 0.3f, 1.0f, 1.33f);
+    case 18: return prefloss_kto_kl(o[0], in[0], in[2], n);
+    default: return prefloss_bco_update_delta(o[0], o[1], in[0], in[1], in[2], in[3], n, 0.1f);
+    }
+}
+
+static int catalogue_cases(void)
+{
+    size_t n, k;
+    int fn, pat, opt, cases = 0;
+    prefloss_pair_params full;
+    const size_t short_size = offsetof(prefloss_pair_params, alpha) + sizeof(float);
+    for (k = 0; k < 6; k++)
+        for (n = 0; n <= NMAX; n++) {
+            float x = rnd();
+            CIN[k][n] = k < 4 ? -(x < 0 ? -x : x) / 100.0f - 1e-3f  /* log-probs < 0 (ORPO's domain) */
+                      : k == 4 ? 0.25f + (float)(n % 5) * 0.5f        /* per-pair weights */
+                               : 1.0f + (float)(n % 7) * 0.25f;       /* dlosses */
+        }
+    prefloss_pair_params_init(&full, sizeof full);
+    full.label_smoothing = 0.1f;
+    full.alpha = 0.5f;
+    full.bco_delta = 0.3f;
+    full.nll_weight = 0.2f;
+    for (fn = 0; fn < NFN11; fn++)
+        for (n = 0; n <= NMAX; n++)
+            for (pat = 0; pat < 6; pat++)
+                for (opt = 0; opt < 8; opt++) {
+                    float *o[3], ho[3][NMAX + 1];
+                    const float *in[6], *hin[6];
+                    const prefloss_pair_params *prm = NULL;
+                    int *kinds;
+                    float *mw;
+                    int st, hst, j;
+                    size_t bytes = n * sizeof(float);
+                    size_t obytes = fn == 18 ? sizeof(float) : fn == 19 ? sizeof(float) : bytes;
+                    int nout = fn < 17 ? 3 : fn == 17 || fn == 19 ? 2 : 1;
+                    snprintf(CASE, sizeof CASE, "1.1 fn=%d n=%zu pattern=%d options=%d", fn, n, pat, opt);
+                    for (j = 0; j < 9; j++) {
+                        int back = pat == 0 ? 0 : pat == 1 ? 1 : pat == 2 ? j & 1 : pat == 3 ? !(j & 1)
+                                 : (int)((((unsigned)j * 2654435761u) >> (pat + j)) & 1u);
+                        if (j < 3) {
+                            o[j] = place(j, obytes, back);
+                        } else if (fn == 17 && j == 7) { /* KTO's desirable bytes */
+                            void *p = place(j, n, back);
+                            memcpy(p, MASK, n);
+                            in[4] = p;
+                        } else {
+                            void *p = place(j, bytes, back);
+                            memcpy(p, CIN[j - 3], bytes);
+                            in[j - 3] = p;
+                        }
+                    }
+                    /* the parameter block, the kinds and mix weights flush against a guard
+                     * page too; a short (older) block ends where its size says */
+                    if (pat % 3 == 0) {
+                        prm = place(9, sizeof full, 1);
+                        memcpy((void *)prm, &full, sizeof full);
+                    } else if (pat % 3 == 1) {
+                        prefloss_pair_params *sp = place(9, short_size, 1);
+                        memcpy(sp, &full, short_size);
+                        sp->size = short_size;
+                        prm = sp;
+                    }
+                    kinds = place(10, sizeof MIXK, 0);
+                    memcpy(kinds, MIXK, sizeof MIXK);
+                    mw = place(10, sizeof MIXW, 1);
+                    memcpy(mw, MIXW, sizeof MIXW);
+                    for (j = 0; j < 6; j++) hin[j] = CIN[j];
+                    if (fn == 17) hin[4] = (const float *)(const void *)MASK;
+                    if ((opt & 1) && fn != 18) in[2] = in[3] = hin[2] = hin[3] = NULL; /* reference-free */
+                    if (opt & 2) in[5] = hin[5] = NULL;                                /* no upstream gradient */
+                    if ((opt & 4) && fn != 17) in[4] = hin[4] = NULL;                  /* no per-pair weights */
+                    {
+                        float *hop[3] = {ho[0], ho[1], ho[2]};
+                        if (fn == 19) { /* the state: delta, count */
+                            o[0][0] = ho[0][0] = 0.2f;
+                            o[1][0] = ho[1][0] = 6.0f;
+                        }
+                        hst = call11(fn, hop, hin, prm, MIXK, MIXW, n);
+                        st = call11(fn, o, in, prm, kinds, mw, n);
+                        if (st != hst) { fprintf(stderr, "guard: status %d vs %d in %s\n", st, hst, CASE); failures++; }
+                        if (hst < 0) { fprintf(stderr, "guard: status %d in %s\n", hst, CASE); failures++; }
+                        for (j = 0; j < nout; j++) cmp(o[j], ho[j], obytes, "an output");
+                    }
+                    cases++;
+                }
+    return cases;
 }
 
 int main(void)
@@ -171,6 +284,7 @@ int main(void)
                             cases++;
                         }
     }
+    cases += catalogue_cases();
     printf("guard: %d cases, %d failures\n", cases, failures);
     return failures != 0;
 }
