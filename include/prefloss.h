@@ -1514,47 +1514,6 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 }
 PREFLOSS__VARIANTS(prefloss__ipo_kernel)
 
-/* Bradley–Terry: o1 = loss, o2 = d/dsw, o3 = d/dsl from a = sw, b = sl,
- * c = m (d unused). x = sw - sl - m; loss = softplus(-x),
- * dloss/dsw = -sigma(-x), dloss/dsl = sigma(-x). */
-PREFLOSS__INLINE int prefloss__bt_kernel(PREFLOSS__KERNEL_ARGS, int fma)
-{
-    float xh[PREFLOSS__STAGE], xl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
-    float pp[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
-    int32_t kk[PREFLOSS__STAGE];
-    int bad_seen = 0;
-    size_t i0, j, len;
-    (void)d;
-    (void)kp;
-    for (i0 = 0; i0 < n; i0 += len) {
-        const float *sw = a + i0, *sl = b + i0, *m = c + i0, *u = up + i0;
-        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
-        for (j = 0; j < len; j++) {            /* x = sw - sl - m */
-            prefloss__df x = prefloss__diff3(sw[j], sl[j], m[j]);
-            xh[j] = x.hi;
-            xl[j] = x.lo;
-            bad[j] = PREFLOSS__BAD4(sw[j], sl[j], m[j], 0.0f);
-        }
-        for (j = 0; j < len; j++) {            /* exp(-|x|) = p 2^k = e */
-            float ah = prefloss__fabs(xh[j]), al = prefloss__mulsign(xl[j], xh[j]);
-            int32_t k;
-            pp[j] = prefloss__exp_neg_parts(ah, al, &k, fma);
-            kk[j] = k;
-            ee[j] = prefloss__scale2(pp[j], k);
-        }
-        for (j = 0; j < len; j++) {            /* the gradients */
-            float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
-            float g = prefloss__sigmoid_neg_times(xh[j], pp[j], kk[j], ee[j], 1.0f, u[j], fma);
-            o2[i0 + j] = -g + bad_up;
-            o3[i0 + j] = g + bad_up;
-            bad_seen |= bad_up != bad_up;
-        }
-        for (j = 0; j < len; j++)              /* the loss */
-            o1[i0 + j] = prefloss__softplus_family(xh[j], xl[j], ee[j], 0.0f, fma) + bad[j];
-    }
-    return bad_seen;
-}
-PREFLOSS__VARIANTS(prefloss__bt_kernel)
 
 /* Bradley–Terry with reward centering c > 0:
  *   loss = softplus(-x) + c (sw + sl)^2,
@@ -1738,15 +1697,14 @@ static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kp
 {
     float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
     int bad = 0;
-    int in_dflt = c == NULL || dlosses == NULL;
+    int in_dflt = c == NULL || d == NULL || dlosses == NULL;
     int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
     size_t i, len;
     for (i = 0; i < n; i += len) {
         len = prefloss__step(n, i, in_dflt, out_scr);
         bad |= kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
                       PREFLOSS__OUT(drejected, i, s_dr), a + i, b + i,
-                      PREFLOSS__IN(c, i, prefloss__zeros),
-                      d != NULL ? d + i : prefloss__zeros,  /* never read past a chunk */
+                      PREFLOSS__IN(c, i, prefloss__zeros), PREFLOSS__IN(d, i, prefloss__zeros),
                       PREFLOSS__IN(dlosses, i, prefloss__ones), len, kp);
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
@@ -1884,11 +1842,19 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *ds
                                   score_chosen, score_rejected, margins, NULL, dlosses, 0);
     if (st != PREFLOSS_OK) return st;
     fma = prefloss__cpu_fma();
-    kp.center = center_coef;
-    return prefloss__run_pairwise(center_coef > 0.0f ? PREFLOSS__PICK(prefloss__bt_centered_kernel, fma)
-                                                     : PREFLOSS__PICK(prefloss__bt_kernel, fma),
-                                  &kp, losses, dscore_chosen, dscore_rejected, score_chosen,
-                                  score_rejected, margins, NULL, dlosses, n);
+    if (center_coef > 0.0f) {
+        kp.center = center_coef;
+        return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__bt_centered_kernel, fma), &kp,
+                                      losses, dscore_chosen, dscore_rejected, score_chosen,
+                                      score_rejected, margins, NULL, dlosses, n);
+    }
+    /* without centering it is DPO's loss with beta = 1 on
+     * (pc, rc, pr, rr) = (sw, m, sl, 0): (sw - m) - (sl - 0) = sw - sl - m,
+     * and DPO's gradients (g, -g) are dloss/dsw and dloss/dsl */
+    kp.beta = 1.0f;
+    return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__dpo_kernel, fma), &kp, losses,
+                                  dscore_chosen, dscore_rejected, score_chosen, score_rejected,
+                                  margins, NULL, dlosses, n);
 }
 
 PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards,
