@@ -46,11 +46,14 @@
  *
  * NUMERICS (see docs/numerics.md)
  *
- *   h = (pc - rc) - (pr - rr) is computed in double-float arithmetic from
- *   error-free transformations, so the cancellation between large log-probs
- *   costs nothing; z = beta*h is carried unrounded into the loss. Results
- *   are within a few ulp of the exact value for the given float inputs.
- *   No double arithmetic is used (single-precision FPUs run at full speed).
+ *   h = (pc - rc) - (pr - rr) is formed without loss: in double precision
+ *   where the target has a double-precision FPU (x86-64, AArch64), in
+ *   double-float arithmetic from error-free transformations elsewhere, so
+ *   the cancellation between large log-probs costs nothing; z = beta*h is
+ *   carried unrounded into the loss. Results are within a few ulp of the
+ *   exact value for the given float inputs. Define PREFLOSS_NO_DOUBLE to
+ *   use no double arithmetic anywhere (for single-precision-only FPUs this
+ *   is automatic).
  */
 /**
  * @file prefloss.h
@@ -1301,6 +1304,108 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Wide evaluation: the pairwise loss kernels in double precision           */
+/*                                                                          */
+/* Where the FPU does double precision at full speed, the loss kernels      */
+/* evaluate everything in double: h = (pc - rc) - (pr - rr) of float inputs */
+/* is then exact or within 2^-53 of its largest term, can never overflow,   */
+/* and the elementary functions need only float accuracy (~2^-32) with no   */
+/* correction terms, so each output is rounded once, to within ~0.5 ulp.    */
+/* The double-float kernels below are the same computations for targets    */
+/* without double hardware (or with PREFLOSS_NO_DOUBLE), and are tested.    */
+/* ------------------------------------------------------------------------ */
+
+#if !defined(PREFLOSS_NO_DOUBLE) && (defined(__x86_64__) || defined(_M_X64) \
+    || defined(__aarch64__) || defined(_M_ARM64) || defined(__SSE2_MATH__))
+#  define PREFLOSS__WIDE 1
+#else
+#  define PREFLOSS__WIDE 0
+#endif
+
+/* a * b + c in double, fused under PREFLOSS__HAS_FMA(f) (see the float one). */
+#if defined(__FP_FAST_FMA) || PREFLOSS__DISPATCH
+#  define PREFLOSS__FMA_D(a, b, c) __builtin_fma(a, b, c)
+#else
+#  define PREFLOSS__FMA_D(a, b, c) ((a) * (b) + (c)) /* never evaluated fused */
+#endif
+#define PREFLOSS__MADD_D(f, a, b, c) (PREFLOSS__HAS_FMA(f) ? PREFLOSS__FMA_D(a, b, c) : (a) * (b) + (c))
+
+PREFLOSS__INLINE double prefloss__bits_to_double(uint64_t u)
+{
+    union { uint64_t u; double d; } v;
+    v.u = u;
+    return v.d;
+}
+PREFLOSS__INLINE uint64_t prefloss__double_to_bits(double d)
+{
+    union { uint64_t u; double d; } v;
+    v.d = d;
+    return v.u;
+}
+
+/* c ? a : b on the bits (see prefloss__select). */
+PREFLOSS__INLINE double prefloss__select_d(int c, double a, double b)
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return prefloss__bits_to_double((prefloss__double_to_bits(a) & m)
+                                    | (prefloss__double_to_bits(b) & ~m));
+}
+
+PREFLOSS__INLINE double prefloss__fabs_d(double x)
+{
+    return prefloss__bits_to_double(prefloss__double_to_bits(x) & 0x7fffffffffffffffull);
+}
+
+/* (a - b) - (c - d) for floats: a difference of two floats is exact in
+ * double unless their exponents are more than 29 apart (then within 2^-53
+ * of the larger), so h is within ~2^-52 of sum |inputs|; it cannot
+ * overflow, and a non-finite input makes it non-finite. */
+PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
+{
+    return ((double)a - (double)b) - ((double)c - (double)d);
+}
+
+/* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
+ * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
+ * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at 300:
+ * e^-300 ~ 5e-131 times any product of two floats (< 2^256) is < 2^-150,
+ * 0 when rounded to a float like the exact value, and the kernels' squares
+ * of e stay normal doubles (subnormal operands are slow on many CPUs). */
+#define PREFLOSS__WEXP_CAP 300.0
+#define PREFLOSS__WROUND_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
+PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
+{
+    double x = a < PREFLOSS__WEXP_CAP ? a : PREFLOSS__WEXP_CAP;
+    double shifted = PREFLOSS__MADD_D(fma, x, 1.4426950408889634, PREFLOSS__WROUND_MAGIC);
+    double kd = shifted - PREFLOSS__WROUND_MAGIC;                /* round(x / ln2) */
+    uint64_t k = prefloss__double_to_bits(shifted) - prefloss__double_to_bits(PREFLOSS__WROUND_MAGIC);
+    double r = PREFLOSS__MADD_D(fma, -kd, 0.69314718055994531, x); /* e^-x = 2^-k e^-r */
+    double q = PREFLOSS__MADD_D(fma, -r, 1.0 / 40320, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0 / 720);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0 / 24);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0 / 6);
+    q = PREFLOSS__MADD_D(fma, -r, q, 0.5);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
+    q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
+    return prefloss__bits_to_double(prefloss__double_to_bits(q) - (k << 52));
+}
+
+/* log1p(y) for y in [0, 1], relative error < 2^-33: 2 atanh(s) with
+ * s = y / (2 + y) <= 1/3, the series 2s (1 + s^2/3 + ... + s^14/15). */
+PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
+{
+    double s = y / (2.0 + y), t = s * s, s2 = s + s;
+    double q = PREFLOSS__MADD_D(fma, t, 1.0 / 15, 1.0 / 13);
+    q = PREFLOSS__MADD_D(fma, t, q, 1.0 / 11);
+    q = PREFLOSS__MADD_D(fma, t, q, 1.0 / 9);
+    q = PREFLOSS__MADD_D(fma, t, q, 1.0 / 7);
+    q = PREFLOSS__MADD_D(fma, t, q, 1.0 / 5);
+    q = PREFLOSS__MADD_D(fma, t, q, 1.0 / 3);
+    return PREFLOSS__MADD_D(fma, s2, t * q, s2);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Kernels                                                                  */
 /*                                                                          */
 /* Each kernel runs over one chunk with every pointer valid: the entry      */
@@ -1386,6 +1491,74 @@ static int prefloss__cpu_fma(void)
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
                                     + prefloss__nan_if_nonfinite(r) + prefloss__nan_if_nonfinite(s))
 
+#if PREFLOSS__WIDE
+/* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
+ * Bradley–Terry, plain or with reward centering (centered, a compile-time
+ * flag), from z = beta*h, h = (a - c) - (b - d), e = exp(-|z|):
+ *   o1 = w |z| + log1p(e) [+ center (a + b)^2],  w = eps if z >= 0 else 1 - eps
+ *   o2 = (-beta (sigma(-z) - eps) [+ 2 center (a + b)]) u
+ *   o3 = ( beta (sigma(-z) - eps) [+ 2 center (a + b)]) u
+ * with sigma(-z) = e/(1 + e) for z >= 0, 1/(1 + e) otherwise. A block's z
+ * and e are formed first, then its outputs (staged as below). */
+PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered, int fma)
+{
+    double zz[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
+    const double beta = (double)kp->beta, eps = (double)kp->eps, w_neg = 1.0 - eps;
+    const double center = (double)kp->center;
+    int bad_seen = 0;
+    size_t i0, j, len;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *pa = a + i0, *pb = b + i0, *pc = c + i0, *pd = d + i0, *u = up + i0;
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {            /* z = beta*h and e = exp(-|z|) */
+            double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]);
+            double z = beta * h;
+            zz[j] = z + (h - h);               /* NaN for a non-finite input */
+            ee[j] = prefloss__wexp_neg(prefloss__fabs_d(z), fma);
+        }
+        for (j = 0; j < len; j++) {            /* the loss and the gradients */
+            double z = zz[j], e = ee[j], az = prefloss__fabs_d(z), uu = (double)u[j];
+            double bad_in = z - z, bad_up = bad_in + (uu - uu);
+            int pos = z >= 0.0;
+            double sig = prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+            double loss = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, fma);
+            double gz = beta * (sig - eps), gc = 0.0;
+            if (centered) {
+                double sum = (double)pa[j] + (double)pb[j];
+                loss += (center * sum) * sum;
+                gc = 2.0 * center * sum;
+            }
+            o1[i0 + j] = (float)(loss + bad_in);
+            o2[i0 + j] = (float)((gc - gz) * uu + bad_up);
+            o3[i0 + j] = (float)((gc + gz) * uu + bad_up);
+            bad_seen |= bad_up != bad_up;
+        }
+    }
+    return bad_seen;
+}
+
+/* IPO in double: y = scale*h - offset, o1 = y^2, o2 = 2 gscale y u, o3 = -o2
+ * (the parameters as for prefloss__ipo_kernel below). */
+PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
+{
+    const double scale = (double)kp->scale, gscale2 = 2.0 * (double)kp->gscale;
+    const double offset = (double)kp->offset.hi + (double)kp->offset.lo;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double h = prefloss__wdiff(a[i], c[i], b[i], d[i]), uu = (double)up[i];
+        double bad_in = h - h, bad_up = bad_in + (uu - uu);
+        double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
+        double g = (gscale2 * y) * uu;
+        o1[i] = (float)(y * y + bad_in);
+        o2[i] = (float)(g + bad_up);
+        o3[i] = (float)(-g + bad_up);
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#endif
+
 /* DPO: o1 = loss, o2 = dchosen, o3 = drejected from a..d = policy chosen,
  * policy rejected, reference chosen, reference rejected.
  * z = beta*h; g = -beta sigma(-z). */
@@ -1397,6 +1570,9 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     const float beta = kp->beta;
     int bad_seen = 0;
     size_t i0, j, len;
+#if PREFLOSS__WIDE
+    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 0, fma);
+#endif
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
@@ -1435,6 +1611,9 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     const float beta = kp->beta, eps = kp->eps;
     int bad_seen = 0;
     size_t i0, j, len;
+#if PREFLOSS__WIDE
+    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 0, fma);
+#endif
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
@@ -1479,6 +1658,9 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     const prefloss__df neg_offset = prefloss__df_make(-kp->offset.hi, -kp->offset.lo);
     int bad_seen = 0;
     size_t i0, j, len;
+#if PREFLOSS__WIDE
+    return prefloss__ipo_wide(o1, o2, o3, a, b, c, d, up, n, kp, fma);
+#endif
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
@@ -1527,6 +1709,9 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
     const float center = kp->center;
     int bad_seen = 0;
     size_t i0, j, len;
+#if PREFLOSS__WIDE
+    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 1, fma);
+#endif
     (void)d;
     for (i0 = 0; i0 < n; i0 += len) {
         const float *sw = a + i0, *sl = b + i0, *m = c + i0, *u = up + i0;
@@ -1842,6 +2027,7 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *ds
                                   score_chosen, score_rejected, margins, NULL, dlosses, 0);
     if (st != PREFLOSS_OK) return st;
     fma = prefloss__cpu_fma();
+    kp.beta = 1.0f;
     if (center_coef > 0.0f) {
         kp.center = center_coef;
         return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__bt_centered_kernel, fma), &kp,
@@ -1851,7 +2037,6 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen, float *ds
     /* without centering it is DPO's loss with beta = 1 on
      * (pc, rc, pr, rr) = (sw, m, sl, 0): (sw - m) - (sl - 0) = sw - sl - m,
      * and DPO's gradients (g, -g) are dloss/dsw and dloss/dsl */
-    kp.beta = 1.0f;
     return prefloss__run_pairwise(PREFLOSS__PICK(prefloss__dpo_kernel, fma), &kp, losses,
                                   dscore_chosen, dscore_rejected, score_chosen, score_rejected,
                                   margins, NULL, dlosses, n);
@@ -2037,6 +2222,79 @@ static float prefloss__row_value_wide(const float *t, const unsigned char *m, si
     return prefloss__df_round(prefloss__df_add(big, small));
 }
 
+#if PREFLOSS__WIDE
+/* Where double is at full speed (see "Wide evaluation") a row is summed in
+ * double instead: a float converts exactly, no partial sum of floats can
+ * overflow a double, and the rounding error, at most (len/lanes) 2^-53 of
+ * the sum of |tokens| per lane, stays far below the float result's
+ * half-ulp for any realistic row (2^28 tokens would be needed to reach it).
+ * A non-finite counted token makes the sum non-finite, and only then. */
+#define PREFLOSS__WLANES 16
+#define PREFLOSS__WCHUNK 256
+
+/* Adds the counted tokens of t[0..len) to the lanes' sums and returns their
+ * count; masked is a constant at each call site. Each chunk is first
+ * selected into a float buffer (a masked token is read, never added),
+ * zero-padded to whole lanes, then widened and added lane by lane: two
+ * simple loops the compiler vectorises. */
+PREFLOSS__INLINE uint32_t prefloss__token_chunk_wide(double *PREFLOSS__RESTRICT s,
+                                                     float *PREFLOSS__RESTRICT v,
+                                                     const float *PREFLOSS__RESTRICT t,
+                                                     const unsigned char *PREFLOSS__RESTRICT m,
+                                                     size_t n, int masked)
+{
+    size_t j, k, padded = (n + PREFLOSS__WLANES - 1) / PREFLOSS__WLANES * PREFLOSS__WLANES;
+    uint32_t c = 0;
+    for (j = 0; j < n; j++) {
+        uint32_t on = masked ? (uint32_t)(m[j] != 0) : 1u;
+        v[j] = prefloss__bits_to_float(prefloss__float_to_bits(t[j]) & (0u - on));
+        c += on;
+    }
+    for (; j < padded; j++) v[j] = 0.0f;
+    for (j = 0; j < padded; j += PREFLOSS__WLANES)
+        for (k = 0; k < PREFLOSS__WLANES; k++) s[k] += (double)v[j + k];
+    return c;
+}
+
+/* Adds the counted tokens of t[0..len) to the lanes' sums and returns their
+ * count; masked is a constant at each call site. Each chunk is first
+ * selected into a float buffer (a masked token is read, never added),
+ * zero-padded to whole lanes, then widened and added lane by lane: two
+ * simple loops the compiler vectorises (full chunks with a constant length). */
+PREFLOSS__INLINE size_t prefloss__token_sum_wide(double *PREFLOSS__RESTRICT sum,
+                                                 const float *PREFLOSS__RESTRICT t,
+                                                 const unsigned char *PREFLOSS__RESTRICT m,
+                                                 size_t len, int masked)
+{
+    float v[PREFLOSS__WCHUNK];
+    double s[PREFLOSS__WLANES];
+    size_t i0, k, count = 0, full = len - len % PREFLOSS__WCHUNK;
+    for (k = 0; k < PREFLOSS__WLANES; k++) s[k] = sum[k];
+    for (i0 = 0; i0 < full; i0 += PREFLOSS__WCHUNK)
+        count += prefloss__token_chunk_wide(s, v, t + i0, masked ? m + i0 : NULL,
+                                            PREFLOSS__WCHUNK, masked);
+    if (full < len)
+        count += prefloss__token_chunk_wide(s, v, t + full, masked ? m + full : NULL,
+                                            len - full, masked);
+    for (k = 0; k < PREFLOSS__WLANES; k++) sum[k] = s[k];
+    return count;
+}
+
+/* One row: the sum of its counted tokens (m == NULL: all) and their count. */
+PREFLOSS__KERNEL static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
+                                                      size_t len, double *count)
+{
+    double sum[PREFLOSS__WLANES], total = 0.0;
+    size_t k, n;
+    for (k = 0; k < PREFLOSS__WLANES; k++) sum[k] = 0.0;
+    if (m != NULL) n = prefloss__token_sum_wide(sum, t, m, len, 1);
+    else n = prefloss__token_sum_wide(sum, t, NULL, len, 0);
+    for (k = 0; k < PREFLOSS__WLANES; k++) total += sum[k];
+    *count = (double)n;
+    return total;
+}
+#endif
+
 PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_logps,
                                          const unsigned char *mask, size_t batch,
                                          size_t seq_len, int reduction)
@@ -2050,6 +2308,18 @@ PREFLOSS_API int prefloss_sequence_logps(float *seq_logps, const float *token_lo
         for (b = 0; b < batch; b++) seq_logps[b] = 0.0f;
         return PREFLOSS_OK;
     }
+#if PREFLOSS__WIDE
+    for (b = 0; b < batch; b++) {
+        double count, sum = prefloss__row_sum_wide(token_logps + b * seq_len,
+                                                   mask != NULL ? mask + b * seq_len : NULL,
+                                                   seq_len, &count);
+        double value = reduction == PREFLOSS_REDUCE_MEAN ? sum / (count > 0.0 ? count : 1.0) : sum;
+        int bad = sum - sum != 0.0;
+        seq_logps[b] = bad ? prefloss__nan() : (float)value;
+        any_bad |= bad;
+    }
+    return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+#endif
     for (b = 0; b < batch; b++) {
         size_t count;
         int bad;

@@ -7,6 +7,9 @@
 #                            built with -DPREFLOSS_NO_DISPATCH: the baseline
 #                            kernels (no FMA), which the other two never run
 #                            on a CPU with AVX2 and FMA
+#   make check-unit-float    the same with -DPREFLOSS_NO_DOUBLE as well: the
+#                            double-float kernels of targets without a
+#                            double-precision FPU
 #
 # Knobs:
 #   PREFLOSS_TEST_SAMPLES=N  (environment) random samples per configuration in
@@ -38,37 +41,44 @@ $(UNIT_OUTDIR)/shared/test_%: $(UNIT_SRCDIR)/test_%.c $(UNIT_DEPS) $(SHLIB) $(B)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $< -L$(B) -lprefloss -Wl,-rpath,'$$ORIGIN/../../..' $(UNIT_LIBS) -o $@
 
-# Portable: the implementation compiled again without run-time dispatch.
-UNIT_PORTABLE_LIB  := $(UNIT_OUTDIR)/portable/libprefloss.a
-UNIT_PORTABLE_BINS := $(patsubst %,$(UNIT_OUTDIR)/portable/test_%,$(UNIT_NAMES))
+# Variants: the implementation compiled again with other macros, every test
+# linked against it. $(1) = variant name, $(2) = the macros.
+define UNIT_VARIANT
+UNIT_$(1)_LIB  := $$(UNIT_OUTDIR)/$(1)/libprefloss.a
+UNIT_$(1)_BINS := $$(patsubst %,$$(UNIT_OUTDIR)/$(1)/test_%,$$(UNIT_NAMES))
 
-$(UNIT_OUTDIR)/portable/prefloss.o: lib/prefloss.c $(HEADER)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DPREFLOSS_NO_DISPATCH -c $< -o $@
+$$(UNIT_OUTDIR)/$(1)/prefloss.o: lib/prefloss.c $$(HEADER)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 
-$(UNIT_PORTABLE_LIB): $(UNIT_OUTDIR)/portable/prefloss.o
-	rm -f $@ && ar rcs $@ $^
+$$(UNIT_$(1)_LIB): $$(UNIT_OUTDIR)/$(1)/prefloss.o
+	rm -f $$@ && ar rcs $$@ $$^
 
-$(UNIT_OUTDIR)/portable/test_%: $(UNIT_SRCDIR)/test_%.c $(UNIT_DEPS) $(UNIT_PORTABLE_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) $< $(UNIT_PORTABLE_LIB) $(UNIT_LIBS) -o $@
+$$(UNIT_OUTDIR)/$(1)/test_%: $$(UNIT_SRCDIR)/test_%.c $$(UNIT_DEPS) $$(UNIT_$(1)_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(UNIT_CFLAGS) $$< $$(UNIT_$(1)_LIB) $$(UNIT_LIBS) -o $$@
+endef
 
-.PHONY: check-unit-static check-unit-shared check-unit-portable unit-bins
-unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS) $(UNIT_PORTABLE_BINS)
+# Portable: without run-time dispatch. Float: no double arithmetic either.
+$(eval $(call UNIT_VARIANT,portable,-DPREFLOSS_NO_DISPATCH))
+$(eval $(call UNIT_VARIANT,float,-DPREFLOSS_NO_DISPATCH -DPREFLOSS_NO_DOUBLE))
+UNIT_PORTABLE_BINS := $(UNIT_portable_BINS)
+
+.PHONY: check-unit-static check-unit-shared check-unit-portable check-unit-float unit-bins
+unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS) $(UNIT_portable_BINS) $(UNIT_float_BINS)
+
+# check-unit-<variant>: run every binary of it; fail if any test failed.
+UNIT_RUN = @fails=0; for t in $^; do echo "--- $$t"; \
+    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
+    done; echo "$@: $$fails binaries failed"; [ $$fails -eq 0 ]
 
 check-unit-static: $(UNIT_STATIC_BINS)
-	@fails=0; for t in $^; do echo "--- $$t"; \
-	    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
-	done; echo "check-unit-static: $$fails binaries failed"; [ $$fails -eq 0 ]
-
+	$(UNIT_RUN)
 check-unit-shared: $(UNIT_SHARED_BINS)
-	@fails=0; for t in $^; do echo "--- $$t"; \
-	    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
-	done; echo "check-unit-shared: $$fails binaries failed"; [ $$fails -eq 0 ]
+	$(UNIT_RUN)
+check-unit-portable: $(UNIT_portable_BINS)
+	$(UNIT_RUN)
+check-unit-float: $(UNIT_float_BINS)
+	$(UNIT_RUN)
 
-check-unit-portable: $(UNIT_PORTABLE_BINS)
-	@fails=0; for t in $^; do echo "--- $$t"; \
-	    $(UNIT_RUNNER) ./$$t || { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
-	done; echo "check-unit-portable: $$fails binaries failed"; [ $$fails -eq 0 ]
-
-CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable
+CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable check-unit-float
