@@ -1356,13 +1356,20 @@ PREFLOSS__INLINE double prefloss__fabs_d(double x)
     return prefloss__bits_to_double(prefloss__double_to_bits(x) & 0x7fffffffffffffffull);
 }
 
-/* (a - b) - (c - d) for floats: a difference of two floats is exact in
- * double unless their exponents are more than 29 apart (then within 2^-53
- * of the larger), so h is within ~2^-52 of sum |inputs|; it cannot
- * overflow, and a non-finite input makes it non-finite. */
+/* (a - b) - (c - d) for floats, within ~2^-52 of its own magnitude: both
+ * differences are formed with their exact rounding errors (TwoSum in
+ * double; a difference of floats whose exponents are over 28 apart is not
+ * exact in double), and the errors are added after the main difference,
+ * which is exact wherever it cancels (Sterbenz). Never overflows; a
+ * non-finite input makes it non-finite. */
 PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
 {
-    return ((double)a - (double)b) - ((double)c - (double)d);
+    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
+    double s = x - y, t = u - v;
+    double sb = s - x, tb = t - u;
+    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
+    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
+    return (s - t) + (es - et);
 }
 
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
@@ -1518,19 +1525,25 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
         }
         for (j = 0; j < len; j++) {            /* the loss and the gradients */
             double z = zz[j], e = ee[j], az = prefloss__fabs_d(z), uu = (double)u[j];
-            double bad_in = z - z, bad_up = bad_in + (uu - uu);
+            /* -0 for finite inputs (adding -0 keeps signed zeros), NaN otherwise */
+            double bad_in = -(z - z), bad_up = bad_in - (uu - uu);
             int pos = z >= 0.0;
             double sig = prefloss__select_d(pos, e, 1.0) / (1.0 + e);
             double loss = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, fma);
             double gz = beta * (sig - eps), gc = 0.0;
-            if (centered) {
+            if (centered) {                    /* a compile-time constant */
                 double sum = (double)pa[j] + (double)pb[j];
                 loss += (center * sum) * sum;
                 gc = 2.0 * center * sum;
             }
             o1[i0 + j] = (float)(loss + bad_in);
-            o2[i0 + j] = (float)((gc - gz) * uu + bad_up);
-            o3[i0 + j] = (float)((gc + gz) * uu + bad_up);
+            if (centered) {
+                o2[i0 + j] = (float)((gc - gz) * uu + bad_up);
+                o3[i0 + j] = (float)((gc + gz) * uu + bad_up);
+            } else {                           /* exactly -(each other), signed zeros too */
+                o2[i0 + j] = (float)(-(gz * uu) + bad_up);
+                o3[i0 + j] = (float)(gz * uu + bad_up);
+            }
             bad_seen |= bad_up != bad_up;
         }
     }
@@ -1547,7 +1560,7 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
     size_t i;
     for (i = 0; i < n; i++) {
         double h = prefloss__wdiff(a[i], c[i], b[i], d[i]), uu = (double)up[i];
-        double bad_in = h - h, bad_up = bad_in + (uu - uu);
+        double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
         double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
         double g = (gscale2 * y) * uu;
         o1[i] = (float)(y * y + bad_in);
