@@ -8,6 +8,13 @@
  *   BENCH kernel=<name> n=<pairs or tokens> mpairs_s=<float> frac_memcpy=<float>
  *         vs_torch=<float|na> max_ulp=<float>
  * Each timing is the median of REPS runs after a warm-up.
+ *
+ * It also prints, per size, the ceiling any kernel with the same memory
+ * traffic can reach on this machine: a stream loop that reads the same
+ * inputs and writes the same outputs with one addition each,
+ *   CEILING kernel=stream<bytes> n=<pairs> mpairs_s=<float> frac_memcpy=<float>
+ *           vs_torch=<name>:<float>,...
+ * so that a vs_torch target above the ceiling's is visibly unreachable.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -213,6 +220,23 @@ static int run_bt(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= 
 static int run_seq_fwd(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_sequence_logps(seq, tok, mask, seq_b, seq_t, PREFLOSS_REDUCE_SUM); return s; }
 static int run_seq_bwd(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_sequence_logps_backward(dtok, dseq, mask, seq_b, seq_t, PREFLOSS_REDUCE_SUM); return s; }
 
+/* The stream ceilings: 4 floats in, 3 out (28 bytes) and 2 in, 3 out (20),
+ * one operation per output, so that only the memory traffic is timed. */
+static void stream28(float *restrict o1, float *restrict o2, float *restrict o3, const float *restrict a,
+                     const float *restrict b, const float *restrict c, const float *restrict d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) { o1[i] = a[i] + b[i]; o2[i] = c[i] + d[i]; o3[i] = a[i] + d[i]; }
+}
+static void stream20(float *restrict o1, float *restrict o2, float *restrict o3, const float *restrict a,
+                     const float *restrict b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) { o1[i] = a[i] + b[i]; o2[i] = a[i] - b[i]; o3[i] = b[i] - a[i]; }
+}
+static int run_stream28(void) { size_t k; for (k = 0; k < inner; k++) stream28(lo, dc, dr, pc, pr, rc, rr, n_cur); return (int)lo[0]; }
+static int run_stream20(void) { size_t k; for (k = 0; k < inner; k++) stream20(lo, dc, dr, pc, pr, n_cur); return (int)lo[0]; }
+
 /* memcpy of `bytes` bytes, timed as the kernels are. */
 static double memcpy_seconds(size_t bytes)
 {
@@ -234,6 +258,27 @@ static double torch_mpairs(const char *path, const char *kernel, size_t n)
             found = x;
     fclose(f);
     return found;
+}
+
+/* The CEILING line: the stream loop's throughput, and its ratio to each
+ * PyTorch baseline named in `torch_names` (comma-separated). */
+static void report_ceiling(const char *kernel, size_t n, double seconds, double mseconds,
+                           const char *torch_file, const char *torch_names)
+{
+    double mps = (double)n * (double)inner / seconds / 1e6;
+    char names[64], *name, *save = NULL;
+    int first = 1;
+    printf("CEILING kernel=%s n=%zu mpairs_s=%.1f frac_memcpy=%.3f vs_torch=", kernel, n, mps,
+           mseconds / seconds);
+    snprintf(names, sizeof names, "%s", torch_names);
+    for (name = strtok_r(names, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
+        double tm = torch_mpairs(torch_file, name, n);
+        if (tm > 0) printf("%s%s:%.2f", first ? "" : ",", name, mps / tm);
+        else printf("%s%s:na", first ? "" : ",", name);
+        first = 0;
+    }
+    printf("\n");
+    fflush(stdout);
 }
 
 static void report(const char *kernel, size_t n, double seconds, double mseconds,
@@ -283,8 +328,10 @@ int main(int argc, char **argv)
         report("dpo", n, median_seconds(run_dpo), m4, torch_file, "dpo", acc_dpo);
         report("cdpo", n, median_seconds(run_cdpo), m4, torch_file, "cdpo", acc_dpo);
         report("ipo", n, median_seconds(run_ipo), m4, torch_file, "ipo", acc_ipo);
+        report_ceiling("stream28", n, median_seconds(run_stream28), m4, torch_file, "dpo,cdpo,ipo");
         m3 = memcpy_seconds(n * 20);
         report("bt", n, median_seconds(run_bt), m3, torch_file, "bt", acc_bt);
+        report_ceiling("stream20", n, median_seconds(run_stream20), m3, torch_file, "bt");
     }
 
     /* sequence log-probs over B x T tokens with a byte mask */
