@@ -2568,6 +2568,132 @@ PREFLOSS__INLINE float prefloss__kl_tail(float x)
     return (x * x) * (x * q);
 }
 
+/* ---- The derivative of the sigmoid, for exo_pair's and APO's gradients --- */
+
+/* sigma'(x) = sigma(x) sigma(-x) = e/(1 + e)^2 with e = exp(-|x|) is below
+ * 2^-92 for |x| >= 64 and subnormal beyond |x| ~ 87, where a gradient
+ * beta sigma'(x) times an upstream gradient and a weight can still be a
+ * normal float. So there it is computed times 2^(64 lvl), lvl = 1 for
+ * |x| >= 64 and 2 for |x| >= 128 (prefloss__sd_level), and the kernel
+ * (PREFLOSS__CATALOGUE_KERNEL_K) applies 2^(-64 lvl) after the product with
+ * the upstream gradient, rounding once. 2^64 e^-64 = E64_HI + E64_LO,
+ * 2^128 e^-128 = E128_HI + E128_LO. */
+#define PREFLOSS__E64_HI 2.95850899e-09f
+#define PREFLOSS__E64_LO -8.92869275e-17f
+#define PREFLOSS__E128_HI 8.75277526e-18f
+#define PREFLOSS__E128_LO -3.20393071e-25f
+
+PREFLOSS__INLINE int prefloss__sd_level(float x)
+{
+    float ax = prefloss__fabs(x);
+    return (int)(ax >= 64.0f) + (int)(ax >= 128.0f);
+}
+
+/* x / y for double-floats, y > 0: one correction from the exact remainder. */
+PREFLOSS__INLINE prefloss__df prefloss__sd_div(prefloss__df x, prefloss__df y)
+{
+    float q0 = x.hi / y.hi;
+    prefloss__df p = prefloss__two_prod(q0, y.hi, 0);
+    float q1 = (((x.hi - p.hi) - p.lo) + x.lo - q0 * y.lo) / y.hi;
+    return prefloss__fast_two_sum(q0, q1);
+}
+
+PREFLOSS__INLINE prefloss__df prefloss__sd_select(int c, prefloss__df x, prefloss__df y)
+{
+    return prefloss__df_make(prefloss__select(c, x.hi, y.hi), prefloss__select(c, x.lo, y.lo));
+}
+
+/* exp(-(ah + al)) for ah >= 0 as a double-float (relative error ~2^-32),
+ * times 2^(64 lvl) (callers pass lvl > 0 only for ah >= 64 lvl; ah - 64 lvl
+ * is then exact). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_exp(float ah, float al, int lvl)
+{
+    int l1 = lvl == 1, l2 = lvl == 2;
+    float ar = prefloss__select(l2, ah - 128.0f, prefloss__select(l1, ah - 64.0f, ah));
+    prefloss__df e = prefloss__exp_neg_df(ar, al, 0);
+    return prefloss__df_mul(e, prefloss__df_make(
+        prefloss__select(l2, PREFLOSS__E128_HI, prefloss__select(l1, PREFLOSS__E64_HI, 1.0f)),
+        prefloss__select(l2, PREFLOSS__E128_LO, prefloss__select(l1, PREFLOSS__E64_LO, 0.0f))));
+}
+
+/* sigma'(x) as a double-float (relative error ~2^-31), times 2^(64 lvl)
+ * (lvl > 0 only for |x| >= 64: there e < 2^-92 drops out of 1 + e). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_dsig(prefloss__df x, int lvl)
+{
+    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
+    prefloss__df den = prefloss__df_add_f(prefloss__sd_select(lvl > 0, prefloss__df_make(0.0f, 0.0f), e), 1.0f);
+    return prefloss__sd_div(e, prefloss__df_mul(den, den));
+}
+
+/* 2^(-64 lvl) */
+PREFLOSS__INLINE float prefloss__sd_unit(int lvl)
+{
+    return prefloss__select(lvl == 2, prefloss__pow2_half(-64) * prefloss__pow2_half(-64),
+                            prefloss__select(lvl == 1, prefloss__pow2_half(-64), 1.0f));
+}
+
+/* A gradient gs = g 2^(64 lvl), rounded, handed to the kernel as
+ * (value, k) with value 2^k = g. Where g is at least 2^-64 it is unscaled
+ * here (exactly), so that the product with the upstream gradient cannot
+ * overflow where g times it is finite; elsewhere k = -64 lvl. */
+typedef struct prefloss__sd_grad { float v; int32_t k; } prefloss__sd_grad;
+
+PREFLOSS__INLINE prefloss__sd_grad prefloss__sd_value(float gs, int lvl)
+{
+    prefloss__sd_grad r;
+    int32_t k = -64 * (int32_t)lvl;
+    float g = prefloss__scale2(gs, k);
+    int keep = (int)(lvl > 0) & (int)(prefloss__fabs(g) < prefloss__pow2_half(-64));
+    r.v = prefloss__select(keep, gs, g);
+    r.k = keep ? k : 0;
+    return r;
+}
+
+/* One pair's outputs with gradients gc 2^kc and gr 2^kr (k = -64 lvl, lvl <= 3). */
+typedef struct prefloss__pair_out_k { float loss, gc, gr; int32_t kc, kr; } prefloss__pair_out_k;
+
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gcs, int lc, float grs, int lr)
+{
+    prefloss__pair_out_k o;
+    prefloss__sd_grad c = prefloss__sd_value(gcs, lc), r = prefloss__sd_value(grs, lr);
+    o.loss = loss;
+    o.gc = c.v;
+    o.kc = c.k;
+    o.gr = r.v;
+    o.kr = r.k;
+    return o;
+}
+
+/* The catalogue kernel for elements with scaled gradients: as
+ * PREFLOSS__CATALOGUE_KERNEL, with the power 2^k applied after the upstream
+ * gradient (one rounding, and only where the result is subnormal). */
+#define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
+    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
+                                     float *PREFLOSS__RESTRICT dc,                           \
+                                     float *PREFLOSS__RESTRICT dr,                           \
+                                     const float *PREFLOSS__RESTRICT pc,                     \
+                                     const float *PREFLOSS__RESTRICT pr,                     \
+                                     const float *PREFLOSS__RESTRICT rc,                     \
+                                     const float *PREFLOSS__RESTRICT rr,                     \
+                                     const float *PREFLOSS__RESTRICT up, size_t n,           \
+                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    {                                                                                        \
+        prefloss__cat c = *params;                                                           \
+        int bad_seen = 0;                                                                    \
+        size_t i;                                                                            \
+        for (i = 0; i < n; i++) {                                                            \
+            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]); \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
+            prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
+            loss[i] = o.loss + bad;                                                          \
+            dc[i] = prefloss__scale2(prefloss__times_up(o.gc, up[i]), o.kc) + bad_up;        \
+            dr[i] = prefloss__scale2(prefloss__times_up(o.gr, up[i]), o.kr) + bad_up;        \
+            bad_seen |= bad_up != bad_up;                                                    \
+        }                                                                                    \
+        return bad_seen;                                                                     \
+    }
+
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -2577,12 +2703,13 @@ PREFLOSS__INLINE float prefloss__kl_tail(float x)
  *   KL = sum_{k>=2} (t (-x1)^k + u (-x2)^k)/(k(k-1)) = r^2/(2tu) + (t T(-x1) + u T(-x2)),
  * the leading term in double-float, the rest a small correction; elsewhere
  * the two terms are evaluated in double-float (they cancel by a small
- * factor only). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float rc, float rr,
-                                                     prefloss__cat c)
+ * factor only). The gradient beta sigma'(z)(z - d) is a product of
+ * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
+ * prefloss__sd_dsig). */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
 {
     prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df sneg = prefloss__sigmoid_neg_df(z.hi, e, 0);       /* 1 - s */
@@ -2594,11 +2721,14 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float r
     prefloss__df l1p = prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
     prefloss__df zabs = prefloss__df_make(ah, al);
     prefloss__df zero = prefloss__df_make(0.0f, 0.0f);
-    prefloss__df spn = prefloss__df_add(l1p, pos ? zero : zabs);   /* sp(-z) */
-    prefloss__df spp = prefloss__df_add(l1p, pos ? zabs : zero);   /* sp(z) */
+    prefloss__df spn = prefloss__df_add(l1p, prefloss__sd_select(pos, zero, zabs));   /* sp(-z) */
+    prefloss__df spp = prefloss__df_add(l1p, prefloss__sd_select(pos, zabs, zero));   /* sp(z) */
     prefloss__df lst = prefloss__df_add(spn, c.exo_la);            /* -(log s - log t) */
     prefloss__df lsu = prefloss__df_add(spp, c.exo_lb);            /* -(log(1-s) - log(1-t)) */
     prefloss__df t1 = prefloss__df_mul(spos, lst), t2 = prefloss__df_mul(sneg, lsu);
+    /* where z overflowed to +-inf, s or 1 - s is 0 and its term is 0, not 0 * inf */
+    t1 = prefloss__sd_select(spos.hi != 0.0f, t1, zero);
+    t2 = prefloss__sd_select(sneg.hi != 0.0f, t2, zero);
     float far = -prefloss__df_round(prefloss__df_add(t1, t2));
     /* r = s - t = eps - sigma(-z), in double-float */
     float r = prefloss__df_sub_round(prefloss__df_make(c.exo_eps, 0.0f), sneg);
@@ -2637,9 +2767,14 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_exo(float pc, float pr, float r
     lead = prefloss__fast_two_sum(0.5f * q0, 0.5f * q1);            /* r^2/(2 t u) */
     float close = prefloss__df_round(prefloss__df_add_f(lead, t * p1 + u * p2));
     prefloss__df zt = prefloss__df_add(z, prefloss__df_make(-c.exo_d.hi, -c.exo_d.lo));
-    float g = c.beta * (v.sig_pos * v.sig_neg) * prefloss__df_round(zt);
-    return prefloss__pair_make(prefloss__select(near, close, far), g, -g);
+    int sh = prefloss__sd_level(z.hi);
+    prefloss__df sd = prefloss__sd_dsig(z, sh);
+    /* sigma'(z) = 0 (|z| >= 174, or z infinite): the product is 0, never 0 * inf */
+    prefloss__df zz = prefloss__sd_select(sd.hi != 0.0f, zt, zero);
+    float g = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul(sd, zz), c.beta, 0));
+    return prefloss__pair_make_k(prefloss__select(near, close, far), g, sh, -g, sh);
 }
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
@@ -2692,29 +2827,103 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 }
 
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
- * dL/dpc = -beta sigma(a)sigma(-a), dL/dpr = beta sigma(b)sigma(-b). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+ * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
+ * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
+                                                            prefloss__cat c)
 {
     prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
     prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
-    return prefloss__pair_make(va.sig_neg + vb.sig_pos, -c.beta * (va.sig_pos * va.sig_neg),
-                               c.beta * (vb.sig_pos * vb.sig_neg));
+    int sha = prefloss__sd_level(a.hi), shb = prefloss__sd_level(b.hi);
+    float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(a, sha), -c.beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c.beta, 0));
+    return prefloss__pair_make_k(va.sig_neg + vb.sig_pos, gc, sha, gr, shb);
+}
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
+
+/* sigma'(a) - sigma'(z) without cancellation where |a| ~ |z|. With
+ * s = (z + a)/2, t = (z - a)/2 (so a = s - t, z = s + t), sigma'(x) =
+ * 1/(4 cosh^2(x/2)), cosh^2 p - cosh^2 q = sinh(p + q) sinh(p - q) and
+ * 2 cosh(a/2) cosh(z/2) = cosh s + cosh t:
+ *   sigma'(a) - sigma'(z) = sinh(s) sinh(t) / (cosh s + cosh t)^2
+ *                         (= 4 sinh(s) sinh(t) sigma'(a) sigma'(z)).
+ * With m, n the larger and the smaller of s, t in magnitude and E = e^-|m|
+ * this is, without overflow,
+ *   sgn(s) sgn(t) sinh|n| 2E (1 - E^2) / (1 + E^2 + 2E cosh n)^2.
+ * Used where |n| < 1/4 (sinh and cosh of n by their series, sinh's leading
+ * term exact); 1 - E^2 = 1 - e^-y (y = 2|m|) by its series for y <= 1/2.
+ * All in double-float, times 2^(64 lvl) (lvl > 0 only where |m| >= 64 lvl:
+ * there E drops out of 1 - E^2 and of the denominator), and times 2^64 more
+ * where tiny is set (|n| < 2^-32: the result is ~ 2E|n|). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_dsig_diff(prefloss__df s, prefloss__df t, int lvl, int tiny)
+{
+    int s_big = prefloss__fabs(s.hi) >= prefloss__fabs(t.hi);
+    prefloss__df m = prefloss__sd_select(s_big, s, t), n = prefloss__sd_select(s_big, t, s);
+    float sgn = prefloss__mulsign(prefloss__mulsign(1.0f, s.hi), t.hi);
+    float mh = prefloss__fabs(m.hi), ml = prefloss__mulsign(m.lo, m.hi);
+    int n_small = prefloss__fabs(n.hi) < 0.25f;
+    float nh = prefloss__select(n_small, prefloss__fabs(n.hi), 0.0f);
+    float nl = prefloss__select(n_small, prefloss__mulsign(n.lo, n.hi), 0.0f);
+    float n2 = nh * nh;
+    /* sinh|n| = |n| + |n|^3 (1/6 + n^2/120 + ...), cosh n - 1 = n^2 (1/2 + n^2/24 + ...) */
+    prefloss__df sh = prefloss__df_add_f(prefloss__df_make(nh, nl),
+                                         nh * n2 * (1.0f / 6 + n2 * (1.0f / 120 + n2 * (1.0f / 5040 + n2 * (1.0f / 362880)))));
+    float sc = prefloss__select(tiny, prefloss__pow2_half(64), 1.0f);
+    float ch1 = n2 * (0.5f + n2 * (1.0f / 24 + n2 * (1.0f / 720 + n2 * (1.0f / 40320))));
+    prefloss__df e = prefloss__sd_exp(mh, ml, lvl);
+    prefloss__df ed = prefloss__sd_select(lvl > 0, prefloss__df_make(0.0f, 0.0f), e);
+    /* 1 - e^-y: y - y^2/2 + y^3 (1/6 - y/24 + ...) for y <= 1/2, else 1 - E^2 */
+    prefloss__df y = prefloss__df_make(2.0f * mh, 2.0f * ml);
+    float yc = prefloss__select(mh <= 0.25f, y.hi, 0.0f);
+    prefloss__df y2 = prefloss__two_prod(yc, yc, 0);
+    float p = 1.0f / 6 + yc * (-1.0f / 24 + yc * (1.0f / 120 + yc * (-1.0f / 720 + yc * (1.0f / 5040
+              + yc * (-1.0f / 40320 + yc * (1.0f / 362880 + yc * (-1.0f / 3628800 + yc * (1.0f / 39916800))))))));
+    prefloss__df f_small = prefloss__df_add(y, prefloss__df_make(-0.5f * y2.hi, -0.5f * (y2.lo + 2.0f * yc * y.lo)));
+    prefloss__df e2 = prefloss__df_mul(ed, ed);
+    prefloss__df f_big = prefloss__df_add_f(prefloss__df_make(-e2.hi, -e2.lo), 1.0f);
+    prefloss__df f, num, den, den1;
+    f_small = prefloss__df_add_f(f_small, yc * y2.hi * p);
+    f = prefloss__sd_select(mh <= 0.25f, f_small, f_big);
+    num = prefloss__df_mul(prefloss__df_mul(e, f), prefloss__df_make(sc * sh.hi, sc * sh.lo));
+    den1 = prefloss__df_add_f(ed, 1.0f);                                 /* 1 + E */
+    den = prefloss__df_add_f(prefloss__df_mul(den1, den1), 2.0f * ed.hi * ch1); /* (1+E)^2 + 2E(cosh n - 1) */
+    num = prefloss__sd_div(num, prefloss__df_mul(den, den));
+    return prefloss__df_make(2.0f * sgn * num.hi, 2.0f * sgn * num.lo);
 }
 
-/* "apo_down": sigma(a) + sigma(-z), a = beta uc;
- * dL/dpc = beta(sigma(a)sigma(-a) - sigma(z)sigma(-z)), dL/dpr = beta sigma(z)sigma(-z). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_apo_down(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+/* "apo_down": sigma(a) + sigma(-z), a = beta uc, z = beta h;
+ * dL/dpc = beta(sigma'(a) - sigma'(z)), dL/dpr = beta sigma'(z). The
+ * difference cancels where |a| ~ |z| (beta ur ~ 0, or 2a ~ beta ur): there
+ * it is prefloss__sd_dsig_diff, elsewhere (where it loses at most a factor
+ * ~32) the difference of the two double-floats. */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, float rc, float rr,
+                                                            prefloss__cat c)
 {
     prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    /* s = (z + a)/2 = beta((pc - rc) - (pr - rr)/2) from exact differences */
+    prefloss__df s = prefloss__beta_times_diff(c.beta, pc, rc, 0.5f * pr, 0.5f * rr, 0);
+    prefloss__df t = prefloss__df_make(-0.5f * b.hi, -0.5f * b.lo);       /* (z - a)/2 */
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vz = prefloss__sigmoid_values(z.hi, z.lo);
-    float dz = vz.sig_pos * vz.sig_neg;
-    return prefloss__pair_make(va.sig_pos + vz.sig_neg, c.beta * (va.sig_pos * va.sig_neg - dz),
-                               c.beta * dz);
+    int shz = prefloss__sd_level(z.hi), sha = prefloss__sd_level(a.hi);
+    int sh = sha < shz ? sha : shz;                                     /* for dL/dpc */
+    prefloss__df dz = prefloss__sd_dsig(z, shz), da = prefloss__sd_dsig(a, sh);
+    /* sigma'(z) at dL/dpc's scale: where z is scaled more than a, sigma'(a)
+     * dominates the difference (or it is formed by prefloss__sd_dsig_diff) */
+    float f = prefloss__sd_unit(shz - sh);
+    prefloss__df direct = prefloss__df_add(da, prefloss__df_make(-f * dz.hi, -f * dz.lo));
+    int use_near = (int)(prefloss__fabs(s.hi) < 0.25f) | (int)(prefloss__fabs(t.hi) < 0.25f);
+    /* where |s| or |t| is below 2^-32 the difference is scaled by 2^64 more */
+    int tiny = (int)(prefloss__fabs(s.hi) < 2.32830644e-10f) | (int)(prefloss__fabs(t.hi) < 2.32830644e-10f);
+    prefloss__df near = prefloss__sd_dsig_diff(s, t, sh, tiny);
+    prefloss__df d = prefloss__sd_select(use_near, near, direct);
+    float gc = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(dz, c.beta, 0));
+    return prefloss__pair_make_k(va.sig_pos + vz.sig_neg, gc, sh + tiny, gr, shz);
 }
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(z/tau), m = 1 - w. The
  * product w e^{-z} is formed as exp(-z - sp(-z/tau)) (for tau <= 1 the
@@ -2849,12 +3058,9 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_robust, prefloss__el_robust)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_exo, prefloss__el_exo)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_apo_zero, prefloss__el_apo_zero)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_apo_down, prefloss__el_apo_down)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_discopop, prefloss__el_discopop)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__el_alpha)
@@ -2956,11 +3162,16 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         /* log(1 - eps') as log1p(-eps'): 1 - eps' itself would be rounded */
         prefloss__df la = prefloss__log1p_unit_df(-e, 0), lb = prefloss__log_pos_df(e);
         c->exo_eps = e;
-        /* log((1 - eps')/eps'): for eps' >= 1/3 as log1p((1 - 2 eps')/eps') (1 - 2eps'
-         * exact), so that it is exactly 0 at eps' = 1/2; else the difference */
-        if (e >= 1.0f / 3)
-            c->exo_d = prefloss__log1p_unit_df((1.0f - 2.0f * e) / e, 0);
-        else
+        /* log((1 - eps')/eps'): for eps' >= 1/3 as log1p(y), y = (1 - 2 eps')/eps'
+         * (1 - 2eps' exact; the quotient a double-float y0 + y1, log1p(y0 + y1) =
+         * log1p(y0) + y1/(1 + y0)), so that it is exactly 0 at eps' = 1/2 and
+         * exact to ~u^2 near the gradient's zero z = d; else the difference */
+        if (e >= 1.0f / 3) {
+            float y0 = (1.0f - 2.0f * e) / e;
+            prefloss__df q = prefloss__two_prod(y0, e, 0);
+            float y1 = (((1.0f - 2.0f * e) - q.hi) - q.lo) / e;
+            c->exo_d = prefloss__df_add_f(prefloss__log1p_unit_df(y0, 0), y1 / (1.0f + y0));
+        } else
             c->exo_d = prefloss__df_add(la, prefloss__df_make(-lb.hi, -lb.lo));
         c->exo_la = la;
         c->exo_lb = lb;

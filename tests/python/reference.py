@@ -265,5 +265,33 @@ def catalogue_with_kappa(loss_type, pc, pr, rc, rr, P):
             kf = (torch.abs(uc * gc) + torch.abs(ur * gr)) / torch.abs(f)
             kc = (torch.abs(uc * gcc) + torch.abs(ur * gcr)) / torch.abs(gc)
             kr = (torch.abs(uc * grc) + torch.abs(ur * grr)) / torch.abs(gr)
+    if loss_type == "apo_down":
+        gc, kc = _apo_down_dc(uc, ur, P["beta"])
     fix = lambda k: torch.nan_to_num(k, nan=0.0, posinf=1e30).numpy()
     return (f.numpy(), gc.numpy(), gr.numpy()), (fix(kf), fix(kc), fix(kr))
+
+
+def _apo_down_dc(uc, ur, beta):
+    """apo_down's dL/dpc = beta*(s'(a) - s'(z)), a = beta*uc, z = beta*(uc - ur),
+    s'(x) = sigmoid(x)*sigmoid(-x), and its kappa. Autograd forms the
+    difference, which cancels in float64 too where |a| ~ |z| (ur ~ 0: the
+    true value is ~beta*ur*s''(a), autograd's error ~2^-53*beta). Rewritten
+    without a difference (s'(x) = 1/(4 cosh^2(x/2)), cosh^2 p - cosh^2 q =
+    sinh(p + q) sinh(p - q)):
+        s'(a) - s'(z) = 4 sinh(p) sinh(q) s'(a) s'(z),  p = (z + a)/2, q = (z - a)/2,
+    with p = beta*(uc - ur/2) and q = -beta*ur/2 from the exact log-ratios;
+    kappa from the logarithmic derivatives of the four factors
+    (d log s'(x)/dx = -tanh(x/2))."""
+    a, z = beta * uc, beta * (uc - ur)
+    p, q = beta * (uc - ur / 2), -beta * ur / 2
+    sd = lambda x: torch.exp(F.logsigmoid(x) + F.logsigmoid(-x))
+    ap, aq = p.abs(), q.abs()
+    # sinh(p) sinh(q) s'(a) s'(z) without overflow: sinh|p| = e^|p| (1 - e^-2|p|)/2
+    mag = torch.exp(ap + aq + F.logsigmoid(a) + F.logsigmoid(-a) + F.logsigmoid(z) + F.logsigmoid(-z)) \
+        * (-torch.expm1(-2 * ap)) * (-torch.expm1(-2 * aq)) / 4
+    gc = beta * 4 * torch.sign(p) * torch.sign(q) * mag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dlc = beta * (1 / torch.tanh(p) - torch.tanh(a / 2) - torch.tanh(z / 2))
+        dlr = beta * (-0.5 / torch.tanh(p) - 0.5 / torch.tanh(q) + torch.tanh(z / 2))
+        kc = torch.abs(uc * dlc) + torch.abs(ur * dlr)
+    return gc, kc

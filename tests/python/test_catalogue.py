@@ -65,10 +65,6 @@ def looser(lt, what, x, P, ref, kappa):
     uc, ur = (pc, pr) if lt in ("simpo", "cpo") else (pc - rc, pr - rr)
     b = P["beta"]
     sd = lambda v: 1 / (4 * np.cosh(np.clip(v, -700, 700) / 2) ** 2)  # sigma'
-    if lt == "apo_down" and what == "dc":
-        # ISSUE apo_down chosen gradient beta*(s'(beta uc) - s'(beta h)) cancels
-        # where ur ~ 0: abs error <= 1e-6 x the largest term
-        return 1e-6 * b * np.maximum(sd(b * uc), sd(b * (uc - ur)))
     if lt == "nca_pair" and what == "dc":
         # ISSUE nca_pair chosen gradient beta*(-s(-c) + s(c)/2) cancels near
         # c = log 2: abs error <= 1e-6 x beta (the largest term)
@@ -89,9 +85,6 @@ def looser(lt, what, x, P, ref, kappa):
         z = b * ((pc - rc) - (pr - rr))
         return 256 * U * (np.abs(1 / (1 + np.exp(np.clip(z, -700, 700))) * math.log(e))
                          + abs(math.log(1 - e)) + np.abs(np.log1p(np.exp(-np.abs(z)))))
-    if lt == "exo_pair":
-        # ISSUE exo_pair gradients: up to ~1.3x the budget measured; kappa/2 + 2 ulp more
-        return (kappa / 2 + 2) * ulp(ref)
     if lt in ("alpha_divergence", "js_divergence"):
         # ISSUE alpha_divergence / js_divergence: z = beta*(f(ur) - f(uc)) is
         # formed from float32-rounded f = e^{-a u}/a (logsigmoid for js), so where

@@ -56,10 +56,11 @@
 #ifndef CATALOGUE_STRICT_NCA_GRAD
 #define CATALOGUE_STRICT_NCA_GRAD 1
 #endif
-/* Open issue: apo_down's dL/dpc = beta(sigma'(beta uc) - sigma'(z)) cancels
- * where beta ur ~ 0 (then z ~ beta uc). Loose bound as above. */
+/* apo_down's dL/dpc = beta(sigma'(beta uc) - sigma'(z)) cancels where
+ * beta ur ~ 0 (then z ~ beta uc) or 2 beta uc ~ beta ur (z ~ -beta uc); the
+ * library forms it there without a difference (sinh identity): strict. */
 #ifndef CATALOGUE_STRICT_APO_DOWN_GRAD
-#define CATALOGUE_STRICT_APO_DOWN_GRAD 0
+#define CATALOGUE_STRICT_APO_DOWN_GRAD 1
 #endif
 /* Open issue: robust's loss sp(-z) - c z cancels near its zero. */
 #ifndef CATALOGUE_STRICT_ROBUST_LOSS
@@ -99,11 +100,12 @@
 #ifndef CATALOGUE_STRICT_EXO_LOSS
 #define CATALOGUE_STRICT_EXO_LOSS 1
 #endif
-/* Open issue: exo_pair's gradient in the far tails forms sigma(z) sigma(-z)
- * first, which is subnormal for |z| > ~87 although the gradient
- * s t (z - log((1-eps)/eps)) beta dl w can still be a normal float. */
+/* exo_pair's gradient s t (z - log((1-eps)/eps)) beta dl w, s t =
+ * sigma(z) sigma(-z), is a normal float in the far tails (|z| > ~87) where
+ * s t alone is subnormal; the library keeps s t scaled by 2^64 there until
+ * after the upstream gradient: strict. */
 #ifndef CATALOGUE_STRICT_EXO_GRAD
-#define CATALOGUE_STRICT_EXO_GRAD 0
+#define CATALOGUE_STRICT_EXO_GRAD 1
 #endif
 /* Open issue: discopop's loss in the far positive tail (w e^{-z} ~ e^{-z})
  * rounds z and then the exponent z + sp(-z/tau) to float: ~kappa ulp, twice
@@ -111,11 +113,12 @@
 #ifndef CATALOGUE_STRICT_DISCOPOP_LOSS
 #define CATALOGUE_STRICT_DISCOPOP_LOSS 0
 #endif
-/* Open issue: apo_zero's gradients (and apo_down's dL/dpr) -beta sigma(a)
- * sigma(-a) dl w chain five roundings after two ~1-ulp sigmoids: up to
- * 4.2 ulp, just over the 4-ulp budget. */
+/* apo_zero's gradients (and apo_down's dL/dpr) -beta sigma(a) sigma(-a) dl w:
+ * the library forms beta sigma'(a) in double-float and rounds it once (a
+ * float chain of two ~1-ulp sigmoids and five roundings reached 4.2 ulp):
+ * strict. */
 #ifndef CATALOGUE_STRICT_APO_ZERO_GRAD
-#define CATALOGUE_STRICT_APO_ZERO_GRAD 0
+#define CATALOGUE_STRICT_APO_ZERO_GRAD 1
 #endif
 
 /* Loose bound for the outputs whose strict check is switched off: the
@@ -313,9 +316,16 @@ static rval ref_double(int kind, const prefloss_pair_params *P, ld uc, ld ur)
     case PREFLOSS_LOSS_APO_DOWN: { /* sigmoid(a) + 1 - sigmoid(beta(uc - ur)); 1 - sigma(z) written sigma(-z) */
         ld z = beta * (uc - ur);
         ld sa = ref_sigmoid(a) * ref_sigmoid(-a), sz = ref_sigmoid(z) * ref_sigmoid(-z);
+        /* dL/dpc = beta (sa - sz): the difference cancels in long double too
+         * where |a| ~ |z| (e.g. a, z ~ 1e-8: sa - sz ~ 1e-17 next to 1/4),
+         * so it is written as the same value without a difference:
+         * sigma'(a) - sigma'(z) = 4 sinh(p) sinh(q) sigma'(a) sigma'(z),
+         * p = (z + a)/2, q = (z - a)/2 (from sigma'(x) = 1/(4 cosh^2(x/2))
+         * and cosh^2 x - cosh^2 y = sinh(x + y) sinh(x - y)) */
+        ld p = beta * (uc - ur / 2), q = -b / 2;
         r.v[0] = ref_sigmoid(a) + ref_sigmoid(-z);
         r.t[0] = r.v[0];
-        r.v[1] = beta * (sa - sz);
+        r.v[1] = beta * 4.0L * sinhl(p) * sinhl(q) * sa * sz;
         r.t[1] = beta * (sa + sz);
         r.v[2] = beta * sz;
         r.t[2] = r.v[2];
