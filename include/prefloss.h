@@ -2615,11 +2615,12 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc
  * double-float (exp_neg_df of -v: the reduction also serves positive
  * exponents up to the cap, where e^v is still finite). below: v < cap,
  * where the derivative is e^v (0 above, as for a clamp). */
-PREFLOSS__INLINE prefloss__df prefloss__cap_exp_df(prefloss__df v, int *below)
+PREFLOSS__INLINE prefloss__df prefloss__cap_exp_df(prefloss__df v, int *below, prefloss__df *capped)
 {
     int in = (int)(v.hi < PREFLOSS__EXP_CAP) | ((int)(v.hi == PREFLOSS__EXP_CAP) & (int)(v.lo < 0.0f));
     *below = in;
-    return prefloss__exp_neg_df(-prefloss__select(in, v.hi, PREFLOSS__EXP_CAP), -prefloss__select(in, v.lo, 0.0f), 0);
+    *capped = prefloss__df_make(prefloss__select(in, v.hi, PREFLOSS__EXP_CAP), prefloss__select(in, v.lo, 0.0f));
+    return prefloss__exp_neg_df(-capped->hi, -capped->lo, 0);
 }
 
 /* "alpha_divergence": the sigmoid loss on z = beta h' with
@@ -2631,18 +2632,50 @@ PREFLOSS__INLINE prefloss__df prefloss__cap_exp_df(prefloss__df v, int *below)
  * rest below 2^-35). z = d (beta/a) with beta/a a double-float, so nothing
  * is rounded before the loss. dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur}
  * (0 where capped). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+/* alpha_divergence's values before the upstream gradient: z = d (beta/alpha)
+ * with d = e^{-a ur} - e^{-a uc}, the loss, and dL/dz times each (capped)
+ * exponential; shared by the element and prefloss__alpha_rescue. */
+typedef struct prefloss__alpha_parts {
+    prefloss__df d, z, gc, gr;   /* gc = dL/dz e^{-a uc}, gr = dL/dz e^{-a ur} */
+    float loss;
+    int below_c, below_r;
+} prefloss__alpha_parts;
+
+/* dL/dz e^v for the smoothed sigmoid's dL/dz = eps - sigma(-z) and a
+ * double-float e = e^v (v <= cap): for z >= 1/2 as eps e - e^{-(z - v)}/(1 + e^{-z}),
+ * the exponents combined first, so that where sigma(-z) is subnormal but
+ * the product is not (e up to 3.4e38) no digit is lost; elsewhere the
+ * product of the double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__df dz, prefloss__df e,
+                                                     prefloss__df v, float eps)
 {
+    prefloss__df ez = prefloss__exp_neg_abs_df(z), den = prefloss__df_add_f(ez, 1.0f);
+    prefloss__df a = prefloss__df_add(z, prefloss__df_negate(v)), t, p, q;
+    float q0, q1;
+    a = prefloss__df_pick(a.hi == a.hi, a, prefloss__df_make(FLT_MAX * 2.0f, 0.0f));  /* z = inf */
+    t = prefloss__exp_neg_df(a.hi, a.lo, 0);                                     /* e^{v - z} */
+    q0 = t.hi / den.hi;
+    p = prefloss__two_prod(q0, den.hi, 0);
+    q1 = (((t.hi - p.hi) - p.lo) + t.lo - q0 * den.lo) / den.hi;
+    q = prefloss__fast_two_sum(q0, q1);
+    return prefloss__df_pick(z.hi >= 0.5f,
+                             prefloss__df_add(prefloss__df_mul_f(e, eps, 0), prefloss__df_negate(q)),
+                             prefloss__df_mul_sat(dz, e));
+}
+
+PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, float rc, float rr,
+                                                            prefloss__cat c)
+{
+    prefloss__alpha_parts o;
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
     prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
-    int below_c, below_r, near;
-    prefloss__df ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &below_c);
-    prefloss__df er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &below_r);
-    prefloss__df y2, em1, d, qd, z;
+    prefloss__df y2, em1, qd, ec, er, vc, vr;
     prefloss__ldf l;
     float yh, yl, rest, q0, ql;
-    near = (int)(below_c & below_r) & (int)(prefloss__fabs(y.hi) < 0.34657359f);
+    int near;
+    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
+    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
+    near = (int)(o.below_c & o.below_r) & (int)(prefloss__fabs(y.hi) < 0.34657359f);
     yh = prefloss__select(near, y.hi, 0.0f);
     yl = prefloss__select(near, y.lo, 0.0f);
     y2 = prefloss__two_prod(yh, yh, 0);
@@ -2651,8 +2684,8 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float
            + yh * (1.0f / 5040 + yh * (1.0f / 40320 + yh * (1.0f / 362880)))))));
     em1 = prefloss__df_add_f(prefloss__df_add(prefloss__df_make(yh, yl),
                                               prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
-    d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
-                          prefloss__df_add(er, prefloss__df_negate(ec)));
+    o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
+                            prefloss__df_add(er, prefloss__df_negate(ec)));
     /* beta/a as a double-float (hoisted out of the loop by the compiler) */
     q0 = c.beta / c.alpha;
     {
@@ -2660,12 +2693,107 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float
         ql = ((c.beta - p.hi) - p.lo) / c.alpha;
         qd = prefloss__df_make(q0, prefloss__select(prefloss__fabs(q0) <= FLT_MAX, ql, 0.0f));
     }
-    z = prefloss__df_mul_sat(d, qd);
-    l = prefloss__smoothed_sigmoid_df(z, c.eps);
-    {
-        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, ec), c.beta, 0));
-        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, er), c.beta, 0));
-        return prefloss__pair_make(l.loss, prefloss__select(below_c, gc, 0.0f), prefloss__select(below_r, -gr, 0.0f));
+    o.z = prefloss__df_mul_sat(o.d, qd);
+    l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
+    o.loss = l.loss;
+    o.gc = prefloss__dz_times_exp(o.z, l.dz, ec, vc, c.eps);
+    o.gr = prefloss__dz_times_exp(o.z, l.dz, er, vr, c.eps);
+    return o;
+}
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    prefloss__alpha_parts o = prefloss__alpha_eval(pc, pr, rc, rr, c);
+    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c.beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c.beta, 0));
+    return prefloss__pair_make(o.loss, prefloss__select(o.below_c, gc, 0.0f),
+                               prefloss__select(o.below_r, -gr, 0.0f));
+}
+
+/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
+static float prefloss__frexp2(float x, int *e)
+{
+    int sub = prefloss__fabs(x) < FLT_MIN;
+    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
+    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
+    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
+}
+
+/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
+ * +-inf beyond the float range, 0 far below it. */
+static float prefloss__ldexp2(float m, int e)
+{
+    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
+    int32_t k1 = k / 2;
+    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
+/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0: the
+ * mantissas are multiplied (each product rounded) and the power of two
+ * applied once at the end, so the result is finite wherever the exact
+ * value is, however large or small the factors. */
+static float prefloss__scaled_product(const float *f, int n, float div)
+{
+    int e, ed, i;
+    float m = 1.0f, md = prefloss__frexp2(div, &ed);
+    e = -ed;
+    for (i = 0; i < n; i++) {
+        int ei;
+        if (f[i] == 0.0f) return 0.0f;
+        m *= prefloss__frexp2(f[i], &ei);
+        e += ei;
+        if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
+    }
+    return prefloss__ldexp2(m / md, e);
+}
+
+/* alpha_divergence can overflow where the exact output is in range: beta h'
+ * (or beta e^{-a u} in a gradient) exceeds the float range, and the
+ * per-pair weight or the upstream gradient, applied after the kernel,
+ * would bring it back. Run after the weights: every output that came out
+ * +-inf for a pair with finite inputs, weight and upstream gradient is
+ * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
+ * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
+ * reached where an output is infinite. */
+static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
+                                   const float *rc, const float *rr, const float *w, const float *up,
+                                   size_t n, const prefloss__cat *c, float lambda)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float wi = w != NULL ? w[i] : 1.0f, ui = up != NULL ? up[i] : 1.0f;
+        float rci = rc != NULL ? rc[i] : 0.0f, rri = rr != NULL ? rr[i] : 0.0f;
+        int l_inf = losses != NULL && prefloss__fabs(losses[i]) > FLT_MAX && losses[i] == losses[i];
+        int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
+        int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
+        prefloss__alpha_parts o;
+        float f[5];
+        if (!(l_inf || c_inf || r_inf)) continue;
+        if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
+            || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f) continue;
+        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
+        if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
+            /* w ((1-eps) relu(-z) + eps relu(z)) + w lambda (-pc), z = d beta/alpha */
+            f[0] = prefloss__fabs(prefloss__df_round(o.d));
+            f[1] = c->beta;
+            f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
+            f[3] = wi;
+            losses[i] = prefloss__scaled_product(f, 4, c->alpha) + wi * prefloss__times_up(-pc[i], lambda);
+        }
+        if ((c_inf || r_inf) && prefloss__finite(ui)) {
+            f[0] = c->beta;
+            f[2] = ui;
+            f[3] = wi;
+            if (c_inf && o.below_c) {
+                f[1] = prefloss__df_round(o.gc);
+                dc[i] = prefloss__scaled_product(f, 4, 1.0f) + wi * prefloss__times_up(-lambda, ui);
+            }
+            if (r_inf && o.below_r) {
+                f[1] = prefloss__df_round(o.gr);
+                dr[i] = -prefloss__scaled_product(f, 4, 1.0f);
+            }
+        }
     }
 }
 
@@ -2949,6 +3077,9 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
     if (p.nll_weight != 0.0f)
         prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p.nll_weight);
     if (weights != NULL) bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, n);
+    if (kind == PREFLOSS_LOSS_ALPHA)
+        prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
+                               ref_rejected, weights, dlosses, n, &c, p.nll_weight);
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
