@@ -2486,7 +2486,7 @@ PREFLOSS__INLINE float prefloss__expm1(float x)
 
 /* Everything a catalogue kernel needs, derived once per call. */
 typedef struct prefloss__cat {
-    float beta, eps, inv_tau, alpha, gamma, delta;
+    float beta, eps, tau, alpha, gamma, delta;
     float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
     float robust_c_lo;
     float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
@@ -2925,82 +2925,368 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, 
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 
-/* "discopop": m sp(-z) + w e^{-z} with w = sigma(z/tau), m = 1 - w. The
- * product w e^{-z} is formed as exp(-z - sp(-z/tau)) (for tau <= 1 the
- * exponent is <= 0), so that z << 0 gives 0 rather than 0 * inf = NaN.
- * dL/dz = -(w m/tau) sp(-z) - m sigma(-z) + w e^{-z} (m/tau - 1). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+/* Double-float helpers of discopop, js_divergence and alpha_divergence. */
+
+/* -x, and c ? a : b, for double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
+PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    float zr = prefloss__df_round(z);
-    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
-    prefloss__sigvals vt = prefloss__sigmoid_values(zr * c.inv_tau, 0.0f);
-    float w = vt.sig_pos, m = vt.sig_neg;
-    float arg = zr + vt.sp_neg;                      /* -(exponent) >= 0 */
-    int32_t k;
-    float p = prefloss__exp_neg_parts(prefloss__select(arg > 0.0f, arg, 0.0f), 0.0f, &k, 0);
-    float we = prefloss__scale2(p, k);               /* w e^{-z} */
-    float loss = m * v.sp_neg + we;
-    /* (w m/tau) sp(-z) tends to 0 as z -> -inf: zero-safe, never 0 * inf */
-    float dz = -prefloss__times_up(v.sp_neg, w * m * c.inv_tau) - m * v.sig_neg + we * (m * c.inv_tau - 1.0f);
-    return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
+    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
 }
 
-/* "js_divergence": the sigmoid loss on beta h' with h' = h - (sp(uc) - sp(ur)),
- * formed as sp(-ur) - sp(-uc) (the same, since sp(x) = x + sp(-x)) split into
- * [relu(-ur) - relu(-uc)] + [log1p(e^-|ur|) - log1p(e^-|uc|)]: the large
- * parts are exact double-floats, so nothing cancels when |u| is large.
- * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur). */
+/* x y for double-floats (relative error a few u^2), safe at the ends of
+ * the range: a zero factor gives a (signed) 0 even against an infinite one,
+ * and a product that overflows is +-inf with a zero low part, never NaN. */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
+    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
+    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
+    float hi = prefloss__select(fin, r.hi, p.hi);
+    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
+    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
+}
+
+/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
+ * low part (prefloss__df_div_f would make NaN of it). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
+{
+    prefloss__df q = prefloss__df_div_f(x, d, 0);
+    float q0 = x.hi / d;
+    int fin = prefloss__fabs(q0) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
+}
+
+/* e^{-|x|} as a double-float (0 for an infinite x). */
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
+{
+    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
+}
+
+/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
+ * the first-order term of the low part. */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
+{
+    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+}
+
+/* relu(-u) as a double-float. */
 PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
 {
     int neg = u.hi < 0.0f;
     return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
 }
 
+/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
+ * (a double-float); +inf for x = -inf. */
+PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
+{
+    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
+}
+
+/* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
+ * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
+ * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
+ * to an absolute ~u^2, too little next to z/4 for tiny z (and eps = 1/2), so
+ * for |z| < 1/2 the difference is tanh(z/2)/2 - (1/2 - eps) instead, with
+ * the odd series of tanh (|z/2| < 1/4: to w^11, the rest below 2^-31
+ * relative) on the exact z/2. */
+typedef struct prefloss__ldf { float loss; prefloss__df dz; } prefloss__ldf;
+
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
+{
+    prefloss__ldf r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    prefloss__df far = prefloss__df_add(prefloss__df_make(eps, 0.0f),
+                                        prefloss__df_negate(prefloss__sigmoid_neg_df(z.hi, e, 0)));
+    prefloss__df w = prefloss__df_make(0.5f * z.hi, 0.5f * z.lo), th, near;
+    float w2 = w.hi * w.hi;
+    float tpoly = w2 * (-1.0f / 3 + w2 * (2.0f / 15 + w2 * (-17.0f / 315 + w2 * (62.0f / 2835
+                  + w2 * (-1382.0f / 155925)))));
+    th = prefloss__df_add_f(w, w.hi * tpoly);                              /* tanh(z/2) */
+    near = prefloss__df_add(prefloss__df_make(0.5f * th.hi, 0.5f * th.lo),
+                            prefloss__df_negate(prefloss__two_sum(0.5f, -eps)));
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = prefloss__df_pick(ah < 0.5f, near, far);
+    return r;
+}
+
+/* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
+ * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
+ * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather
+ * than 0 * inf = NaN. Everything is a double-float: z (never rounded), x,
+ * the exponent, every term. The gradient
+ *   dL/dz = -(w m/tau) sp(-z) - m sigma(-z) + w e^{-z} (m/tau - 1)
+ *         = (m/tau)(w e^{-z} - w sp(-z)) - m sigma(-z) - w e^{-z}
+ * has zeros (z ~ -0.119 and 0.072 for tau = 0.05) where terms of size ~1
+ * cancel: they are summed in double-float and rounded once. */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, float rc, float rr,
+                                                          prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df x = prefloss__df_div_sat(z, c.tau);                      /* z/tau */
+    prefloss__df ez = prefloss__exp_neg_abs_df(z), ex = prefloss__exp_neg_abs_df(x);
+    prefloss__df spz = prefloss__softplus_neg_df(z, ez);                  /* sp(-z) */
+    prefloss__df sz = prefloss__sigmoid_neg_df(z.hi, ez, 0);              /* sigma(-z) */
+    prefloss__df m = prefloss__sigmoid_neg_df(x.hi, ex, 0);               /* sigma(-x) */
+    prefloss__df w = prefloss__sigmoid_neg_df(-x.hi, ex, 0);              /* sigma(x) */
+    prefloss__df a = prefloss__df_add(z, prefloss__softplus_neg_df(x, ex)); /* z + sp(-x) >= 0 */
+    prefloss__df we, t1, d;
+    /* z = -inf (beta h beyond the float range) makes a = -inf + inf: its
+     * value there is +inf for tau < 1 (w e^{-z} -> 0) and 0 for tau = 1 */
+    int a_ok = a.hi == a.hi, a_pos = a.hi > 0.0f;
+    float ah = prefloss__select(a_ok, prefloss__select(a_pos, a.hi, 0.0f),
+                                prefloss__select(c.tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
+    float al = prefloss__select(a_ok & a_pos, a.lo, 0.0f);
+    float loss;
+    we = prefloss__exp_neg_df(ah, al, 0);                                 /* w e^{-z} */
+    loss = prefloss__df_round(prefloss__df_add(prefloss__df_mul_sat(m, spz), we));
+    /* (w sp(-z) -> 0 as z -> -inf: zero-safe, never 0 * inf) */
+    t1 = prefloss__df_add(we, prefloss__df_negate(prefloss__df_mul_sat(w, spz)));
+    t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c.tau);
+    d = prefloss__df_add(prefloss__df_add(t1, prefloss__df_negate(prefloss__df_mul_sat(m, sz))),
+                         prefloss__df_negate(we));
+    {
+        float dz = prefloss__df_round(d);
+        return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
+    }
+}
+
+/* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
+ * 2^-30 of the first term). */
+PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
+{
+    float t = x * x;
+    return t * t * (-1.0f / 12 + t * (1.0f / 45 + t * (-17.0f / 2520 + t * (31.0f / 14175
+                    + t * (-691.0f / 935550)))));
+}
+
+/* "js_divergence": the sigmoid loss on beta h' with h' = h - (sp(uc) - sp(ur)),
+ * i.e. sp(-ur) - sp(-uc) (the same, since sp(x) = x + sp(-x)), as a
+ * double-float:
+ *  - where |uc| or |ur| >= 1/2, as [relu(-ur) - relu(-uc)] + [log1p(e^-|ur|)
+ *    - log1p(e^-|uc|)]: the first bracket is exactly h, uc, -ur or 0 (by the
+ *    signs), the second a difference of double-floats (nothing large cancels);
+ *  - where both are below 1/2, with sp(-u) = ln 2 - u/2 + ln cosh(u/2) and
+ *    ln cosh(x) = x^2/2 + T(x): h' = h (4 - (uc + ur))/8 + T(ur/2) - T(uc/2),
+ *    so h' keeps its relative accuracy however small it is next to uc, ur.
+ * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur); each gradient is a
+ * double-float product, rounded once. */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc, float rr,
                                                     prefloss__cat c)
 {
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
-    prefloss__sigvals vc = prefloss__sigmoid_values(uc.hi, uc.lo), vr = prefloss__sigmoid_values(ur.hi, ur.lo);
-    prefloss__df rc_ = prefloss__relu_neg_df(uc), rr_ = prefloss__relu_neg_df(ur);
-    /* log1p(e^-|u|) = sp(-u) - relu(-u) = the smaller of sp(u), sp(-u) */
-    float lc = prefloss__select(uc.hi >= 0.0f, vc.sp_neg, vc.sp_pos);
-    float lr = prefloss__select(ur.hi >= 0.0f, vr.sp_neg, vr.sp_pos);
-    prefloss__df hp = prefloss__df_add_f(prefloss__df_add(rr_, prefloss__df_make(-rc_.hi, -rc_.lo)), lr - lc);
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(hp, c.beta, 0), c.eps);
-    float g = c.beta * l.dz;
-    return prefloss__pair_make(l.loss, g * vc.sig_neg, -g * vr.sig_neg);
+    prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
+    prefloss__df ec = prefloss__exp_neg_abs_df(uc), er = prefloss__exp_neg_abs_df(ur);
+    prefloss__df zero = prefloss__df_make(0.0f, 0.0f), rel, far, near, q, hp;
+    int nc = uc.hi < 0.0f, nr = ur.hi < 0.0f;
+    int small = (int)(prefloss__fabs(uc.hi) < 0.5f) & (int)(prefloss__fabs(ur.hi) < 0.5f);
+    prefloss__ldf l;
+    rel = prefloss__df_pick(nc & nr, h, prefloss__df_pick(nc, uc, prefloss__df_pick(nr, prefloss__df_negate(ur), zero)));
+    far = prefloss__df_add(rel, prefloss__df_add(prefloss__log1p_unit_df2(er),
+                                                 prefloss__df_negate(prefloss__log1p_unit_df2(ec))));
+    q = prefloss__df_add_f(prefloss__df_negate(prefloss__df_add(uc, ur)), 4.0f);   /* 4 - (uc + ur) */
+    near = prefloss__df_mul_sat(h, q);
+    near = prefloss__df_add_f(prefloss__df_make(0.125f * near.hi, 0.125f * near.lo),
+                              prefloss__lncosh_tail(0.5f * prefloss__select(small, ur.hi, 0.0f))
+                              - prefloss__lncosh_tail(0.5f * prefloss__select(small, uc.hi, 0.0f)));
+    hp = prefloss__df_pick(small, near, far);
+    l = prefloss__smoothed_sigmoid_df(prefloss__df_mul_f(hp, c.beta, 0), c.eps);
+    {
+        prefloss__df sc = prefloss__sigmoid_neg_df(uc.hi, ec, 0), sr = prefloss__sigmoid_neg_df(ur.hi, er, 0);
+        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, sc), c.beta, 0));
+        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, sr), c.beta, 0));
+        return prefloss__pair_make(l.loss, gc, -gr);
+    }
 }
 
-/* "alpha_divergence": the sigmoid loss on beta h' with
- * h' = (e^{-a ur} - e^{-a uc})/a, the exponents capped at 88.7228 as
- * TRL's cap_exp does. Where uc ~ ur, h' = -e^{-a ur} expm1(-a h)/a, so nothing
- * cancels. dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur} (0 where
- * capped). */
+/* TRL's cap_exp on a double-float exponent v: e^{min(v, cap)} as a
+ * double-float (exp_neg_df of -v: the reduction also serves positive
+ * exponents up to the cap, where e^v is still finite). below: v < cap,
+ * where the derivative is e^v (0 above, as for a clamp). */
+PREFLOSS__INLINE prefloss__df prefloss__cap_exp_df(prefloss__df v, int *below, prefloss__df *capped)
+{
+    int in = (int)(v.hi < PREFLOSS__EXP_CAP) | ((int)(v.hi == PREFLOSS__EXP_CAP) & (int)(v.lo < 0.0f));
+    *below = in;
+    *capped = prefloss__df_make(prefloss__select(in, v.hi, PREFLOSS__EXP_CAP), prefloss__select(in, v.lo, 0.0f));
+    return prefloss__exp_neg_df(-capped->hi, -capped->lo, 0);
+}
+
+/* "alpha_divergence": the sigmoid loss on z = beta h' with
+ * h' = (e^{-a ur} - e^{-a uc})/a, the exponents capped at 88.7228 as TRL's
+ * cap_exp does. The exponents -a u are double-floats (u never rounded), so
+ * are the exponentials; where they nearly cancel (both uncapped,
+ * |a h| < 0.347) the difference is -e^{-a ur} expm1(-a h), expm1 of the
+ * double-float -a h by its Taylor series (y + y^2/2 in double-float, the
+ * rest below 2^-35). z = d (beta/a) with beta/a a double-float, so nothing
+ * is rounded before the loss. dh'/duc = e^{-a uc}, dh'/dur = -e^{-a ur}
+ * (0 where capped). */
+/* alpha_divergence's values before the upstream gradient: z = d (beta/alpha)
+ * with d = e^{-a ur} - e^{-a uc}, the loss, and dL/dz times each (capped)
+ * exponential; shared by the element and prefloss__alpha_rescue. */
+typedef struct prefloss__alpha_parts {
+    prefloss__df d, z, gc, gr;   /* gc = dL/dz e^{-a uc}, gr = dL/dz e^{-a ur} */
+    float loss;
+    int below_c, below_r;
+} prefloss__alpha_parts;
+
+/* dL/dz e^v for the smoothed sigmoid's dL/dz = eps - sigma(-z) and a
+ * double-float e = e^v (v <= cap): for z >= 1/2 as eps e - e^{-(z - v)}/(1 + e^{-z}),
+ * the exponents combined first, so that where sigma(-z) is subnormal but
+ * the product is not (e up to 3.4e38) no digit is lost; elsewhere the
+ * product of the double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__df dz, prefloss__df e,
+                                                     prefloss__df v, float eps)
+{
+    prefloss__df ez = prefloss__exp_neg_abs_df(z), den = prefloss__df_add_f(ez, 1.0f);
+    prefloss__df a = prefloss__df_add(z, prefloss__df_negate(v)), t, p, q;
+    float q0, q1;
+    a = prefloss__df_pick(a.hi == a.hi, a, prefloss__df_make(FLT_MAX * 2.0f, 0.0f));  /* z = inf */
+    t = prefloss__exp_neg_df(a.hi, a.lo, 0);                                     /* e^{v - z} */
+    q0 = t.hi / den.hi;
+    p = prefloss__two_prod(q0, den.hi, 0);
+    q1 = (((t.hi - p.hi) - p.lo) + t.lo - q0 * den.lo) / den.hi;
+    q = prefloss__fast_two_sum(q0, q1);
+    return prefloss__df_pick(z.hi >= 0.5f,
+                             prefloss__df_add(prefloss__df_mul_f(e, eps, 0), prefloss__df_negate(q)),
+                             prefloss__df_mul_sat(dz, e));
+}
+
+PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, float rc, float rr,
+                                                            prefloss__cat c)
+{
+    prefloss__alpha_parts o;
+    prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
+    prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
+    prefloss__df y2, em1, qd, ec, er, vc, vr;
+    prefloss__ldf l;
+    float yh, yl, rest, q0, ql;
+    int near;
+    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
+    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
+    near = (int)(o.below_c & o.below_r) & (int)(prefloss__fabs(y.hi) < 0.34657359f);
+    yh = prefloss__select(near, y.hi, 0.0f);
+    yl = prefloss__select(near, y.lo, 0.0f);
+    y2 = prefloss__two_prod(yh, yh, 0);
+    y2.lo += 2.0f * yh * yl;
+    rest = yh * yh * yh * (1.0f / 6 + yh * (1.0f / 24 + yh * (1.0f / 120 + yh * (1.0f / 720
+           + yh * (1.0f / 5040 + yh * (1.0f / 40320 + yh * (1.0f / 362880)))))));
+    em1 = prefloss__df_add_f(prefloss__df_add(prefloss__df_make(yh, yl),
+                                              prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
+    o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
+                            prefloss__df_add(er, prefloss__df_negate(ec)));
+    /* beta/a as a double-float (hoisted out of the loop by the compiler) */
+    q0 = c.beta / c.alpha;
+    {
+        prefloss__df p = prefloss__two_prod(q0, c.alpha, 0);
+        ql = ((c.beta - p.hi) - p.lo) / c.alpha;
+        qd = prefloss__df_make(q0, prefloss__select(prefloss__fabs(q0) <= FLT_MAX, ql, 0.0f));
+    }
+    o.z = prefloss__df_mul_sat(o.d, qd);
+    l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
+    o.loss = l.loss;
+    o.gc = prefloss__dz_times_exp(o.z, l.dz, ec, vc, c.eps);
+    o.gr = prefloss__dz_times_exp(o.z, l.dz, er, vr, c.eps);
+    return o;
+}
+
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
-    float ucr = prefloss__df_round(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f));
-    float urr = prefloss__df_round(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f));
-    float hr = prefloss__df_round(prefloss__diff_of_diffs(pc, rc, pr, rr));
-    int below_c, below_r;
-    float ec = prefloss__cap_exp(-c.alpha * ucr, &below_c);
-    float er = prefloss__cap_exp(-c.alpha * urr, &below_r);
-    /* where the two exponentials nearly cancel (|a h| < 0.347, both uncapped)
-     * h' = -er expm1(-a h)/a; elsewhere the direct difference, which then
-     * loses at most a factor 1/(1 - e^-0.347) ~ 3.4 (and is TRL's own form
-     * where capped) */
-    float ah = -c.alpha * hr;
-    float near_form = -(er * prefloss__expm1(prefloss__select(prefloss__fabs(ah) < 0.34657359f, ah, 0.0f)));
-    prefloss__df direct = prefloss__two_sum(er, -ec);
-    int near = (int)(below_c & below_r) & (int)(prefloss__fabs(ah) < 0.34657359f);
-    prefloss__df diff = prefloss__df_make(prefloss__select(near, near_form, direct.hi),
-                                          prefloss__select(near, 0.0f, prefloss__lo_if_finite(direct.hi, direct.lo)));
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(diff, c.beta / c.alpha, 0), c.eps);
-    float g = c.beta * l.dz;
-    return prefloss__pair_make(l.loss, prefloss__select(below_c, g * ec, 0.0f),
-                               prefloss__select(below_r, -g * er, 0.0f));
+    prefloss__alpha_parts o = prefloss__alpha_eval(pc, pr, rc, rr, c);
+    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c.beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c.beta, 0));
+    return prefloss__pair_make(o.loss, prefloss__select(o.below_c, gc, 0.0f),
+                               prefloss__select(o.below_r, -gr, 0.0f));
+}
+
+/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
+static float prefloss__frexp2(float x, int *e)
+{
+    int sub = prefloss__fabs(x) < FLT_MIN;
+    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
+    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
+    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
+}
+
+/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
+ * +-inf beyond the float range, 0 far below it. */
+static float prefloss__ldexp2(float m, int e)
+{
+    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
+    int32_t k1 = k / 2;
+    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
+/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0: the
+ * mantissas are multiplied (each product rounded) and the power of two
+ * applied once at the end, so the result is finite wherever the exact
+ * value is, however large or small the factors. */
+static float prefloss__scaled_product(const float *f, int n, float div)
+{
+    int e, ed, i;
+    float m = 1.0f, md = prefloss__frexp2(div, &ed);
+    e = -ed;
+    for (i = 0; i < n; i++) {
+        int ei;
+        if (f[i] == 0.0f) return 0.0f;
+        m *= prefloss__frexp2(f[i], &ei);
+        e += ei;
+        if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
+    }
+    return prefloss__ldexp2(m / md, e);
+}
+
+/* alpha_divergence can overflow where the exact output is in range: beta h'
+ * (or beta e^{-a u} in a gradient) exceeds the float range, and the
+ * per-pair weight or the upstream gradient, applied after the kernel,
+ * would bring it back. Run after the weights: every output that came out
+ * +-inf for a pair with finite inputs, weight and upstream gradient is
+ * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
+ * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
+ * reached where an output is infinite. */
+static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
+                                   const float *rc, const float *rr, const float *w, const float *up,
+                                   size_t n, const prefloss__cat *c, float lambda)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float wi = w != NULL ? w[i] : 1.0f, ui = up != NULL ? up[i] : 1.0f;
+        float rci = rc != NULL ? rc[i] : 0.0f, rri = rr != NULL ? rr[i] : 0.0f;
+        int l_inf = losses != NULL && prefloss__fabs(losses[i]) > FLT_MAX && losses[i] == losses[i];
+        int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
+        int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
+        prefloss__alpha_parts o;
+        float f[5];
+        if (!(l_inf || c_inf || r_inf)) continue;
+        if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
+            || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f) continue;
+        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
+        if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
+            /* w ((1-eps) relu(-z) + eps relu(z)) + w lambda (-pc), z = d beta/alpha */
+            f[0] = prefloss__fabs(prefloss__df_round(o.d));
+            f[1] = c->beta;
+            f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
+            f[3] = wi;
+            losses[i] = prefloss__scaled_product(f, 4, c->alpha) + wi * prefloss__times_up(-pc[i], lambda);
+        }
+        if ((c_inf || r_inf) && prefloss__finite(ui)) {
+            f[0] = c->beta;
+            f[2] = ui;
+            f[3] = wi;
+            if (c_inf && o.below_c) {
+                f[1] = prefloss__df_round(o.gc);
+                dc[i] = prefloss__scaled_product(f, 4, 1.0f) + wi * prefloss__times_up(-lambda, ui);
+            }
+            if (r_inf && o.below_r) {
+                f[1] = prefloss__df_round(o.gr);
+                dr[i] = -prefloss__scaled_product(f, 4, 1.0f);
+            }
+        }
+    }
 }
 
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr). */
@@ -3145,7 +3431,7 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     if (!prefloss__finite(p->nll_weight)) return PREFLOSS_ERR_PARAM;
     c->beta = p->beta;
     c->eps = eps;
-    c->inv_tau = 1.0f / p->discopop_tau;
+    c->tau = p->discopop_tau;
     c->alpha = p->alpha;
     c->gamma = p->simpo_gamma;
     c->delta = p->bco_delta;
@@ -3285,6 +3571,9 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
     if (p.nll_weight != 0.0f)
         prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p.nll_weight);
     if (weights != NULL) bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, n);
+    if (kind == PREFLOSS_LOSS_ALPHA)
+        prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
+                               ref_rejected, weights, dlosses, n, &c, p.nll_weight);
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 

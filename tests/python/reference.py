@@ -164,9 +164,10 @@ def _sig_loss(z, eps):
 
 
 def cap_exp(value, cap=None):
-    """trl.trainer.utils.cap_exp with the float32 cap the library uses:
-    exp(min(value, log(FLT_MAX)))."""
-    cap = math.log(FLT_MAX) if cap is None else cap
+    """trl.trainer.utils.cap_exp with the float32 cap the library uses, TRL's
+    get_exp_cap: log(FLT_MAX) floored to 4 decimals, 88.7228 as a float32
+    (docs/catalogue.md): exp(min(value, cap))."""
+    cap = float(np.float32(88.7228)) if cap is None else cap
     return torch.exp(torch.clamp(value, max=cap))
 
 
