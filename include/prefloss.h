@@ -1498,7 +1498,21 @@ static int prefloss__cpu_fma(void)
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
                                     + prefloss__nan_if_nonfinite(r) + prefloss__nan_if_nonfinite(s))
 
+/* The defaults for absent inputs: zeros for a reference, ones for dlosses. */
+static const float prefloss__zeros[PREFLOSS__CHUNK] = {0};
+#define PREFLOSS__ONES8 1, 1, 1, 1, 1, 1, 1, 1
+#define PREFLOSS__ONES64 PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, \
+                         PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8
+static const float prefloss__ones[PREFLOSS__CHUNK] = {
+    PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64};
+
 #if PREFLOSS__WIDE
+/* The wide kernels take NULL for an absent c, d, up or output and run over
+ * any n: per block they read the static defaults (zeros, ones) and write
+ * scratch instead, so the entry points need not cut the work into chunks. */
+#define PREFLOSS__WIN(p, i0, dflt) ((p) != NULL ? (p) + (i0) : (dflt))
+#define PREFLOSS__WOUT(p, i0, scratch) ((p) != NULL ? (p) + (i0) : (scratch))
+
 /* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
  * Bradley–Terry, plain or with reward centering (centered, a compile-time
  * flag), from z = beta*h, h = (a - c) - (b - d), e = exp(-|z|):
@@ -1510,18 +1524,32 @@ static int prefloss__cpu_fma(void)
 PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered, int fma)
 {
     double zz[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
+    float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
     const double beta = (double)kp->beta, eps = (double)kp->eps, w_neg = 1.0 - eps;
     const double center = (double)kp->center;
     int bad_seen = 0;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pa = a + i0, *pb = b + i0, *pc = c + i0, *pd = d + i0, *u = up + i0;
+        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__WIN(up, i0, prefloss__ones);
+        float *q1 = PREFLOSS__WOUT(o1, i0, s1), *q2 = PREFLOSS__WOUT(o2, i0, s2);
+        float *q3 = PREFLOSS__WOUT(o3, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
-        for (j = 0; j < len; j++) {            /* z = beta*h and e = exp(-|z|) */
-            double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]);
-            double z = beta * h;
-            zz[j] = z + (h - h);               /* NaN for a non-finite input */
-            ee[j] = prefloss__wexp_neg(prefloss__fabs_d(z), fma);
+        if (c != NULL || d != NULL) {          /* z = beta*h and e = exp(-|z|) */
+            const float *pc = PREFLOSS__WIN(c, i0, prefloss__zeros);
+            const float *pd = PREFLOSS__WIN(d, i0, prefloss__zeros);
+            for (j = 0; j < len; j++) {
+                double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]);
+                double z = beta * h;
+                zz[j] = z + (h - h);           /* NaN for a non-finite input */
+                ee[j] = prefloss__wexp_neg(prefloss__fabs_d(z), fma);
+            }
+        } else {                               /* the same with h = a - b (one rounding) */
+            for (j = 0; j < len; j++) {
+                double h = (double)pa[j] - (double)pb[j];
+                double z = beta * h;
+                zz[j] = z + (h - h);
+                ee[j] = prefloss__wexp_neg(prefloss__fabs_d(z), fma);
+            }
         }
         for (j = 0; j < len; j++) {            /* the loss and the gradients */
             double z = zz[j], e = ee[j], az = prefloss__fabs_d(z), uu = (double)u[j];
@@ -1536,13 +1564,13 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
                 loss += (center * sum) * sum;
                 gc = 2.0 * center * sum;
             }
-            o1[i0 + j] = (float)(loss + bad_in);
+            q1[j] = (float)(loss + bad_in);
             if (centered) {
-                o2[i0 + j] = (float)((gc - gz) * uu + bad_up);
-                o3[i0 + j] = (float)((gc + gz) * uu + bad_up);
+                q2[j] = (float)((gc - gz) * uu + bad_up);
+                q3[j] = (float)((gc + gz) * uu + bad_up);
             } else {                           /* exactly -(each other), signed zeros too */
-                o2[i0 + j] = (float)(-(gz * uu) + bad_up);
-                o3[i0 + j] = (float)(gz * uu + bad_up);
+                q2[j] = (float)(-(gz * uu) + bad_up);
+                q3[j] = (float)(gz * uu + bad_up);
             }
             bad_seen |= bad_up != bad_up;
         }
@@ -1554,19 +1582,28 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
  * (the parameters as for prefloss__ipo_kernel below). */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
+    float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
     const double scale = (double)kp->scale, gscale2 = 2.0 * (double)kp->gscale;
     const double offset = (double)kp->offset.hi + (double)kp->offset.lo;
     int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double h = prefloss__wdiff(a[i], c[i], b[i], d[i]), uu = (double)up[i];
-        double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-        double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
-        double g = (gscale2 * y) * uu;
-        o1[i] = (float)(y * y + bad_in);
-        o2[i] = (float)(g + bad_up);
-        o3[i] = (float)(-g + bad_up);
-        bad_seen |= bad_up != bad_up;
+    size_t i0, j, len;
+    for (i0 = 0; i0 < n; i0 += len) {
+        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__WIN(up, i0, prefloss__ones);
+        const float *pc = PREFLOSS__WIN(c, i0, prefloss__zeros);
+        const float *pd = PREFLOSS__WIN(d, i0, prefloss__zeros);
+        float *q1 = PREFLOSS__WOUT(o1, i0, s1), *q2 = PREFLOSS__WOUT(o2, i0, s2);
+        float *q3 = PREFLOSS__WOUT(o3, i0, s3);
+        len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
+        for (j = 0; j < len; j++) {
+            double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), uu = (double)u[j];
+            double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
+            double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
+            double g = (gscale2 * y) * uu;
+            q1[j] = (float)(y * y + bad_in);
+            q2[j] = (float)(g + bad_up);
+            q3[j] = (float)(-g + bad_up);
+            bad_seen |= bad_up != bad_up;
+        }
     }
     return bad_seen;
 }
@@ -1807,12 +1844,6 @@ PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT r
 /* Argument validation: everything is checked before anything is written    */
 /* ------------------------------------------------------------------------ */
 
-static const float prefloss__zeros[PREFLOSS__CHUNK] = {0};
-#define PREFLOSS__ONES8 1, 1, 1, 1, 1, 1, 1, 1
-#define PREFLOSS__ONES64 PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, \
-                         PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8
-static const float prefloss__ones[PREFLOSS__CHUNK] = {
-    PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64};
 
 /* A byte range [p, p + bytes). */
 typedef struct prefloss__range { const void *p; size_t bytes; } prefloss__range;
@@ -1896,6 +1927,12 @@ static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kp
     float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
     int bad = 0;
     int in_dflt = c == NULL || d == NULL || dlosses == NULL;
+#if PREFLOSS__WIDE
+    /* the wide kernels take the NULLs themselves, in one call */
+    (void)s_loss; (void)s_dc; (void)s_dr; (void)in_dflt;
+    bad = kernel(losses, dchosen, drejected, a, b, c, d, dlosses, n, kp);
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+#endif
     int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
     size_t i, len;
     for (i = 0; i < n; i += len) {
