@@ -16,7 +16,7 @@
 #   check-vendor               all of the above
 #
 # Knobs (environment): VENDOR_SAMPLES (native, default 20000),
-# VENDOR_QEMU_SAMPLES (under qemu, default 5000), VENDOR_STACK_LIMIT (4096).
+# VENDOR_QEMU_SAMPLES (under qemu, default 5000), VENDOR_STACK_LIMIT (8192).
 #
 # The toolchains are Debian packages, installed when missing (as root; CI runs
 # as root). gcc-multilib conflicts with the Debian cross compilers
