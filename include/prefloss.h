@@ -1143,10 +1143,15 @@ PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
 }
 
 /* Range reduction shared by both exponentials: for x = -(ah + al) with
- * ah >= 0, returns k and r (as a double-float) with x = k ln2 + r,
- * |r| <= ln2/2 (+ tiny). */
+ * ah >= 0, returns k and r (as a normalised double-float, |r.lo| <= half an
+ * ulp of r.hi) with x = k ln2 + r, |r| <= ln2/2 (+ tiny), r within ~2^-40
+ * of exact. ln 2 is split three ways, ln2 = LN2_HI + L2 + L3 with L2 of 15
+ * significant bits, so that k LN2_HI - a and k L2 are exact (|k| < 2^9) and
+ * only the tiny k L3 is rounded; the argument's low part is folded in and
+ * the result renormalised (al can be larger than r itself). */
 PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out, int fma)
 {
+    const float l2 = 0x1.7f7cp-20f, l3 = 0x1.1cf79ap-36f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
     float a = prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, ah, PREFLOSS__EXP_NEG_LIMIT);
     /* k = round(a / ln2) by the 1.5 * 2^23 trick: adding it leaves k in the
      * low mantissa bits. (A float-to-int conversion would stop compilers
@@ -1155,11 +1160,10 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *
     float kf = shifted - PREFLOSS__ROUND_MAGIC;
     int32_t ki = (int32_t)(prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC));
     float r1 = (kf * PREFLOSS__LN2_HI) - a;            /* exact (Sterbenz) */
-    prefloss__df r = prefloss__two_sum(r1, kf * PREFLOSS__LN2_LO);
+    prefloss__df r = prefloss__two_sum(r1, kf * l2);   /* k l2 exact: 8 + 15 bits */
     float al_used = prefloss__select(a < ah, 0.0f, al); /* fold in the argument's low part */
-    r.lo -= al_used;
     *k_out = -ki;
-    return r;
+    return prefloss__two_sum(r.hi, r.lo + (kf * l3 - al_used));
 }
 
 /* x * 2^k for k in [-252, 0], rounded once (two exact steps, then the
@@ -1188,23 +1192,36 @@ PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k, i
     return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, p, 0.0f);
 }
 
-/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-33:
- * the part of the Taylor series that matters (1 + r + r^2/2) is summed in
- * double-float, the rest in float. For small |r| the float part is O(r^3)
- * so the error shrinks with the argument. */
+/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error below
+ * 2^-34 (where the result is a normal float with a normal low part). A
+ * second reduction, r = j ln2/4 + t with j in {-2, ..., 2} (selects, no
+ * table), leaves |t| <= ln2/8, so that with 1 + t + t^2/2 summed in
+ * double-float the float part t^3/6 + ... (< 1.1e-4) costs at most ~2^-37;
+ * the low part of t multiplies the whole series (not only its linear
+ * term), and 2^(j/4) is a double-float factor. */
 PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al, int fma)
 {
+    const float c1 = 0x1.62e43p-3f, c2 = -0x1.05c61p-31f;  /* ln2/4 = c1 + c2 + ~2e-17 */
     int32_t k;
-    prefloss__df r = prefloss__exp_reduce(ah, al, &k, fma);
+    prefloss__df r0 = prefloss__exp_reduce(ah, al, &k, fma);
+    float jf = PREFLOSS__MADD(fma, r0.hi, 0x1.715476p+2f, PREFLOSS__ROUND_MAGIC) - PREFLOSS__ROUND_MAGIC;
+    prefloss__df s0 = prefloss__two_sum(r0.hi, -jf * c1);      /* j c1, j c2 exact */
+    prefloss__df r = prefloss__two_sum(s0.hi, s0.lo + (r0.lo - jf * c2));
+    /* 2^(j/4) = th + tl */
+    float th = prefloss__select(jf == 1.0f, 0x1.306fep+0f, prefloss__select(jf == -1.0f, 0x1.ae89fap-1f,
+               prefloss__select(jf == 2.0f, 0x1.6a09e6p+0f, prefloss__select(jf == -2.0f, 0x1.6a09e6p-1f, 1.0f))));
+    float tl = prefloss__select(jf == 1.0f, 0x1.4636e2p-25f, prefloss__select(jf == -1.0f, -0x1.a94b14p-27f,
+               prefloss__select(jf == 2.0f, 0x1.9fcef4p-26f, prefloss__select(jf == -2.0f, 0x1.9fcef4p-27f, 0.0f))));
     prefloss__df r2 = prefloss__two_prod(r.hi, r.hi, fma);
-    /* to r^10/10!: the first term left out, r^11/11! < 2^-42 for |r| <= 0.347 */
+    /* to t^8/8!: the first term left out, t^9/9! < 2^-50 for |t| <= 0.0867 */
     float q = r.hi * r.hi * r.hi * (1.0f / 6 + r.hi * (1.0f / 24 + r.hi * (1.0f / 120
-              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320
-              + r.hi * (1.0f / 362880 + r.hi * (1.0f / 3628800))))))));
-    prefloss__df s = prefloss__two_sum(1.0f, r.hi);                 /* 1 + r */
-    prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + r^2/2 */
-    float low = s.lo + t.lo + r.lo + 0.5f * r2.lo + r.hi * r.lo + q;
+              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320))))));
+    prefloss__df s = prefloss__two_sum(1.0f, r.hi);                 /* 1 + t */
+    prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + t^2/2 */
+    float low = q + ((s.lo + t.lo) + (r.lo + 0.5f * r2.lo + r.lo * (r.hi + 0.5f * r2.hi + q)));
     prefloss__df e = prefloss__fast_two_sum(t.hi, low);
+    prefloss__df p = prefloss__two_prod(e.hi, th, fma);
+    e = prefloss__fast_two_sum(p.hi, p.lo + (e.hi * tl + e.lo * th));
     {
         float hi = prefloss__scale2(e.hi, k), lo = prefloss__scale2(e.lo, k);
         int ok = ah < PREFLOSS__EXP_NEG_LIMIT;
