@@ -1143,10 +1143,15 @@ PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
 }
 
 /* Range reduction shared by both exponentials: for x = -(ah + al) with
- * ah >= 0, returns k and r (as a double-float) with x = k ln2 + r,
- * |r| <= ln2/2 (+ tiny). */
+ * ah >= 0, returns k and r (as a normalised double-float, |r.lo| <= half an
+ * ulp of r.hi) with x = k ln2 + r, |r| <= ln2/2 (+ tiny), r within ~2^-40
+ * of exact. ln 2 is split three ways, ln2 = LN2_HI + L2 + L3 with L2 of 15
+ * significant bits, so that k LN2_HI - a and k L2 are exact (|k| < 2^9) and
+ * only the tiny k L3 is rounded; the argument's low part is folded in and
+ * the result renormalised (al can be larger than r itself). */
 PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out, int fma)
 {
+    const float l2 = 0x1.7f7cp-20f, l3 = 0x1.1cf79ap-36f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
     float a = prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, ah, PREFLOSS__EXP_NEG_LIMIT);
     /* k = round(a / ln2) by the 1.5 * 2^23 trick: adding it leaves k in the
      * low mantissa bits. (A float-to-int conversion would stop compilers
@@ -1155,11 +1160,10 @@ PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *
     float kf = shifted - PREFLOSS__ROUND_MAGIC;
     int32_t ki = (int32_t)(prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC));
     float r1 = (kf * PREFLOSS__LN2_HI) - a;            /* exact (Sterbenz) */
-    prefloss__df r = prefloss__two_sum(r1, kf * PREFLOSS__LN2_LO);
+    prefloss__df r = prefloss__two_sum(r1, kf * l2);   /* k l2 exact: 8 + 15 bits */
     float al_used = prefloss__select(a < ah, 0.0f, al); /* fold in the argument's low part */
-    r.lo -= al_used;
     *k_out = -ki;
-    return r;
+    return prefloss__two_sum(r.hi, r.lo + (kf * l3 - al_used));
 }
 
 /* x * 2^k for k in [-252, 0], rounded once (two exact steps, then the
@@ -1188,23 +1192,36 @@ PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k, i
     return prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, p, 0.0f);
 }
 
-/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error ~2^-33:
- * the part of the Taylor series that matters (1 + r + r^2/2) is summed in
- * double-float, the rest in float. For small |r| the float part is O(r^3)
- * so the error shrinks with the argument. */
+/* exp(-(ah + al)) for ah >= 0 as a double-float, relative error below
+ * 2^-34 (where the result is a normal float with a normal low part). A
+ * second reduction, r = j ln2/4 + t with j in {-2, ..., 2} (selects, no
+ * table), leaves |t| <= ln2/8, so that with 1 + t + t^2/2 summed in
+ * double-float the float part t^3/6 + ... (< 1.1e-4) costs at most ~2^-37;
+ * the low part of t multiplies the whole series (not only its linear
+ * term), and 2^(j/4) is a double-float factor. */
 PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al, int fma)
 {
+    const float c1 = 0x1.62e43p-3f, c2 = -0x1.05c61p-31f;  /* ln2/4 = c1 + c2 + ~2e-17 */
     int32_t k;
-    prefloss__df r = prefloss__exp_reduce(ah, al, &k, fma);
+    prefloss__df r0 = prefloss__exp_reduce(ah, al, &k, fma);
+    float jf = PREFLOSS__MADD(fma, r0.hi, 0x1.715476p+2f, PREFLOSS__ROUND_MAGIC) - PREFLOSS__ROUND_MAGIC;
+    prefloss__df s0 = prefloss__two_sum(r0.hi, -jf * c1);      /* j c1, j c2 exact */
+    prefloss__df r = prefloss__two_sum(s0.hi, s0.lo + (r0.lo - jf * c2));
+    /* 2^(j/4) = th + tl */
+    float th = prefloss__select(jf == 1.0f, 0x1.306fep+0f, prefloss__select(jf == -1.0f, 0x1.ae89fap-1f,
+               prefloss__select(jf == 2.0f, 0x1.6a09e6p+0f, prefloss__select(jf == -2.0f, 0x1.6a09e6p-1f, 1.0f))));
+    float tl = prefloss__select(jf == 1.0f, 0x1.4636e2p-25f, prefloss__select(jf == -1.0f, -0x1.a94b14p-27f,
+               prefloss__select(jf == 2.0f, 0x1.9fcef4p-26f, prefloss__select(jf == -2.0f, 0x1.9fcef4p-27f, 0.0f))));
     prefloss__df r2 = prefloss__two_prod(r.hi, r.hi, fma);
-    /* to r^10/10!: the first term left out, r^11/11! < 2^-42 for |r| <= 0.347 */
+    /* to t^8/8!: the first term left out, t^9/9! < 2^-50 for |t| <= 0.0867 */
     float q = r.hi * r.hi * r.hi * (1.0f / 6 + r.hi * (1.0f / 24 + r.hi * (1.0f / 120
-              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320
-              + r.hi * (1.0f / 362880 + r.hi * (1.0f / 3628800))))))));
-    prefloss__df s = prefloss__two_sum(1.0f, r.hi);                 /* 1 + r */
-    prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + r^2/2 */
-    float low = s.lo + t.lo + r.lo + 0.5f * r2.lo + r.hi * r.lo + q;
+              + r.hi * (1.0f / 720 + r.hi * (1.0f / 5040 + r.hi * (1.0f / 40320))))));
+    prefloss__df s = prefloss__two_sum(1.0f, r.hi);                 /* 1 + t */
+    prefloss__df t = prefloss__two_sum(s.hi, 0.5f * r2.hi);         /* + t^2/2 */
+    float low = q + ((s.lo + t.lo) + (r.lo + 0.5f * r2.lo + r.lo * (r.hi + 0.5f * r2.hi + q)));
     prefloss__df e = prefloss__fast_two_sum(t.hi, low);
+    prefloss__df p = prefloss__two_prod(e.hi, th, fma);
+    e = prefloss__fast_two_sum(p.hi, p.lo + (e.hi * tl + e.lo * th));
     {
         float hi = prefloss__scale2(e.hi, k), lo = prefloss__scale2(e.lo, k);
         int ok = ah < PREFLOSS__EXP_NEG_LIMIT;
@@ -2662,6 +2679,13 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_dsig(prefloss__df x, int lvl)
     return prefloss__sd_div(e, prefloss__df_mul(den, den));
 }
 
+/* x 2^(-64 lvl), each part rounded once (only where it is subnormal). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_unscale(prefloss__df x, int lvl)
+{
+    int32_t k = -64 * (int32_t)lvl;
+    return prefloss__df_make(prefloss__scale2(x.hi, k), prefloss__scale2(x.lo, k));
+}
+
 /* 2^(-64 lvl) */
 PREFLOSS__INLINE float prefloss__sd_unit(int lvl)
 {
@@ -3009,6 +3033,43 @@ PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
     return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
 }
 
+/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
+ * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
+ * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
+ * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
+ * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
+ * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
+ * out is < 2^-38). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
+{
+    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
+    float dl = d.lo + y.lo;
+    float s0 = y.hi / d.hi;
+    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
+    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
+    prefloss__df t = prefloss__two_prod(s0, s0, 0);
+    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
+    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
+    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
+    float q0 = c.hi / 3.0f;
+    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
+    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
+    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
+    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
+    float v0 = f.hi / 5.0f;
+    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
+    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
+    float w = t.hi, tail = 1.0f / 23;
+    prefloss__df r, u;
+    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
+    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
+    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
+    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
+    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
+    u = prefloss__two_sum(r.hi, 2.0f * v0);
+    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
+}
+
 /* relu(-u) as a double-float. */
 PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
 {
@@ -3032,11 +3093,17 @@ PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss
  * relative) on the exact z/2. */
 typedef struct prefloss__ldf { float loss; prefloss__df dz; } prefloss__ldf;
 
-PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
+/* The same with dz also times 2^(64 lvl), in *dz_s: lvl > 0 only for
+ * z >= 64 lvl and eps 2^(64 lvl) < 2^-36 (see prefloss__el_js), where
+ * dz = eps - e^{-z} (1 + e^{-z} is 1 there), so that a dz that underflows
+ * keeps its digits until after the upstream gradient. lvl = 0: *dz_s = dz. */
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_sd(prefloss__df z, float eps, int lvl,
+                                                             prefloss__df *dz_s)
 {
     prefloss__ldf r;
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    prefloss__df e_s = prefloss__sd_exp(ah, al, lvl);
+    prefloss__df e = prefloss__sd_unscale(e_s, lvl);
     prefloss__df far = prefloss__df_add(prefloss__df_make(eps, 0.0f),
                                         prefloss__df_negate(prefloss__sigmoid_neg_df(z.hi, e, 0)));
     prefloss__df w = prefloss__df_make(0.5f * z.hi, 0.5f * z.lo), th, near;
@@ -3048,7 +3115,15 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
                             prefloss__df_negate(prefloss__two_sum(0.5f, -eps)));
     r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
     r.dz = prefloss__df_pick(ah < 0.5f, near, far);
+    *dz_s = prefloss__df_pick(lvl > 0, prefloss__df_add(prefloss__df_make(prefloss__scale2(eps, 64 * (int32_t)lvl), 0.0f),
+                                                          prefloss__df_negate(e_s)), r.dz);
     return r;
+}
+
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
+{
+    prefloss__df unused;
+    return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
 }
 
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
@@ -3059,9 +3134,11 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
  *   dL/dz = -(w m/tau) sp(-z) - m sigma(-z) + w e^{-z} (m/tau - 1)
  *         = (m/tau)(w e^{-z} - w sp(-z)) - m sigma(-z) - w e^{-z}
  * has zeros (z ~ -0.119 and 0.072 for tau = 0.05) where terms of size ~1
- * cancel: they are summed in double-float and rounded once. */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+ * cancel: they are summed in double-float and rounded once. Where it
+ * underflows (z > 63) it is -w e^{-z}, carried times 2^64 or 2^128 until
+ * after the upstream gradient (as exo_pair's, prefloss__sd_dsig). */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, float rc, float rr,
+                                                            prefloss__cat c)
 {
     prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
     prefloss__df x = prefloss__df_div_sat(z, c.tau);                      /* z/tau */
@@ -3078,18 +3155,23 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_discopop(float pc, float pr, fl
     float ah = prefloss__select(a_ok, prefloss__select(a_pos, a.hi, 0.0f),
                                 prefloss__select(c.tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
     float al = prefloss__select(a_ok & a_pos, a.lo, 0.0f);
-    float loss;
-    we = prefloss__exp_neg_df(ah, al, 0);                                 /* w e^{-z} */
+    float loss, gs;
+    /* w e^{-z} times 2^(64 la) (la > 0 for a >= 64) */
+    int la = prefloss__sd_level(ah), lg = la * (int)(z.hi > 0.0f);
+    prefloss__df we_s = prefloss__sd_exp(ah, al, la);
+    we = prefloss__sd_unscale(we_s, la);                                  /* w e^{-z} */
     loss = prefloss__df_round(prefloss__df_add(prefloss__df_mul_sat(m, spz), we));
     /* (w sp(-z) -> 0 as z -> -inf: zero-safe, never 0 * inf) */
     t1 = prefloss__df_add(we, prefloss__df_negate(prefloss__df_mul_sat(w, spz)));
     t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c.tau);
     d = prefloss__df_add(prefloss__df_add(t1, prefloss__df_negate(prefloss__df_mul_sat(m, sz))),
                          prefloss__df_negate(we));
-    {
-        float dz = prefloss__df_round(d);
-        return prefloss__pair_make(loss, c.beta * dz, -c.beta * dz);
-    }
+    /* for z > 0 and a >= 64 (so z > 63) the other terms are below e^-63 of
+     * w e^{-z}: dL/dz = -w e^{-z}, kept scaled until after the upstream
+     * gradient (it underflows from z ~ 87 on) */
+    d = prefloss__df_pick(lg > 0, prefloss__df_negate(we_s), d);
+    gs = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
+    return prefloss__pair_make_k(loss, gs, lg, -gs, lg);
 }
 
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
@@ -3112,31 +3194,47 @@ PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
  *    so h' keeps its relative accuracy however small it is next to uc, ur.
  * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur); each gradient is a
  * double-float product, rounded once. */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_js(float pc, float pr, float rc, float rr,
-                                                    prefloss__cat c)
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float rc, float rr,
+                                                      prefloss__cat c)
 {
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
     prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
-    prefloss__df ec = prefloss__exp_neg_abs_df(uc), er = prefloss__exp_neg_abs_df(ur);
+    /* e^{-|u|} times 2^(64 l) (l > 0 for |u| >= 64), and unscaled */
+    int lc = prefloss__sd_level(uc.hi), lr = prefloss__sd_level(ur.hi);
+    prefloss__df ecs = prefloss__sd_exp(prefloss__fabs(uc.hi), prefloss__mulsign(uc.lo, uc.hi), lc);
+    prefloss__df ers = prefloss__sd_exp(prefloss__fabs(ur.hi), prefloss__mulsign(ur.lo, ur.hi), lr);
+    prefloss__df ec = prefloss__sd_unscale(ecs, lc), er = prefloss__sd_unscale(ers, lr), dzs, z;
+    int lz;
     prefloss__df zero = prefloss__df_make(0.0f, 0.0f), rel, far, near, q, hp;
     int nc = uc.hi < 0.0f, nr = ur.hi < 0.0f;
     int small = (int)(prefloss__fabs(uc.hi) < 0.5f) & (int)(prefloss__fabs(ur.hi) < 0.5f);
     prefloss__ldf l;
     rel = prefloss__df_pick(nc & nr, h, prefloss__df_pick(nc, uc, prefloss__df_pick(nr, prefloss__df_negate(ur), zero)));
-    far = prefloss__df_add(rel, prefloss__df_add(prefloss__log1p_unit_df2(er),
-                                                 prefloss__df_negate(prefloss__log1p_unit_df2(ec))));
+    far = prefloss__df_add(rel, prefloss__df_add(prefloss__log1p_unit_acc(er),
+                                                 prefloss__df_negate(prefloss__log1p_unit_acc(ec))));
     q = prefloss__df_add_f(prefloss__df_negate(prefloss__df_add(uc, ur)), 4.0f);   /* 4 - (uc + ur) */
     near = prefloss__df_mul_sat(h, q);
     near = prefloss__df_add_f(prefloss__df_make(0.125f * near.hi, 0.125f * near.lo),
                               prefloss__lncosh_tail(0.5f * prefloss__select(small, ur.hi, 0.0f))
                               - prefloss__lncosh_tail(0.5f * prefloss__select(small, uc.hi, 0.0f)));
     hp = prefloss__df_pick(small, near, far);
-    l = prefloss__smoothed_sigmoid_df(prefloss__df_mul_f(hp, c.beta, 0), c.eps);
+    z = prefloss__df_mul_f(hp, c.beta, 0);
+    /* dL/dz = eps - sigma(-z) underflows only for eps ~ 0 and z >~ 87: there
+     * it is carried times 2^64 (eps < 2^-100) or 2^128 (eps = 0, z >= 128),
+     * so that eps 2^(64 lz) stays below 2^-36 */
+    lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 0x1p-100f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
+    l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
     {
-        prefloss__df sc = prefloss__sigmoid_neg_df(uc.hi, ec, 0), sr = prefloss__sigmoid_neg_df(ur.hi, er, 0);
-        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, sc), c.beta, 0));
-        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(l.dz, sr), c.beta, 0));
-        return prefloss__pair_make(l.loss, gc, -gr);
+        /* sigma(-u) = e^{-u} for u >= 64 (1 + e^{-u} is 1), times 2^(64 l);
+         * a product of levels above 3 (dL/dz and sigma(-u) both < e^-128) is 0 */
+        int sc_l = lc * (int)(uc.hi > 0.0f), sr_l = lr * (int)(ur.hi > 0.0f);
+        int tc = lz + sc_l, tr = lz + sr_l, okc = tc <= 3, okr = tr <= 3;
+        prefloss__df sc = prefloss__df_pick(sc_l > 0, ecs, prefloss__sigmoid_neg_df(uc.hi, ec, 0));
+        prefloss__df sr = prefloss__df_pick(sr_l > 0, ers, prefloss__sigmoid_neg_df(ur.hi, er, 0));
+        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sc), c.beta, 0));
+        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sr), c.beta, 0));
+        return prefloss__pair_make_k(l.loss, prefloss__select(okc, gc, 0.0f), tc * okc,
+                                     prefloss__select(okr, -gr, 0.0f), tr * okr);
     }
 }
 
@@ -3384,8 +3482,8 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_robust, prefloss__el_robust)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_discopop, prefloss__el_discopop)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_js, prefloss__el_js)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__el_alpha)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_cpo, prefloss__el_cpo)
