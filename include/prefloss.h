@@ -3360,11 +3360,12 @@ static float prefloss__ldexp2(float m, int e)
  * mantissas are multiplied (each product rounded) and the power of two
  * applied once at the end, so the result is finite wherever the exact
  * value is, however large or small the factors. */
-static float prefloss__scaled_product(const float *f, int n, float div)
+static float prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
 {
     int e, ed, i;
     float m = 1.0f, md = prefloss__frexp2(div, &ed);
     e = -ed;
+    *e_out = 0;
     for (i = 0; i < n; i++) {
         int ei;
         if (f[i] == 0.0f) return 0.0f;
@@ -3372,7 +3373,31 @@ static float prefloss__scaled_product(const float *f, int n, float div)
         e += ei;
         if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
     }
-    return prefloss__ldexp2(m / md, e);
+    *e_out = e;
+    return m / md;   /* |m / md| in (1/2, 2) */
+}
+static float prefloss__scaled_product(const float *f, int n, float div)
+{
+    int e;
+    float m = prefloss__scaled_parts(f, n, div, &e);
+    return prefloss__ldexp2(m, e);
+}
+
+/* f[0..n) / div + g[0..k): both products in scaled form, added at the
+ * larger power of two, so that two terms beyond the float range in
+ * opposite directions give their true sum (finite, or the right +-inf),
+ * never inf - inf. */
+static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+{
+    int e1, e2, e;
+    float m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    if (m1 == 0.0f) return prefloss__ldexp2(m2, e2);
+    if (m2 == 0.0f) return prefloss__ldexp2(m1, e1);
+    e = e1 > e2 ? e1 : e2;
+    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
+    m1 = e1 - e < -60 ? 0.0f : m1 * prefloss__pow2_half(e1 - e);
+    m2 = e2 - e < -60 ? 0.0f : m2 * prefloss__pow2_half(e2 - e);
+    return prefloss__ldexp2(m1 + m2, e);
 }
 
 /* alpha_divergence can overflow where the exact output is in range: beta h'
@@ -3395,7 +3420,7 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
         int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
         int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
         prefloss__alpha_parts o;
-        float f[5];
+        float f[5], g[3];
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
             || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f) continue;
@@ -3406,7 +3431,10 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
             f[1] = c->beta;
             f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
             f[3] = wi;
-            losses[i] = prefloss__scaled_product(f, 4, c->alpha) + wi * prefloss__times_up(-pc[i], lambda);
+            g[0] = wi;            /* + w lambda (-pc), the NLL term */
+            g[1] = lambda;
+            g[2] = -pc[i];
+            losses[i] = prefloss__scaled_sum(f, 4, c->alpha, g, 3);
         }
         if ((c_inf || r_inf) && prefloss__finite(ui)) {
             f[0] = c->beta;
@@ -3414,7 +3442,10 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
             f[3] = wi;
             if (c_inf && o.below_c) {
                 f[1] = prefloss__df_round(o.gc);
-                dc[i] = prefloss__scaled_product(f, 4, 1.0f) + wi * prefloss__times_up(-lambda, ui);
+                g[0] = wi;        /* + w (-lambda) u, the NLL term */
+                g[1] = -lambda;
+                g[2] = ui;
+                dc[i] = prefloss__scaled_sum(f, 4, 1.0f, g, 3);
             }
             if (r_inf && o.below_r) {
                 f[1] = prefloss__df_round(o.gr);
