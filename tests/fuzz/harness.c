@@ -492,18 +492,21 @@ static uint32_t ulps(float a, float b)
 typedef double (*loss_at_fn)(const void *ctx, int k, float x);
 
 /* The gradient g (per unit upstream) of the loss in input k at x0 must agree
- * in sign with central differences of the library's own loss, wherever two
- * step sizes (d and d/8) agree with each other and stand above the rounding
- * noise of the loss (then no curvature bound is needed). */
+ * in sign with central differences of the library's own loss, wherever
+ * three step sizes (d, d/8, d/64) agree with each other and stand above the
+ * rounding noise of the loss (then no curvature bound is needed). Two steps
+ * are not enough: where beta*d is large both can straddle the same bend of
+ * the loss and agree with each other but not with the slope at x0. */
+#define FD_STEPS 3
 static void fd_sign(const char *what, size_t i, double g, float x0, int k, loss_at_fn f,
                     const void *ctx)
 {
-    double fd[2], noise[2], d = fabs((double)x0) * 0x1p-12;
+    double fd[FD_STEPS], noise[FD_STEPS], d = fabs((double)x0) * 0x1p-12;
     int s;
     if (g == 0.0 || g != g || !finitef_((float)g)) return;
     if (d < 0x1p-12) d = 0x1p-12;
-    for (s = 0; s < 2; s++) {
-        double h = s ? d / 8 : d, lp, lm, span;
+    for (s = 0; s < FD_STEPS; s++) {
+        double h = d / (double)(1 << (3 * s)), lp, lm, span;
         float xp = (float)((double)x0 + h), xm = (float)((double)x0 - h);
         span = (double)xp - (double)xm;
         if (span <= 0) return;
@@ -512,13 +515,13 @@ static void fd_sign(const char *what, size_t i, double g, float x0, int k, loss_
         if (lp != lp || lm != lm || fabs(lp) > 1e30 || fabs(lm) > 1e30) return;
         fd[s] = (lp - lm) / span;
         noise[s] = (fabs(lp) + fabs(lm)) * 0x1p-19 / span + 1e-300;
+        if (fd[s] == 0.0 || fabs(fd[s]) < 8 * noise[s]) return;
+        if (s > 0 && ((fd[s] > 0) != (fd[s - 1] > 0) || fabs(fd[s - 1] - fd[s]) > 0.5 * fabs(fd[s])))
+            return; /* curvature dominates */
     }
-    if (fd[0] == 0.0 || fd[1] == 0.0 || (fd[0] > 0) != (fd[1] > 0)) return;
-    if (fabs(fd[0]) < 8 * noise[0] || fabs(fd[1]) < 8 * noise[1]) return;
-    if (fabs(fd[0] - fd[1]) > 0.5 * fabs(fd[1])) return; /* curvature dominates */
-    if ((g > 0) != (fd[1] > 0))
-        FAIL("%s[%zu]: gradient %.9g disagrees in sign with the finite differences %.9g, %.9g "
-             "of the loss", what, i, g, fd[0], fd[1]);
+    if ((g > 0) != (fd[FD_STEPS - 1] > 0))
+        FAIL("%s[%zu]: gradient %.9g disagrees in sign with the finite differences %.9g, %.9g, %.9g "
+             "of the loss", what, i, g, fd[0], fd[1], fd[2]);
 }
 
 /* Per-pair and mixture weights: ordinary, zero, negative, specials. */
