@@ -3263,31 +3263,35 @@ PREFLOSS__INLINE prefloss__df prefloss__cap_exp_df(prefloss__df v, int *below, p
  * with d = e^{-a ur} - e^{-a uc}, the loss, and dL/dz times each (capped)
  * exponential; shared by the element and prefloss__alpha_rescue. */
 typedef struct prefloss__alpha_parts {
-    prefloss__df d, z, gc, gr;   /* gc = dL/dz e^{-a uc}, gr = dL/dz e^{-a ur} */
+    prefloss__df d, z, gc, gr;   /* gc = dL/dz e^{-a uc} 2^(64 lc), gr = dL/dz e^{-a ur} 2^(64 lr) */
     float loss;
-    int below_c, below_r;
+    int below_c, below_r, lc, lr;
 } prefloss__alpha_parts;
 
 /* dL/dz e^v for the smoothed sigmoid's dL/dz = eps - sigma(-z) and a
- * double-float e = e^v (v <= cap): for z >= 1/2 as eps e - e^{-(z - v)}/(1 + e^{-z}),
- * the exponents combined first, so that where sigma(-z) is subnormal but
- * the product is not (e up to 3.4e38) no digit is lost; elsewhere the
- * product of the double-floats. */
-PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__df dz, prefloss__df e,
-                                                     prefloss__df v, float eps)
+ * double-float exponent v <= cap, times 2^(64 *lvl) (see prefloss__sd_dsig):
+ * for z >= 1/2 as eps e^v - e^{-(z - v)}/(1 + e^{-z}), the exponents
+ * combined first, so that where sigma(-z) is subnormal but the product is
+ * not (e^v up to 3.4e38) no digit is lost; elsewhere the product of dz and
+ * e^v. The level is that of e^v (v <= -64), or for eps = 0 and z >= 1/2
+ * that of e^{v - z} (z - v >= 64): the gradient, subnormal there, keeps
+ * its digits until after the upstream gradient. */
+PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__df dz, prefloss__df v,
+                                                     float eps, int *lvl)
 {
     prefloss__df ez = prefloss__exp_neg_abs_df(z), den = prefloss__df_add_f(ez, 1.0f);
-    prefloss__df a = prefloss__df_add(z, prefloss__df_negate(v)), t, p, q;
-    float q0, q1;
+    prefloss__df a = prefloss__df_add(z, prefloss__df_negate(v)), t, q, es;
+    int hi_z = z.hi >= 0.5f, lv, la, l;
     a = prefloss__df_pick(a.hi == a.hi, a, prefloss__df_make(FLT_MAX * 2.0f, 0.0f));  /* z = inf */
-    t = prefloss__exp_neg_df(a.hi, a.lo, 0);                                     /* e^{v - z} */
-    q0 = t.hi / den.hi;
-    p = prefloss__two_prod(q0, den.hi, 0);
-    q1 = (((t.hi - p.hi) - p.lo) + t.lo - q0 * den.lo) / den.hi;
-    q = prefloss__fast_two_sum(q0, q1);
-    return prefloss__df_pick(z.hi >= 0.5f,
-                             prefloss__df_add(prefloss__df_mul_f(e, eps, 0), prefloss__df_negate(q)),
-                             prefloss__df_mul_sat(dz, e));
+    lv = prefloss__sd_level(v.hi) * (int)(v.hi < 0.0f);
+    la = prefloss__sd_level(a.hi) * (int)(a.hi > 0.0f);
+    l = lv + (la - lv) * ((int)(eps == 0.0f) & hi_z);
+    es = prefloss__sd_exp(-v.hi, -v.lo, lv);                /* e^v 2^(64 lv) */
+    t = prefloss__sd_exp(a.hi, a.lo, l);                    /* e^{v - z} 2^(64 l) */
+    q = prefloss__sd_div(t, den);
+    *lvl = l;
+    return prefloss__df_pick(hi_z, prefloss__df_add(prefloss__df_mul_f(es, eps, 0), prefloss__df_negate(q)),
+                             prefloss__df_mul_sat(dz, es));
 }
 
 PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, float rc, float rr,
@@ -3323,19 +3327,19 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
     o.z = prefloss__df_mul_sat(o.d, qd);
     l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
     o.loss = l.loss;
-    o.gc = prefloss__dz_times_exp(o.z, l.dz, ec, vc, c.eps);
-    o.gr = prefloss__dz_times_exp(o.z, l.dz, er, vr, c.eps);
+    o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c.eps, &o.lc);
+    o.gr = prefloss__dz_times_exp(o.z, l.dz, vr, c.eps, &o.lr);
     return o;
 }
 
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_alpha(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, float rc, float rr,
+                                                         prefloss__cat c)
 {
     prefloss__alpha_parts o = prefloss__alpha_eval(pc, pr, rc, rr, c);
     float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c.beta, 0));
     float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c.beta, 0));
-    return prefloss__pair_make(o.loss, prefloss__select(o.below_c, gc, 0.0f),
-                               prefloss__select(o.below_r, -gr, 0.0f));
+    return prefloss__pair_make_k(o.loss, prefloss__select(o.below_c, gc, 0.0f), o.lc,
+                                 prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
 
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
@@ -3442,37 +3446,51 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
             f[3] = wi;
             if (c_inf && o.below_c) {
                 f[1] = prefloss__df_round(o.gc);
+                f[4] = prefloss__sd_unit(o.lc);   /* 2^(-64 lc), exact */
                 g[0] = wi;        /* + w (-lambda) u, the NLL term */
                 g[1] = -lambda;
                 g[2] = ui;
-                dc[i] = prefloss__scaled_sum(f, 4, 1.0f, g, 3);
+                dc[i] = prefloss__scaled_sum(f, 5, 1.0f, g, 3);
             }
             if (r_inf && o.below_r) {
                 f[1] = prefloss__df_round(o.gr);
-                dr[i] = -prefloss__scaled_product(f, 4, 1.0f);
+                f[4] = prefloss__sd_unit(o.lr);
+                dr[i] = -prefloss__scaled_product(f, 5, 1.0f);
             }
         }
     }
 }
 
-/* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_simpo(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+/* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
+ * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
+ * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
+ * for |z| < 1/2), and beta dL/dz is rounded once. Where it underflows
+ * (eps ~ 0, z >~ 87) it is carried times 2^64 or 2^128 until after the
+ * upstream gradient, as js_divergence's. */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, prefloss__cat c)
 {
-    prefloss__df z = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), -c.gamma);
-    prefloss__ld l = prefloss__smoothed_sigmoid(z, c.eps);
-    (void)rc;
-    (void)rr;
-    return prefloss__pair_make(l.loss, c.beta * l.dz, -c.beta * l.dz);
+    prefloss__df dzs;
+    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 0x1p-100f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
+    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
+    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c.beta, 0));
+    return prefloss__pair_make_k(l.loss, g, lz, -g, lz);
 }
 
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_cpo(float pc, float pr, float rc, float rr,
-                                                     prefloss__cat c)
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_simpo(float pc, float pr, float rc, float rr,
+                                                         prefloss__cat c)
 {
-    prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c.eps);
     (void)rc;
     (void)rr;
-    return prefloss__pair_make(l.loss, c.beta * l.dz, -c.beta * l.dz);
+    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0),
+                                                     -c.gamma), c);
+}
+
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    (void)rc;
+    (void)rr;
+    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c);
 }
 
 /* One kernel per kind, all of the same shape: the element function is
@@ -3515,9 +3533,9 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__el_alpha)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_simpo, prefloss__el_simpo)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_cpo, prefloss__el_cpo)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
 
 /* TRL's names, indexed by kind. */
 static const char *const prefloss__kind_names[] = {
