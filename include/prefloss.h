@@ -1151,7 +1151,9 @@ PREFLOSS__INLINE float prefloss__pow2_half(int32_t k)
  * the result renormalised (al can be larger than r itself). */
 PREFLOSS__INLINE prefloss__df prefloss__exp_reduce(float ah, float al, int32_t *k_out, int fma)
 {
-    const float l2 = 0x1.7f7cp-20f, l3 = 0x1.1cf79ap-36f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    /* (decimal forms of exact float constants: C++ before C++17 has no hex
+     * floating literals) */
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
     float a = prefloss__select(ah < PREFLOSS__EXP_NEG_LIMIT, ah, PREFLOSS__EXP_NEG_LIMIT);
     /* k = round(a / ln2) by the 1.5 * 2^23 trick: adding it leaves k in the
      * low mantissa bits. (A float-to-int conversion would stop compilers
@@ -1201,17 +1203,17 @@ PREFLOSS__INLINE float prefloss__exp_neg_parts(float ah, float al, int32_t *k, i
  * term), and 2^(j/4) is a double-float factor. */
 PREFLOSS__INLINE prefloss__df prefloss__exp_neg_df(float ah, float al, int fma)
 {
-    const float c1 = 0x1.62e43p-3f, c2 = -0x1.05c61p-31f;  /* ln2/4 = c1 + c2 + ~2e-17 */
+    const float c1 = 1.732868e-01f, c2 = -4.7616355e-10f;  /* ln2/4 = c1 + c2 + ~2e-17 */
     int32_t k;
     prefloss__df r0 = prefloss__exp_reduce(ah, al, &k, fma);
-    float jf = PREFLOSS__MADD(fma, r0.hi, 0x1.715476p+2f, PREFLOSS__ROUND_MAGIC) - PREFLOSS__ROUND_MAGIC;
+    float jf = PREFLOSS__MADD(fma, r0.hi, 5.77078e+00f, PREFLOSS__ROUND_MAGIC) - PREFLOSS__ROUND_MAGIC;
     prefloss__df s0 = prefloss__two_sum(r0.hi, -jf * c1);      /* j c1, j c2 exact */
     prefloss__df r = prefloss__two_sum(s0.hi, s0.lo + (r0.lo - jf * c2));
     /* 2^(j/4) = th + tl */
-    float th = prefloss__select(jf == 1.0f, 0x1.306fep+0f, prefloss__select(jf == -1.0f, 0x1.ae89fap-1f,
-               prefloss__select(jf == 2.0f, 0x1.6a09e6p+0f, prefloss__select(jf == -2.0f, 0x1.6a09e6p-1f, 1.0f))));
-    float tl = prefloss__select(jf == 1.0f, 0x1.4636e2p-25f, prefloss__select(jf == -1.0f, -0x1.a94b14p-27f,
-               prefloss__select(jf == 2.0f, 0x1.9fcef4p-26f, prefloss__select(jf == -2.0f, 0x1.9fcef4p-27f, 0.0f))));
+    float th = prefloss__select(jf == 1.0f, 1.1892071e+00f, prefloss__select(jf == -1.0f, 8.408964e-01f,
+               prefloss__select(jf == 2.0f, 1.4142135e+00f, prefloss__select(jf == -2.0f, 7.0710677e-01f, 1.0f))));
+    float tl = prefloss__select(jf == 1.0f, 3.7976353e-08f, prefloss__select(jf == -1.0f, -1.2377663e-08f,
+               prefloss__select(jf == 2.0f, 2.4203235e-08f, prefloss__select(jf == -2.0f, 1.21016175e-08f, 0.0f))));
     prefloss__df r2 = prefloss__two_prod(r.hi, r.hi, fma);
     /* to t^8/8!: the first term left out, t^9/9! < 2^-50 for |t| <= 0.0867 */
     float q = r.hi * r.hi * r.hi * (1.0f / 6 + r.hi * (1.0f / 24 + r.hi * (1.0f / 120
@@ -3222,7 +3224,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float 
     /* dL/dz = eps - sigma(-z) underflows only for eps ~ 0 and z >~ 87: there
      * it is carried times 2^64 (eps < 2^-100) or 2^128 (eps = 0, z >= 128),
      * so that eps 2^(64 lz) stays below 2^-36 */
-    lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 0x1p-100f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
+    lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
     l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
     {
         /* sigma(-u) = e^{-u} for u >= 64 (1 + e^{-u} is 1), times 2^(64 l);
@@ -3470,7 +3472,7 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, prefloss__cat c)
 {
     prefloss__df dzs;
-    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 0x1p-100f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
+    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
     prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
     float g = prefloss__df_round(prefloss__df_mul_f(dzs, c.beta, 0));
     return prefloss__pair_make_k(l.loss, g, lz, -g, lz);
