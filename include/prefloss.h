@@ -1517,7 +1517,11 @@ static int prefloss__cpu_fma(void)
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
                                     + prefloss__nan_if_nonfinite(r) + prefloss__nan_if_nonfinite(s))
 
-/* The defaults for absent inputs: zeros for a reference, ones for dlosses. */
+/* The defaults for absent inputs: zeros for a reference, ones for dlosses;
+ * PREFLOSS__IN / PREFLOSS__OUT give p + i, or the default (scratch) where p
+ * is NULL. */
+#define PREFLOSS__IN(p, i, dflt) ((p) != NULL ? (p) + (i) : (dflt))
+#define PREFLOSS__OUT(p, i, scratch) ((p) != NULL ? (p) + (i) : (scratch))
 static const float prefloss__zeros[PREFLOSS__CHUNK] = {0};
 #define PREFLOSS__ONES8 1, 1, 1, 1, 1, 1, 1, 1
 #define PREFLOSS__ONES64 PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, PREFLOSS__ONES8, \
@@ -1529,8 +1533,6 @@ static const float prefloss__ones[PREFLOSS__CHUNK] = {
 /* The wide kernels take NULL for an absent c, d, up or output and run over
  * any n: per block they read the static defaults (zeros, ones) and write
  * scratch instead, so the entry points need not cut the work into chunks. */
-#define PREFLOSS__WIN(p, i0, dflt) ((p) != NULL ? (p) + (i0) : (dflt))
-#define PREFLOSS__WOUT(p, i0, scratch) ((p) != NULL ? (p) + (i0) : (scratch))
 
 /* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
  * Bradley–Terry, plain or with reward centering (centered, a compile-time
@@ -1549,13 +1551,13 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
     int bad_seen = 0;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__WIN(up, i0, prefloss__ones);
-        float *q1 = PREFLOSS__WOUT(o1, i0, s1), *q2 = PREFLOSS__WOUT(o2, i0, s2);
-        float *q3 = PREFLOSS__WOUT(o3, i0, s3);
+        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
+        float *q1 = PREFLOSS__OUT(o1, i0, s1), *q2 = PREFLOSS__OUT(o2, i0, s2);
+        float *q3 = PREFLOSS__OUT(o3, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         if (c != NULL || d != NULL) {          /* z = beta*h and e = exp(-|z|) */
-            const float *pc = PREFLOSS__WIN(c, i0, prefloss__zeros);
-            const float *pd = PREFLOSS__WIN(d, i0, prefloss__zeros);
+            const float *pc = PREFLOSS__IN(c, i0, prefloss__zeros);
+            const float *pd = PREFLOSS__IN(d, i0, prefloss__zeros);
             for (j = 0; j < len; j++) {
                 double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]);
                 double z = beta * h;
@@ -1607,11 +1609,11 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__WIN(up, i0, prefloss__ones);
-        const float *pc = PREFLOSS__WIN(c, i0, prefloss__zeros);
-        const float *pd = PREFLOSS__WIN(d, i0, prefloss__zeros);
-        float *q1 = PREFLOSS__WOUT(o1, i0, s1), *q2 = PREFLOSS__WOUT(o2, i0, s2);
-        float *q3 = PREFLOSS__WOUT(o3, i0, s3);
+        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
+        const float *pc = PREFLOSS__IN(c, i0, prefloss__zeros);
+        const float *pd = PREFLOSS__IN(d, i0, prefloss__zeros);
+        float *q1 = PREFLOSS__OUT(o1, i0, s1), *q2 = PREFLOSS__OUT(o2, i0, s2);
+        float *q3 = PREFLOSS__OUT(o3, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {
             double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), uu = (double)u[j];
@@ -1922,8 +1924,6 @@ static int prefloss__check_pairwise(size_t n,
 
 /* The pointer for elements [i, i + len) of an optional input, or a block of
  * defaults. */
-#define PREFLOSS__IN(p, i, dflt) ((p) != NULL ? (p) + (i) : (dflt))
-#define PREFLOSS__OUT(p, i, scratch) ((p) != NULL ? (p) + (i) : (scratch))
 
 /* How many elements from i the next kernel call may take. */
 static size_t prefloss__step(size_t n, size_t i, int input_default, int output_scratch)
@@ -1943,15 +1943,14 @@ static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kp
                                   const float *c, const float *d,
                                   const float *dlosses, size_t n)
 {
+#if PREFLOSS__WIDE
+    /* the wide kernels take the NULLs themselves, in one call */
+    return kernel(losses, dchosen, drejected, a, b, c, d, dlosses, n, kp) ? PREFLOSS_NONFINITE
+                                                                          : PREFLOSS_OK;
+#else
     float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
     int bad = 0;
     int in_dflt = c == NULL || d == NULL || dlosses == NULL;
-#if PREFLOSS__WIDE
-    /* the wide kernels take the NULLs themselves, in one call */
-    (void)s_loss; (void)s_dc; (void)s_dr; (void)in_dflt;
-    bad = kernel(losses, dchosen, drejected, a, b, c, d, dlosses, n, kp);
-    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
-#endif
     int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
     size_t i, len;
     for (i = 0; i < n; i += len) {
@@ -1962,6 +1961,7 @@ static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kp
                       PREFLOSS__IN(dlosses, i, prefloss__ones), len, kp);
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
