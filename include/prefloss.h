@@ -552,7 +552,12 @@ PREFLOSS_API const char *prefloss_loss_kind_name(int kind);
  * SimPO's SFT term: pass whatever log-prob the NLL should use, e.g. the
  * mean over tokens), and w_i the optional per-pair weight (WPO-style
  * weighting; NULL means 1). Where both a result and the NLL term
- * overflow with opposite signs, the result's infinity is kept. Losses
+ * overflow with opposite signs, the result's infinity is kept. The
+ * weight and dlosses[i] multiply each gradient before its last rounding:
+ * where dL/dpc is far below the float range (exo_pair, apo_zero,
+ * apo_down, discopop, js_divergence, alpha_divergence, simpo, cpo carry
+ * it scaled) and the weight brings the product back, no digits are lost
+ * to an underflow. Losses
  * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
  * reference pointers (they may be NULL or not).
  *
@@ -613,7 +618,9 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  *     L_i = sum_k mix_weights[k] * L_i^{(kinds[k])}
  *
  * with the gradients summed likewise; per-pair weights and the upstream
- * gradient as for prefloss_pair_loss. All kinds share one parameter block.
+ * gradient as for prefloss_pair_loss. Each mix weight enters its kind's
+ * outputs with the per-pair weight, before their last rounding. All kinds
+ * share one parameter block.
  *
  * @param[out] losses, dchosen, drejected  (n) each optional.
  * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
@@ -943,6 +950,13 @@ PREFLOSS__INLINE float prefloss__mulsign(float x, float s)
 PREFLOSS__INLINE float prefloss__times_up(float g, float u)
 {
     return prefloss__select(u != 0.0f, g * u, prefloss__mulsign(prefloss__mulsign(0.0f, g), u));
+}
+
+/* x * w, 0 for w == 0 even where x is infinite, but NaN stays NaN (a NaN
+ * marks a sample with a non-finite input, whatever its weight). */
+PREFLOSS__INLINE float prefloss__weighted(float x, float w)
+{
+    return prefloss__select(x != x, x, prefloss__times_up(x, w));
 }
 
 /* 0 when x is finite, NaN when it is not (x - x is NaN for inf and NaN).
@@ -2727,9 +2741,91 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gc
     return o;
 }
 
+/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
+static float prefloss__frexp2(float x, int *e)
+{
+    int sub = prefloss__fabs(x) < FLT_MIN;
+    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
+    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
+    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
+}
+
+/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
+ * +-inf beyond the float range, 0 far below it. */
+static float prefloss__ldexp2(float m, int e)
+{
+    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
+    int32_t k1 = k / 2;
+    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
+/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0: the
+ * mantissas are multiplied (each product rounded) and the power of two
+ * applied once at the end, so the result is finite wherever the exact
+ * value is, however large or small the factors. */
+static float prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
+{
+    int e, ed, i;
+    float m = 1.0f, md = prefloss__frexp2(div, &ed);
+    e = -ed;
+    *e_out = 0;
+    for (i = 0; i < n; i++) {
+        int ei;
+        if (f[i] == 0.0f) return 0.0f;
+        m *= prefloss__frexp2(f[i], &ei);
+        e += ei;
+        if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
+    }
+    *e_out = e;
+    return m / md;   /* |m / md| in (1/2, 2) */
+}
+static float prefloss__scaled_product(const float *f, int n, float div)
+{
+    int e;
+    float m = prefloss__scaled_parts(f, n, div, &e);
+    return prefloss__ldexp2(m, e);
+}
+
+/* f[0..n) / div + g[0..k): both products in scaled form, added at the
+ * larger power of two, so that two terms beyond the float range in
+ * opposite directions give their true sum (finite, or the right +-inf),
+ * never inf - inf. */
+static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+{
+    int e1, e2, e;
+    float m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    if (m1 == 0.0f) return prefloss__ldexp2(m2, e2);
+    if (m2 == 0.0f) return prefloss__ldexp2(m1, e1);
+    e = e1 > e2 ? e1 : e2;
+    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
+    m1 = e1 - e < -60 ? 0.0f : m1 * prefloss__pow2_half(e1 - e);
+    m2 = e2 - e < -60 ? 0.0f : m2 * prefloss__pow2_half(e2 - e);
+    return prefloss__ldexp2(m1 + m2, e);
+}
+
+/* g 2^k times the upstream gradient u, the per-pair weight w and the mix
+ * weight s (each 0 where it is 0, even against an infinite product), with
+ * 2^k applied last: one rounding where the result is subnormal, so that a
+ * weight that brings a tiny gradient back to the normal range finds its
+ * digits. Where a partial product overflows although the result need not
+ * (2^k, or a small weight, would bring it back), it is formed in scaled
+ * form instead (rare: scalar). */
+static float prefloss__grad_times(float g, int32_t k, float u, float w, float s)
+{
+    float q = prefloss__weighted(prefloss__weighted(prefloss__times_up(g, u), w), s);
+    if (prefloss__fabs(q) > FLT_MAX && prefloss__finite(u) && prefloss__finite(w)) {
+        float f[6];
+        f[0] = g; f[1] = u; f[2] = w; f[3] = s;
+        f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
+        f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
+        return prefloss__scaled_product(f, 6, 1.0f);
+    }
+    return prefloss__scale2(q, k);
+}
+
 /* The catalogue kernel for elements with scaled gradients: as
  * PREFLOSS__CATALOGUE_KERNEL, with the power 2^k applied after the upstream
- * gradient (one rounding, and only where the result is subnormal). */
+ * gradient and the weights (prefloss__grad_times). */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
     PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
                                      float *PREFLOSS__RESTRICT dc,                           \
@@ -2738,7 +2834,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gc
                                      const float *PREFLOSS__RESTRICT pr,                     \
                                      const float *PREFLOSS__RESTRICT rc,                     \
                                      const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up, size_t n,           \
+                                     const float *PREFLOSS__RESTRICT up,                     \
+                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
                                      const prefloss__cat *PREFLOSS__RESTRICT params)         \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
@@ -2746,12 +2843,13 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gc
         size_t i;                                                                            \
         for (i = 0; i < n; i++) {                                                            \
             float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]); \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
+                      + prefloss__nan_if_nonfinite(w[i]);                                    \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
-            loss[i] = o.loss + bad;                                                          \
-            dc[i] = prefloss__scale2(prefloss__times_up(o.gc, up[i]), o.kc) + bad_up;        \
-            dr[i] = prefloss__scale2(prefloss__times_up(o.gr, up[i]), o.kr) + bad_up;        \
+            loss[i] = prefloss__weighted(prefloss__weighted(o.loss, w[i]), s) + bad;         \
+            dc[i] = prefloss__grad_times(o.gc, o.kc, up[i], w[i], s) + bad_up;               \
+            dr[i] = prefloss__grad_times(o.gr, o.kr, up[i], w[i], s) + bad_up;               \
             bad_seen |= bad_up != bad_up;                                                    \
         }                                                                                    \
         return bad_seen;                                                                     \
@@ -3344,79 +3442,17 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
                                  prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
 
-/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
-static float prefloss__frexp2(float x, int *e)
-{
-    int sub = prefloss__fabs(x) < FLT_MIN;
-    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
-    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
-    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
-}
-
-/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
- * +-inf beyond the float range, 0 far below it. */
-static float prefloss__ldexp2(float m, int e)
-{
-    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
-    int32_t k1 = k / 2;
-    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
-}
-
-/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0: the
- * mantissas are multiplied (each product rounded) and the power of two
- * applied once at the end, so the result is finite wherever the exact
- * value is, however large or small the factors. */
-static float prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
-{
-    int e, ed, i;
-    float m = 1.0f, md = prefloss__frexp2(div, &ed);
-    e = -ed;
-    *e_out = 0;
-    for (i = 0; i < n; i++) {
-        int ei;
-        if (f[i] == 0.0f) return 0.0f;
-        m *= prefloss__frexp2(f[i], &ei);
-        e += ei;
-        if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
-    }
-    *e_out = e;
-    return m / md;   /* |m / md| in (1/2, 2) */
-}
-static float prefloss__scaled_product(const float *f, int n, float div)
-{
-    int e;
-    float m = prefloss__scaled_parts(f, n, div, &e);
-    return prefloss__ldexp2(m, e);
-}
-
-/* f[0..n) / div + g[0..k): both products in scaled form, added at the
- * larger power of two, so that two terms beyond the float range in
- * opposite directions give their true sum (finite, or the right +-inf),
- * never inf - inf. */
-static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
-{
-    int e1, e2, e;
-    float m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
-    if (m1 == 0.0f) return prefloss__ldexp2(m2, e2);
-    if (m2 == 0.0f) return prefloss__ldexp2(m1, e1);
-    e = e1 > e2 ? e1 : e2;
-    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
-    m1 = e1 - e < -60 ? 0.0f : m1 * prefloss__pow2_half(e1 - e);
-    m2 = e2 - e < -60 ? 0.0f : m2 * prefloss__pow2_half(e2 - e);
-    return prefloss__ldexp2(m1 + m2, e);
-}
-
 /* alpha_divergence can overflow where the exact output is in range: beta h'
  * (or beta e^{-a u} in a gradient) exceeds the float range, and the
- * per-pair weight or the upstream gradient, applied after the kernel,
- * would bring it back. Run after the weights: every output that came out
- * +-inf for a pair with finite inputs, weight and upstream gradient is
+ * per-pair weight, the mix weight or the upstream gradient would bring it
+ * back. Run after the kernel and the NLL term: every output that came out
+ * +-inf for a pair with finite inputs, weights and upstream gradient is
  * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
  * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
  * reached where an output is infinite. */
 static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
-                                   const float *rc, const float *rr, const float *w, const float *up,
-                                   size_t n, const prefloss__cat *c, float lambda)
+                                   const float *rc, const float *rr, const float *w, float s,
+                                   const float *up, size_t n, const prefloss__cat *c, float lambda)
 {
     size_t i;
     for (i = 0; i < n; i++) {
@@ -3426,38 +3462,42 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
         int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
         int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
         prefloss__alpha_parts o;
-        float f[5], g[3];
+        float f[6], g[4];
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
-            || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f) continue;
+            || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f || s == 0.0f) continue;
         o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
         if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
-            /* w ((1-eps) relu(-z) + eps relu(z)) + w lambda (-pc), z = d beta/alpha */
+            /* s w ((1-eps) relu(-z) + eps relu(z)) + s w lambda (-pc), z = d beta/alpha */
             f[0] = prefloss__fabs(prefloss__df_round(o.d));
             f[1] = c->beta;
             f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
             f[3] = wi;
-            g[0] = wi;            /* + w lambda (-pc), the NLL term */
+            f[4] = s;
+            g[0] = wi;            /* + s w lambda (-pc), the NLL term */
             g[1] = lambda;
             g[2] = -pc[i];
-            losses[i] = prefloss__scaled_sum(f, 4, c->alpha, g, 3);
+            g[3] = s;
+            losses[i] = prefloss__scaled_sum(f, 5, c->alpha, g, 4);
         }
         if ((c_inf || r_inf) && prefloss__finite(ui)) {
             f[0] = c->beta;
             f[2] = ui;
             f[3] = wi;
+            f[5] = s;
             if (c_inf && o.below_c) {
                 f[1] = prefloss__df_round(o.gc);
                 f[4] = prefloss__sd_unit(o.lc);   /* 2^(-64 lc), exact */
-                g[0] = wi;        /* + w (-lambda) u, the NLL term */
+                g[0] = wi;        /* + s w (-lambda) u, the NLL term */
                 g[1] = -lambda;
                 g[2] = ui;
-                dc[i] = prefloss__scaled_sum(f, 5, 1.0f, g, 3);
+                g[3] = s;
+                dc[i] = prefloss__scaled_sum(f, 6, 1.0f, g, 4);
             }
             if (r_inf && o.below_r) {
                 f[1] = prefloss__df_round(o.gr);
                 f[4] = prefloss__sd_unit(o.lr);
-                dr[i] = -prefloss__scaled_product(f, 5, 1.0f);
+                dr[i] = -prefloss__scaled_product(f, 6, 1.0f);
             }
         }
     }
@@ -3498,8 +3538,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
 /* One kernel per kind, all of the same shape: the element function is
  * inlined into its own loop, so each loop is branch-free and vectorises. */
 typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
-                                    const float *, const float *, const float *, size_t,
-                                    const prefloss__cat *);
+                                    const float *, const float *, const float *, const float *,
+                                    float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
     PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
@@ -3509,7 +3549,8 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                                      const float *PREFLOSS__RESTRICT pr,                     \
                                      const float *PREFLOSS__RESTRICT rc,                     \
                                      const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up, size_t n,           \
+                                     const float *PREFLOSS__RESTRICT up,                     \
+                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
                                      const prefloss__cat *PREFLOSS__RESTRICT params)         \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
@@ -3517,12 +3558,15 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
         size_t i;                                                                            \
         for (i = 0; i < n; i++) {                                                            \
             float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]); \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
+                      + prefloss__nan_if_nonfinite(w[i]);                                    \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
-            loss[i] = o.loss + bad;                                                          \
-            dc[i] = prefloss__times_up(o.gc, up[i]) + bad_up;                                \
-            dr[i] = prefloss__times_up(o.gr, up[i]) + bad_up;                                \
+            loss[i] = prefloss__weighted(prefloss__weighted(o.loss, w[i]), s) + bad;         \
+            dc[i] = prefloss__weighted(prefloss__weighted(prefloss__times_up(o.gc, up[i]), w[i]), s) \
+                  + bad_up;                                                                  \
+            dr[i] = prefloss__weighted(prefloss__weighted(prefloss__times_up(o.gr, up[i]), w[i]), s) \
+                  + bad_up;                                                                  \
             bad_seen |= bad_up != bad_up;                                                    \
         }                                                                                    \
         return bad_seen;                                                                     \
@@ -3656,50 +3700,99 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     return PREFLOSS_OK;
 }
 
-/* The NLL term, applied after the kernel: loss_i += lambda * (-pc_i),
- * dchosen_i += -lambda * dlosses_i. Where a loss or gradient that already
- * overflowed meets a term that overflowed with the other sign, their exact
- * sum is no longer known: the kernel's infinite value is kept (never NaN). */
+/* The NLL term, applied after the (weighted) kernel outputs:
+ * loss_i += s w_i lambda (-pc_i), dchosen_i += s w_i (-lambda dlosses_i),
+ * w_i the per-pair weight (NULL for 1) and s the mix weight. Where a loss or
+ * gradient that already overflowed meets a term that overflowed with the
+ * other sign, their exact sum is no longer known: the kernel's infinite
+ * value is kept (never NaN). */
 static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
-                                size_t n, float lambda)
+                                const float *w, float s, size_t n, float lambda)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float u = up != NULL ? up[i] : 1.0f;
+        float u = up != NULL ? up[i] : 1.0f, wi = w != NULL ? w[i] : 1.0f;
         if (losses != NULL) {
-            /* where the loss and the term both overflowed with opposite signs
-             * (inf - inf) their exact sum is unknown: the loss's is kept */
-            float l = losses[i], sum = l + prefloss__times_up(-pc[i], lambda);
+            float term = prefloss__weighted(prefloss__weighted(prefloss__times_up(-pc[i], lambda), wi), s);
+            float l = losses[i], sum = l + term;
             losses[i] = prefloss__select((int)(sum != sum) & (int)(l == l), l, sum);
         }
         if (dc != NULL) {
-            float g = dc[i], sum = g + prefloss__times_up(-lambda, u);
+            float term = prefloss__weighted(prefloss__weighted(prefloss__times_up(-lambda, u), wi), s);
+            float g = dc[i], sum = g + term;
             dc[i] = prefloss__select((int)(sum != sum) & (int)(g == g), g, sum);
         }
     }
 }
 
-/* x * w, 0 for w == 0 even where x is infinite, but NaN stays NaN (a NaN
- * marks a sample with a non-finite input, whatever its weight). */
-PREFLOSS__INLINE float prefloss__weighted(float x, float w)
-{
-    return prefloss__select(x != x, x, prefloss__times_up(x, w));
-}
-
-/* Per-pair weights, applied after the kernel: every output of pair i times
- * w_i; a non-finite weight makes the pair NaN. */
-static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, size_t n)
+/* Per-pair weights w (NULL for 1) and the mix weight s, applied after the
+ * dedicated DPO and IPO kernels (the catalogue kernels apply them
+ * themselves): every output of pair i times w_i s; a non-finite weight
+ * makes the pair NaN. */
+static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
 {
     int bad_seen = 0;
     size_t i;
     for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(w[i]);
-        if (losses != NULL) losses[i] = prefloss__weighted(losses[i], w[i]) + bad;
-        if (dc != NULL) dc[i] = prefloss__weighted(dc[i], w[i]) + bad;
-        if (dr != NULL) dr[i] = prefloss__weighted(dr[i], w[i]) + bad;
+        float wi = w != NULL ? w[i] : 1.0f, bad = prefloss__nan_if_nonfinite(wi);
+        if (losses != NULL) losses[i] = prefloss__weighted(prefloss__weighted(losses[i], wi), s) + bad;
+        if (dc != NULL) dc[i] = prefloss__weighted(prefloss__weighted(dc[i], wi), s) + bad;
+        if (dr != NULL) dr[i] = prefloss__weighted(prefloss__weighted(dr[i], wi), s) + bad;
         bad_seen |= bad != bad;
     }
     return bad_seen;
+}
+
+/* One catalogue kind over [0, n) for validated arguments, every output
+ * times the per-pair weight (NULL for 1) and the mix weight s (1 outside
+ * prefloss_pair_loss_mix). */
+static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejected,
+                                    const float *policy_chosen, const float *policy_rejected,
+                                    const float *ref_chosen, const float *ref_rejected,
+                                    const float *weights, const float *dlosses, size_t n,
+                                    int kind, const prefloss_pair_params *p,
+                                    const prefloss__cat *c, float s)
+{
+    static const prefloss__cat_kernel kernels[PREFLOSS__N_KINDS] = {
+        NULL, NULL, prefloss__k_hinge, prefloss__k_robust, prefloss__k_exo, prefloss__k_nca,
+        prefloss__k_bco, prefloss__k_sppo, prefloss__k_apo_zero, prefloss__k_apo_down,
+        prefloss__k_discopop, prefloss__k_js, prefloss__k_alpha, prefloss__k_simpo, prefloss__k_cpo};
+    int bad = 0;
+    if (kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_IPO) {
+        /* the dedicated kernels (see prefloss_dpo_loss, prefloss_ipo_loss) */
+        int st = kind == PREFLOSS_LOSS_SIGMOID
+               ? prefloss_dpo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
+                                   ref_chosen, ref_rejected, dlosses, n, p->beta, p->label_smoothing)
+               : prefloss_ipo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
+                                   ref_chosen, ref_rejected, dlosses, n, p->beta);
+        bad = st == PREFLOSS_NONFINITE;
+        if (weights != NULL || s != 1.0f)
+            bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, s, n);
+    } else {
+        /* the catalogue kernels apply the weights themselves: a scaled
+         * gradient meets them before its power of two (prefloss__grad_times) */
+        float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
+        int refless = kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO;
+        const float *rc = refless ? NULL : ref_chosen, *rr = refless ? NULL : ref_rejected;
+        int in_dflt = rc == NULL || dlosses == NULL || weights == NULL;
+        int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
+        size_t i, len;
+        for (i = 0; i < n; i += len) {
+            len = prefloss__step(n, i, in_dflt, out_scr);
+            bad |= kernels[kind](PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
+                                 PREFLOSS__OUT(drejected, i, s_dr), policy_chosen + i,
+                                 policy_rejected + i, PREFLOSS__IN(rc, i, prefloss__zeros),
+                                 PREFLOSS__IN(rr, i, prefloss__zeros),
+                                 PREFLOSS__IN(dlosses, i, prefloss__ones),
+                                 PREFLOSS__IN(weights, i, prefloss__ones), s, len, c);
+        }
+    }
+    if (p->nll_weight != 0.0f)
+        prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, weights, s, n, p->nll_weight);
+    if (kind == PREFLOSS_LOSS_ALPHA)
+        prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
+                               ref_rejected, weights, s, dlosses, n, c, p->nll_weight);
+    return bad;
 }
 
 PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejected,
@@ -3708,13 +3801,9 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
                                     const float *weights, const float *dlosses, size_t n,
                                     int kind, const prefloss_pair_params *params)
 {
-    static const prefloss__cat_kernel kernels[PREFLOSS__N_KINDS] = {
-        NULL, NULL, prefloss__k_hinge, prefloss__k_robust, prefloss__k_exo, prefloss__k_nca,
-        prefloss__k_bco, prefloss__k_sppo, prefloss__k_apo_zero, prefloss__k_apo_down,
-        prefloss__k_discopop, prefloss__k_js, prefloss__k_alpha, prefloss__k_simpo, prefloss__k_cpo};
     prefloss_pair_params p;
     prefloss__cat c;
-    int st, bad = 0;
+    int st;
     st = prefloss__read_params(params, &p);
     if (st == PREFLOSS_OK) st = prefloss__prepare_catalogue(kind, &p, &c);
     if (st != PREFLOSS_OK) return st;
@@ -3729,38 +3818,9 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
         st = prefloss__check_overlap(out, 3, in, 1);
     }
     if (st != PREFLOSS_OK) return st;
-
-    if (kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_IPO) {
-        /* the dedicated kernels (see prefloss_dpo_loss, prefloss_ipo_loss) */
-        st = kind == PREFLOSS_LOSS_SIGMOID
-           ? prefloss_dpo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
-                               ref_chosen, ref_rejected, dlosses, n, p.beta, p.label_smoothing)
-           : prefloss_ipo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
-                               ref_chosen, ref_rejected, dlosses, n, p.beta);
-        bad = st == PREFLOSS_NONFINITE;
-    } else {
-        float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
-        int refless = kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO;
-        const float *rc = refless ? NULL : ref_chosen, *rr = refless ? NULL : ref_rejected;
-        int in_dflt = rc == NULL || dlosses == NULL;
-        int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
-        size_t i, len;
-        for (i = 0; i < n; i += len) {
-            len = prefloss__step(n, i, in_dflt, out_scr);
-            bad |= kernels[kind](PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
-                                 PREFLOSS__OUT(drejected, i, s_dr), policy_chosen + i,
-                                 policy_rejected + i, PREFLOSS__IN(rc, i, prefloss__zeros),
-                                 PREFLOSS__IN(rr, i, prefloss__zeros),
-                                 PREFLOSS__IN(dlosses, i, prefloss__ones), len, &c);
-        }
-    }
-    if (p.nll_weight != 0.0f)
-        prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p.nll_weight);
-    if (weights != NULL) bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, n);
-    if (kind == PREFLOSS_LOSS_ALPHA)
-        prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
-                               ref_rejected, weights, dlosses, n, &c, p.nll_weight);
-    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+    return prefloss__pair_loss_eval(losses, dchosen, drejected, policy_chosen, policy_rejected,
+                                    ref_chosen, ref_rejected, weights, dlosses, n, kind, &p, &c, 1.0f)
+         ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
 PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
@@ -4063,17 +4123,19 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
             if (drejected != NULL) drejected[i + j] = 0.0f;
         }
         for (k = 0; k < n_kinds; k++) {
-            float mw = mix_weights[k];
-            st = prefloss_pair_loss(t_loss, t_dc, t_dr, policy_chosen + i, policy_rejected + i,
-                                    ref_chosen != NULL ? ref_chosen + i : NULL,
-                                    ref_rejected != NULL ? ref_rejected + i : NULL,
-                                    weights != NULL ? weights + i : NULL,
-                                    dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p);
-            bad |= st == PREFLOSS_NONFINITE;
-            for (j = 0; j < len; j++) { /* a zero weight gives 0, never 0 * inf; NaN stays */
-                if (losses != NULL) losses[i + j] += prefloss__weighted(t_loss[j], mw);
-                if (dchosen != NULL) dchosen[i + j] += prefloss__weighted(t_dc[j], mw);
-                if (drejected != NULL) drejected[i + j] += prefloss__weighted(t_dr[j], mw);
+            /* the mix weight goes in with the per-pair weights (a zero weight
+             * gives 0, never 0 * inf; NaN stays) */
+            (void)prefloss__prepare_catalogue(kinds[k], &p, &c); /* checked above */
+            bad |= prefloss__pair_loss_eval(t_loss, t_dc, t_dr, policy_chosen + i, policy_rejected + i,
+                                            ref_chosen != NULL ? ref_chosen + i : NULL,
+                                            ref_rejected != NULL ? ref_rejected + i : NULL,
+                                            weights != NULL ? weights + i : NULL,
+                                            dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p,
+                                            &c, mix_weights[k]);
+            for (j = 0; j < len; j++) {
+                if (losses != NULL) losses[i + j] += t_loss[j];
+                if (dchosen != NULL) dchosen[i + j] += t_dc[j];
+                if (drejected != NULL) drejected[i + j] += t_dr[j];
             }
         }
     }

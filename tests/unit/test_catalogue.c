@@ -1251,6 +1251,75 @@ static void test_weights(void **state)
     }
 }
 
+/* A gradient that is subnormal before its weight loses no digits to it:
+ * the kinds that carry tiny gradients scaled (exo_pair, APO, discopop, js,
+ * alpha, simpo, cpo) apply the per-pair weight and the mix weight before
+ * the power of two, as they do the upstream gradient. So with powers of
+ * two, a weight W (per pair, or as the mix weight) gives the bits of an
+ * upstream gradient W. Before, the weight multiplied the rounded subnormal
+ * (2^40 times an error of up to 2^-150). */
+static void test_weight_revives_subnormal_gradient(void **state)
+{
+    enum { M = 64 };
+    const int kinds[] = { PREFLOSS_LOSS_EXO_PAIR, PREFLOSS_LOSS_APO_ZERO, PREFLOSS_LOSS_APO_DOWN,
+                          PREFLOSS_LOSS_DISCOPOP, PREFLOSS_LOSS_JS, PREFLOSS_LOSS_ALPHA,
+                          PREFLOSS_LOSS_SIMPO, PREFLOSS_LOSS_CPO };
+    const float W = 1099511627776.0f; /* 2^40 */
+    float pc[M], pr[M], rc[M], rr[M], w[M], up[M];
+    size_t j, i;
+    (void)state;
+    for (i = 0; i < M; i++) {
+        /* z = beta h from -190 to 182 in steps of 12; then, for alpha's
+         * e^{-a u}, both u from 60 to 153 with h = 1/4 */
+        float h = -190.0f + 12.0f * (float)i, u = 60.0f + 3.0f * (float)(i - M / 2);
+        rc[i] = -300.0f;
+        rr[i] = -310.0f;
+        pc[i] = i < M / 2 ? rc[i] + 0.5f * h : rc[i] + u + 0.25f;
+        pr[i] = i < M / 2 ? rr[i] - 0.5f * h : rr[i] + u;
+        w[i] = W;
+        up[i] = W;
+    }
+    for (j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+        float l1[M], c1[M], r1[M], lw[M], cw[M], rw[M], lu[M], cu[M], ru[M], lm[M], cm[M], rm[M];
+        size_t revived = 0;
+        const int k = kinds[j];
+        prefloss_pair_params P = defaults();
+        P.beta = 1.0f;
+        P.alpha = 1.0f;
+        assert_status(prefloss_pair_loss(l1, c1, r1, pc, pr, rc, rr, NULL, NULL, M, k, &P), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(lw, cw, rw, pc, pr, rc, rr, w, NULL, M, k, &P), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss(lu, cu, ru, pc, pr, rc, rr, NULL, up, M, k, &P), PREFLOSS_OK);
+        assert_status(prefloss_pair_loss_mix(lm, cm, rm, pc, pr, rc, rr, NULL, NULL, M, &k, &W, 1, &P),
+                      PREFLOSS_OK);
+        for (i = 0; i < M; i++) {
+            assert_float_bits_equal(cw[i], cu[i]);
+            assert_float_bits_equal(rw[i], ru[i]);
+            assert_float_bits_equal(lw[i], l1[i] * W);
+            /* the mix sum starts at +0, so only the value of a zero is kept */
+            assert_true(cm[i] == cu[i] && rm[i] == ru[i] && lm[i] == l1[i] * W);
+            if (c1[i] != 0.0f && fabsf(c1[i]) < FLT_MIN && fabsf(cw[i]) >= FLT_MIN) revived++;
+            if (r1[i] != 0.0f && fabsf(r1[i]) < FLT_MIN && fabsf(rw[i]) >= FLT_MIN) revived++;
+        }
+        if (revived == 0) fail_msg("%s: no subnormal gradient among the samples", trl_names[k]);
+        {
+            /* 2^40 again as 2^100 (upstream) x 2^80 (weight) x 2^-140 (mix):
+             * the partial products overflow, the result need not */
+            const float big = 1267650600228229401496703205376.0f;  /* 2^100 */
+            const float mw = 1.0f / big / W;                        /* 2^-140, exact */
+            float upb[M], wb[M];
+            for (i = 0; i < M; i++) {
+                upb[i] = big;
+                wb[i] = big / 1048576.0f;                           /* 2^80 */
+            }
+            assert_status(prefloss_pair_loss_mix(lm, cm, rm, pc, pr, rc, rr, wb, upb, M, &k, &mw, 1, &P),
+                          PREFLOSS_OK);
+            for (i = 0; i < M; i++)
+                if (!(cm[i] == cu[i] && rm[i] == ru[i]))
+                    fail_msg("%s i=%zu: %a %a vs %a %a", trl_names[k], i, (double)cm[i], (double)rm[i], (double)cu[i], (double)ru[i]);
+        }
+    }
+}
+
 /* Each output may be NULL; the others are unchanged. NULL references are
  * zeros. simpo and cpo ignore the references. */
 static void test_optional_outputs_and_references(void **state)
@@ -1560,6 +1629,7 @@ int main(void)
         cmocka_unit_test(test_errors_write_nothing),
         cmocka_unit_test(test_n_zero),
         cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_weight_revives_subnormal_gradient),
         cmocka_unit_test(test_optional_outputs_and_references),
         cmocka_unit_test(test_nonfinite_inputs),
         cmocka_unit_test(test_discopop_far_negative),
