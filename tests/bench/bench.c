@@ -7,7 +7,10 @@
  * Prints one line per kernel and size:
  *   BENCH kernel=<name> n=<pairs or tokens> mpairs_s=<float> frac_memcpy=<float>
  *         vs_torch=<float|na> max_ulp=<float>
- * Each timing is the median of REPS runs after a warm-up.
+ * Each timing is the median of REPS runs after a warm-up. The kernels are
+ * the dedicated ones (dpo, cdpo, ipo, bt, the sequence log-probs) and a
+ * subset of the loss catalogue through prefloss_pair_loss() (hinge, robust,
+ * exo_pair, apo_zero, discopop, simpo: see CATALOGUE below).
  *
  * It also prints, per size, the ceiling any kernel with the same memory
  * traffic can reach on this machine: a stream loop that reads the same
@@ -150,6 +153,139 @@ static double max_ulp_bt(void)
     return worst;
 }
 
+/* ---- the catalogue subset: long-double references -------------------- */
+
+/* The kinds timed through prefloss_pair_loss(), with their parameters
+ * (beta = 0.1 throughout): two of the plain element kernels, hinge (the
+ * simplest) and robust (eps = 0.1); and four of those that scale their
+ * gradients by 2^k where they would underflow: exo_pair (TRL's eps = 1e-3),
+ * apo_zero (two arguments, beta uc and beta ur), discopop (tau = 0.05) and
+ * the reference-free simpo (gamma = 0.5). */
+typedef struct { const char *name; int kind; float eps; int refless; } cat_kind;
+static const cat_kind CATALOGUE[] = {
+    {"hinge", PREFLOSS_LOSS_HINGE, 0.0f, 0},    {"robust", PREFLOSS_LOSS_ROBUST, 0.1f, 0},
+    {"exo_pair", PREFLOSS_LOSS_EXO_PAIR, 0.0f, 0}, {"apo_zero", PREFLOSS_LOSS_APO_ZERO, 0.0f, 0},
+    {"discopop", PREFLOSS_LOSS_DISCOPOP, 0.0f, 0}, {"simpo", PREFLOSS_LOSS_SIMPO, 0.0f, 1}};
+#define N_CATALOGUE (sizeof CATALOGUE / sizeof CATALOGUE[0])
+#define CAT_BETA 0.1f
+#define CAT_TAU 0.05f
+#define CAT_GAMMA 0.5f
+
+static prefloss_pair_params cat_params(const cat_kind *k)
+{
+    prefloss_pair_params p;
+    prefloss_pair_params_init(&p, sizeof p);
+    p.beta = CAT_BETA;
+    p.label_smoothing = k->eps;
+    p.discopop_tau = CAT_TAU;
+    p.simpo_gamma = CAT_GAMMA;
+    return p;
+}
+
+/* The exact outputs of one pair (loss, dL/dpc, dL/dpr before the upstream
+ * gradient) and the condition number of each, written from TRL v0.26's
+ * formulas (DPOTrainer.dpo_loss; CPOTrainer for simpo), not from the
+ * library's algorithms; kappa as in tests/unit/test_catalogue.c: |x f'/f|
+ * in the loss's scalar argument x (x = z = beta h; for simpo x = beta (pc -
+ * pr) - gamma), and for apo_zero, a function of a = beta uc and b = beta ur,
+ * the sum of the condition numbers in a and in b. */
+typedef struct { long double v[3], kappa[3]; } cat_ref;
+
+static long double kap(long double x, long double f, long double fp)
+{
+    return f == 0 ? (long double)HUGE_VAL : fabsl(x * fp / f);
+}
+
+/* One-argument kinds: L(x), L'(x), L''(x). */
+static long double cat_single(int kind, long double x, long double eps, long double *d1, long double *d2)
+{
+    long double s = sigm(x), t = sigm(-x);
+    switch (kind) {
+    case PREFLOSS_LOSS_HINGE: /* relu(1 - x) */
+        *d1 = x < 1 ? -1.0L : 0.0L;
+        *d2 = 0;
+        return x < 1 ? 1.0L - x : 0.0L;
+    case PREFLOSS_LOSS_ROBUST: /* ((1-e) sp(-x) - e sp(x)) / (1 - 2e) */
+        *d1 = (-(1 - eps) * t - eps * s) / (1 - 2 * eps);
+        *d2 = s * t;
+        return ((1 - eps) * softplus(-x) - eps * softplus(x)) / (1 - 2 * eps);
+    case PREFLOSS_LOSS_EXO_PAIR: { /* s (log s - log(1-e)) + t (log t - log e), e = 1e-3 for 0 */
+        long double e = eps > 0 ? eps : (long double)1e-3f, la = log1pl(-e), lb = logl(e);
+        long double d = s >= 0.5L ? e - t : s - (1 - e); /* s - (1 - e) */
+        *d1 = s * t * (x - la + lb);
+        *d2 = s * t * (1 + (x - la + lb) * (t - s));
+        if (fabsl(d) < 0.25L * e) /* near its zero: the same value without cancellation */
+            return s * log1pl(d / (1 - e)) + t * log1pl(-d / e);
+        return (s == 0 ? 0.0L : s * (-softplus(-x) - la)) + (t == 0 ? 0.0L : t * (-softplus(x) - lb));
+    }
+    case PREFLOSS_LOSS_DISCOPOP: { /* m sp(-x) + w e^{-x}, w = sigma(x/tau), m = 1 - w */
+        /* with q = w' = w m / tau and m' = -q */
+        long double tau = (long double)CAT_TAU, w = sigm(x / tau), m = sigm(-x / tau);
+        long double q = w * m / tau, sp = softplus(-x), ex = expl(-x);
+        long double we = w > 0 ? w * ex : 0.0L, qe = q > 0 ? q * ex : 0.0L;
+        *d1 = -q * sp - m * t + qe - we;
+        *d2 = (m - w) * (qe - q * sp) / tau + 2 * (q * t - qe) + m * s * t + we;
+        return m * sp + we;
+    }
+    default: /* PREFLOSS_LOSS_SIMPO: sp(-x), eps = 0 */
+        *d1 = -t;
+        *d2 = s * t;
+        return softplus(-x);
+    }
+}
+
+static cat_ref cat_reference(const cat_kind *k, float pc, float pr, float rc, float rr)
+{
+    const long double beta = (long double)CAT_BETA;
+    cat_ref r;
+    if (k->kind == PREFLOSS_LOSS_APO_ZERO) { /* sigma(-a) + sigma(b) */
+        long double a = beta * ((long double)pc - rc), b = beta * ((long double)pr - rr);
+        long double sa = sigm(a) * sigm(-a), sb = sigm(b) * sigm(-b);
+        r.v[0] = sigm(-a) + sigm(b);
+        r.v[1] = -beta * sa;
+        r.v[2] = beta * sb;
+        r.kappa[0] = (fabsl(a) * sa + fabsl(b) * sb) / r.v[0];
+        r.kappa[1] = fabsl(a * (sigm(-a) - sigm(a)));
+        r.kappa[2] = fabsl(b * (sigm(-b) - sigm(b)));
+    } else {
+        long double x, d1, d2;
+        if (k->refless) x = beta * ((long double)pc - pr) - (long double)CAT_GAMMA;
+        else x = beta * hexact(pc, pr, rc, rr);
+        r.v[0] = cat_single(k->kind, x, (long double)k->eps, &d1, &d2);
+        r.v[1] = beta * d1;
+        r.v[2] = -beta * d1;
+        r.kappa[0] = kap(x, r.v[0], d1);
+        r.kappa[1] = r.kappa[2] = kap(x, d1, d2);
+    }
+    return r;
+}
+
+/* simpo takes (mean) log-probs and no reference: it is given the stress
+ * set's log-ratios pc - rc and pr - rr rounded to float, so that
+ * beta (pc - pr) spans the stress set's z. */
+static float sqc[STRESS], sqr[STRESS];
+
+static double max_ulp_catalogue(const cat_kind *k)
+{
+    prefloss_pair_params p = cat_params(k);
+    const float *a = k->refless ? sqc : spc, *b = k->refless ? sqr : spr;
+    double worst = 0;
+    size_t i;
+    int o;
+    if (prefloss_pair_loss(sl, sdc, sdr, a, b, k->refless ? NULL : src, k->refless ? NULL : srr, NULL, sup,
+                           STRESS, k->kind, &p) != PREFLOSS_OK)
+        return HUGE_VAL; /* no finite stress input fails: a broken call */
+    for (i = 0; i < STRESS; i++) {
+        cat_ref r = cat_reference(k, a[i], b[i], src[i], srr[i]);
+        const float got[3] = {sl[i], sdc[i], sdr[i]};
+        for (o = 0; o < 3; o++) {
+            double e = excess(got[o], o == 0 ? r.v[0] : r.v[o] * sup[i], r.kappa[o]);
+            if (e > worst) worst = e;
+        }
+    }
+    return worst;
+}
+
 /* Token sums over masked rows, and the backward's per-token gradient. */
 static double max_ulp_sequence(int reduction, int backward)
 {
@@ -217,6 +353,18 @@ static int run_dpo(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |=
 static int run_cdpo(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_dpo_loss(lo, dc, dr, pc, pr, rc, rr, NULL, n_cur, 0.1f, 0.1f); return s; }
 static int run_ipo(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_ipo_loss(lo, dc, dr, pc, pr, rc, rr, NULL, n_cur, 0.1f); return s; }
 static int run_bt(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_bt_loss(lo, dc, dr, pc, pr, NULL, NULL, n_cur, 0.0f); return s; }
+/* the catalogue kind being timed: prefloss_pair_loss() as a caller makes it */
+static const cat_kind *cat_cur;
+static prefloss_pair_params cat_p;
+static int run_catalogue(void)
+{
+    size_t k;
+    int s = 0;
+    const float *r1 = cat_cur->refless ? NULL : rc, *r2 = cat_cur->refless ? NULL : rr;
+    for (k = 0; k < inner; k++)
+        s |= prefloss_pair_loss(lo, dc, dr, pc, pr, r1, r2, NULL, NULL, n_cur, cat_cur->kind, &cat_p);
+    return s;
+}
 static int run_seq_fwd(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_sequence_logps(seq, tok, mask, seq_b, seq_t, PREFLOSS_REDUCE_SUM); return s; }
 static int run_seq_bwd(void) { size_t k; int s = 0; for (k = 0; k < inner; k++) s |= prefloss_sequence_logps_backward(dtok, dseq, mask, seq_b, seq_t, PREFLOSS_REDUCE_SUM); return s; }
 
@@ -266,7 +414,7 @@ static void report_ceiling(const char *kernel, size_t n, double seconds, double 
                            const char *torch_file, const char *torch_names)
 {
     double mps = (double)n * (double)inner / seconds / 1e6;
-    char names[64], *name, *save = NULL;
+    char names[160], *name, *save = NULL;
     int first = 1;
     printf("CEILING kernel=%s n=%zu mpairs_s=%.1f frac_memcpy=%.3f vs_torch=", kernel, n, mps,
            mseconds / seconds);
@@ -294,12 +442,25 @@ static void report(const char *kernel, size_t n, double seconds, double mseconds
     fflush(stdout);
 }
 
+/* A catalogue kind's line: named by its TRL name, timed as the others. */
+static void report_catalogue(const cat_kind *k, size_t n, double mseconds, const char *torch_file,
+                             double max_ulp)
+{
+    cat_cur = k;
+    cat_p = cat_params(k);
+    if (run_catalogue() != PREFLOSS_OK) {
+        fprintf(stderr, "bench: prefloss_pair_loss(%s) failed\n", k->name);
+        exit(1);
+    }
+    report(k->name, n, median_seconds(run_catalogue), mseconds, torch_file, k->name, max_ulp);
+}
+
 int main(int argc, char **argv)
 {
     const char *torch_file = argc > 1 ? argv[1] : NULL;
     const size_t sizes[2] = {1024, 4194304};
     size_t big = sizes[1], si, i;
-    double acc_dpo, acc_ipo, acc_bt;
+    double acc_dpo, acc_ipo, acc_bt, acc_cat[N_CATALOGUE];
 
     /* the stress set, shared by the accuracy columns */
     fill_pairs(spc, spr, src, srr, STRESS, 0.1);
@@ -307,6 +468,11 @@ int main(int argc, char **argv)
     acc_dpo = max_ulp_dpo(0.1f);
     acc_ipo = max_ulp_ipo(0.1f);
     acc_bt = max_ulp_bt();
+    for (i = 0; i < STRESS; i++) {
+        sqc[i] = (float)((double)spc[i] - (double)src[i]);
+        sqr[i] = (float)((double)spr[i] - (double)srr[i]);
+    }
+    for (i = 0; i < N_CATALOGUE; i++) acc_cat[i] = max_ulp_catalogue(&CATALOGUE[i]);
 
     pc = malloc(big * sizeof *pc); pr = malloc(big * sizeof *pr);
     rc = malloc(big * sizeof *rc); rr = malloc(big * sizeof *rr);
@@ -328,10 +494,17 @@ int main(int argc, char **argv)
         report("dpo", n, median_seconds(run_dpo), m4, torch_file, "dpo", acc_dpo);
         report("cdpo", n, median_seconds(run_cdpo), m4, torch_file, "cdpo", acc_dpo);
         report("ipo", n, median_seconds(run_ipo), m4, torch_file, "ipo", acc_ipo);
-        report_ceiling("stream28", n, median_seconds(run_stream28), m4, torch_file, "dpo,cdpo,ipo");
+        /* the catalogue subset with references: the same 28 bytes per pair */
+        for (i = 0; i < N_CATALOGUE; i++)
+            if (!CATALOGUE[i].refless) report_catalogue(&CATALOGUE[i], n, m4, torch_file, acc_cat[i]);
+        report_ceiling("stream28", n, median_seconds(run_stream28), m4, torch_file,
+                       "dpo,cdpo,ipo,hinge,robust,exo_pair,apo_zero,discopop");
         m3 = memcpy_seconds(n * 20);
         report("bt", n, median_seconds(run_bt), m3, torch_file, "bt", acc_bt);
-        report_ceiling("stream20", n, median_seconds(run_stream20), m3, torch_file, "bt");
+        /* reference-free kinds read 2 floats and write 3, as Bradley-Terry */
+        for (i = 0; i < N_CATALOGUE; i++)
+            if (CATALOGUE[i].refless) report_catalogue(&CATALOGUE[i], n, m3, torch_file, acc_cat[i]);
+        report_ceiling("stream20", n, median_seconds(run_stream20), m3, torch_file, "bt,simpo");
     }
 
     /* sequence log-probs over B x T tokens with a byte mask */

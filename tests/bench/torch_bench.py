@@ -2,7 +2,12 @@
 same formulas on the same sizes, one thread, median of several runs.
 
 Prints lines "TORCH kernel=<name> n=<n> mpairs_s=<float>" that bench.c reads.
+
+The catalogue kinds (hinge, robust, exo_pair, apo_zero, discopop, simpo) are
+TRL v0.26's own formulas: DPOTrainer.dpo_loss, and CPOTrainer.cpo_loss for
+simpo, with the parameters bench.c passes to prefloss_pair_loss().
 """
+import math
 import statistics
 import time
 
@@ -12,6 +17,7 @@ import torch.nn.functional as F
 torch.set_num_threads(1)
 REPS = 9
 BETA, EPS = 0.1, 0.1
+DISCOPOP_TAU, SIMPO_GAMMA = 0.05, 0.5
 
 
 def inputs(n):
@@ -40,6 +46,57 @@ def ipo(pc, pr, rc, rr):
 
 def bt(pc, pr, rc, rr):
     return -F.logsigmoid(pc - pr)
+
+
+# --- the catalogue subset (TRL v0.26) -----------------------------------------
+# logits = (pc - pr) - (rc - rr); chosen/rejected log-ratios pc - rc, pr - rr.
+
+
+def hinge(pc, pr, rc, rr):
+    logits = (pc - pr) - (rc - rr)
+    return torch.relu(1 - BETA * logits)
+
+
+def robust(pc, pr, rc, rr):  # label_smoothing = EPS
+    logits = (pc - pr) - (rc - rr)
+    return (
+        -F.logsigmoid(BETA * logits) * (1 - EPS) + F.logsigmoid(-BETA * logits) * EPS
+    ) / (1 - 2 * EPS)
+
+
+def exo_pair(pc, pr, rc, rr):  # label_smoothing = 0, which TRL replaces by 1e-3
+    eps = 1e-3
+    logits = (pc - pr) - (rc - rr)
+    return (BETA * logits).sigmoid() * (F.logsigmoid(BETA * logits) - math.log(1 - eps)) + (
+        -BETA * logits
+    ).sigmoid() * (F.logsigmoid(-BETA * logits) - math.log(eps))
+
+
+def apo_zero(pc, pr, rc, rr):  # TRL's F.sigmoid, which is torch.sigmoid (undeprecated)
+    losses_chosen = 1 - torch.sigmoid(BETA * (pc - rc))
+    losses_rejected = torch.sigmoid(BETA * (pr - rr))
+    return losses_chosen + losses_rejected
+
+
+def discopop(pc, pr, rc, rr):
+    logits = ((pc - pr) - (rc - rr)) * BETA
+    log_ratio_modulation = torch.sigmoid(logits / DISCOPOP_TAU)
+    logistic_component = -F.logsigmoid(logits)
+    exp_component = torch.exp(-logits)
+    return logistic_component * (1 - log_ratio_modulation) + exp_component * log_ratio_modulation
+
+
+def simpo(pc, pr, rc, rr):  # CPOTrainer; no reference
+    label_smoothing = 0.0  # both terms are evaluated, as TRL does
+    logits = (pc - pr) - SIMPO_GAMMA / BETA
+    return (
+        -F.logsigmoid(BETA * logits) * (1 - label_smoothing)
+        - F.logsigmoid(-BETA * logits) * label_smoothing
+    )
+
+
+CATALOGUE = (("hinge", hinge), ("robust", robust), ("exo_pair", exo_pair),
+             ("apo_zero", apo_zero), ("discopop", discopop), ("simpo", simpo))
 
 
 def median_seconds(fn, inner):
@@ -88,6 +145,6 @@ def bench_sequence(b, t):
 
 if __name__ == "__main__":
     for n in (1024, 4194304):
-        for name, f in (("dpo", dpo), ("cdpo", cdpo), ("ipo", ipo), ("bt", bt)):
+        for name, f in (("dpo", dpo), ("cdpo", cdpo), ("ipo", ipo), ("bt", bt)) + CATALOGUE:
             bench_pairwise(name, f, n)
     bench_sequence(64, 4096)
