@@ -2807,25 +2807,32 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
  * weight s (each 0 where it is 0, even against an infinite product), with
  * 2^k applied last: one rounding where the result is subnormal, so that a
  * weight that brings a tiny gradient back to the normal range finds its
- * digits. Where a partial product overflows although the result need not
- * (2^k, or a small weight, would bring it back), it is formed in scaled
- * form instead (rare: scalar). */
-static float prefloss__grad_times(float g, int32_t k, float u, float w, float s)
+ * digits. The product before 2^k is returned in *q: where it overflowed,
+ * the result may not have (2^k or a small weight would bring it back), and
+ * prefloss__grad_times_scaled gives it. */
+PREFLOSS__INLINE float prefloss__grad_times(float g, int32_t k, float u, float w, float s, float *q)
 {
-    float q = prefloss__weighted(prefloss__weighted(prefloss__times_up(g, u), w), s);
-    if (prefloss__fabs(q) > FLT_MAX && prefloss__finite(u) && prefloss__finite(w)) {
-        float f[6];
-        f[0] = g; f[1] = u; f[2] = w; f[3] = s;
-        f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
-        f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
-        return prefloss__scaled_product(f, 6, 1.0f);
-    }
-    return prefloss__scale2(q, k);
+    *q = prefloss__weighted(prefloss__weighted(prefloss__times_up(g, u), w), s);
+    return prefloss__scale2(*q, k);
+}
+
+/* The same product in scaled form: finite wherever the exact value is
+ * (for finite factors; scalar, and only needed where a partial product
+ * overflowed). */
+static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
+{
+    float f[6];
+    f[0] = g; f[1] = u; f[2] = w; f[3] = s;
+    f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
+    f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
+    return prefloss__scaled_product(f, 6, 1.0f);
 }
 
 /* The catalogue kernel for elements with scaled gradients: as
  * PREFLOSS__CATALOGUE_KERNEL, with the power 2^k applied after the upstream
- * gradient and the weights (prefloss__grad_times). */
+ * gradient and the weights (prefloss__grad_times). The loop stays
+ * branch-free; a pair whose product overflowed part-way is redone in
+ * scaled form after it. */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
     PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
                                      float *PREFLOSS__RESTRICT dc,                           \
@@ -2839,7 +2846,7 @@ static float prefloss__grad_times(float g, int32_t k, float u, float w, float s)
                                      const prefloss__cat *PREFLOSS__RESTRICT params)         \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
-        int bad_seen = 0;                                                                    \
+        int bad_seen = 0, over = 0;                                                          \
         size_t i;                                                                            \
         for (i = 0; i < n; i++) {                                                            \
             float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
@@ -2847,10 +2854,23 @@ static float prefloss__grad_times(float g, int32_t k, float u, float w, float s)
                       + prefloss__nan_if_nonfinite(w[i]);                                    \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
+            float qc, qr;                                                                    \
             loss[i] = prefloss__weighted(prefloss__weighted(o.loss, w[i]), s) + bad;         \
-            dc[i] = prefloss__grad_times(o.gc, o.kc, up[i], w[i], s) + bad_up;               \
-            dr[i] = prefloss__grad_times(o.gr, o.kr, up[i], w[i], s) + bad_up;               \
+            dc[i] = prefloss__grad_times(o.gc, o.kc, up[i], w[i], s, &qc) + bad_up;          \
+            dr[i] = prefloss__grad_times(o.gr, o.kr, up[i], w[i], s, &qr) + bad_up;          \
             bad_seen |= bad_up != bad_up;                                                    \
+            over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX); \
+        }                                                                                    \
+        for (i = 0; over && i < n; i++) { /* rare: a product overflowed part-way */          \
+            prefloss__pair_out_k o;                                                          \
+            if (!(prefloss__fabs(dc[i]) > FLT_MAX || prefloss__fabs(dr[i]) > FLT_MAX)        \
+                || !prefloss__finite(pc[i]) || !prefloss__finite(pr[i])                      \
+                || !prefloss__finite(rc[i]) || !prefloss__finite(rr[i])                      \
+                || !prefloss__finite(up[i]) || !prefloss__finite(w[i]))                      \
+                continue;                                                                    \
+            o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
+            dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);                 \
+            dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);                 \
         }                                                                                    \
         return bad_seen;                                                                     \
     }
