@@ -959,6 +959,21 @@ PREFLOSS__INLINE float prefloss__weighted(float x, float w)
     return prefloss__select(x != x, x, prefloss__times_up(x, w));
 }
 
+/* x times a per-pair weight w, then a mix weight s, as prefloss__weighted. */
+PREFLOSS__INLINE float prefloss__weighted2(float x, float w, float s)
+{
+    return prefloss__weighted(prefloss__weighted(x, w), s);
+}
+
+/* x + y, except that where an overflowed x meets a y that overflowed with
+ * the other sign (inf - inf) their exact sum is no longer known, and x is
+ * kept (never NaN). */
+PREFLOSS__INLINE float prefloss__add_keep(float x, float y)
+{
+    float sum = x + y;
+    return prefloss__select((int)(sum != sum) & (int)(x == x), x, sum);
+}
+
 /* 0 when x is finite, NaN when it is not (x - x is NaN for inf and NaN).
  * Negated so that the result is -0: y + prefloss__nan_if_nonfinite(x) == y
  * for every y, signed zeros included, when x is finite. */
@@ -2563,6 +2578,7 @@ typedef struct prefloss__cat {
     prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
     prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
 } prefloss__cat;
 
 /* One pair's loss and its two partial derivatives (before the upstream
@@ -2803,22 +2819,26 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
     return prefloss__ldexp2(m1 + m2, e);
 }
 
-/* g 2^k times the upstream gradient u, the per-pair weight w and the mix
- * weight s (each 0 where it is 0, even against an infinite product), with
- * 2^k applied last: one rounding where the result is subnormal, so that a
- * weight that brings a tiny gradient back to the normal range finds its
- * digits. The product before 2^k is returned in *q: where it overflowed,
- * the result may not have (2^k or a small weight would bring it back), and
- * prefloss__grad_times_scaled gives it. */
-PREFLOSS__INLINE float prefloss__grad_times(float g, int32_t k, float u, float w, float s, float *q)
+/* The outputs of a catalogue kernel, with the per-pair weight w and the mix
+ * weight s (each 0 where it is 0, even against an infinite value; NaN stays
+ * NaN) and the NLL term of weight lambda:
+ *   loss = (L + lambda (-pc)) w s          dc = (g u - lambda u) w s
+ * The NLL term joins before the weights: where both overflow, the sign of
+ * their exact sum decides (prefloss__add_keep). */
+PREFLOSS__INLINE float prefloss__cat_loss_out(float loss, float pc, float w, float s, float lambda)
 {
-    *q = prefloss__weighted(prefloss__weighted(prefloss__times_up(g, u), w), s);
-    return prefloss__scale2(*q, k);
+    float l = prefloss__select(lambda != 0.0f, prefloss__add_keep(loss, prefloss__times_up(-pc, lambda)), loss);
+    return prefloss__weighted2(l, w, s);
 }
 
-/* The same product in scaled form: finite wherever the exact value is
- * (for finite factors; scalar, and only needed where a partial product
- * overflowed). */
+PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float s, float lambda)
+{
+    return prefloss__weighted2(prefloss__add_keep(gu, prefloss__times_up(-lambda, u)), w, s);
+}
+
+/* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
+ * scaled form: finite wherever the exact value is (for finite factors;
+ * scalar, and only needed where a partial product overflowed). */
 static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
 {
     float f[6];
@@ -2829,10 +2849,13 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
 }
 
 /* The catalogue kernel for elements with scaled gradients: as
- * PREFLOSS__CATALOGUE_KERNEL, with the power 2^k applied after the upstream
- * gradient and the weights (prefloss__grad_times). The loop stays
- * branch-free; a pair whose product overflowed part-way is redone in
- * scaled form after it. */
+ * PREFLOSS__CATALOGUE_KERNEL, but a gradient g 2^k meets the upstream
+ * gradient and the weights before 2^k is applied: one rounding where the
+ * result is subnormal, so that a weight that brings a tiny gradient back to
+ * the normal range finds its digits. (With an NLL term, which then dominates
+ * dchosen, the weights apply to the sum.) The loop stays branch-free; a pair
+ * whose product overflowed part-way although the result need not (2^k or a
+ * small weight brings it back) is redone in scaled form after it. */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
     PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
                                      float *PREFLOSS__RESTRICT dc,                           \
@@ -2854,12 +2877,17 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
                       + prefloss__nan_if_nonfinite(w[i]);                                    \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
-            float qc, qr;                                                                    \
-            loss[i] = prefloss__weighted(prefloss__weighted(o.loss, w[i]), s) + bad;         \
-            dc[i] = prefloss__grad_times(o.gc, o.kc, up[i], w[i], s, &qc) + bad_up;          \
-            dr[i] = prefloss__grad_times(o.gr, o.kr, up[i], w[i], s, &qr) + bad_up;          \
+            float gu = prefloss__times_up(o.gc, up[i]);                                      \
+            float qc = prefloss__weighted2(gu, w[i], s);                                     \
+            float qr = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s);        \
+            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
+            dc[i] = prefloss__select(c.nll != 0.0f,                                          \
+                        prefloss__cat_nll_grad(prefloss__scale2(gu, o.kc), up[i], w[i], s, c.nll), \
+                        prefloss__scale2(qc, o.kc)) + bad_up;                                \
+            dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                     \
             bad_seen |= bad_up != bad_up;                                                    \
-            over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX); \
+            over |= ((int)(prefloss__fabs(qc) > FLT_MAX) & (int)(c.nll == 0.0f))             \
+                  | (int)(prefloss__fabs(qr) > FLT_MAX);                                     \
         }                                                                                    \
         for (i = 0; over && i < n; i++) { /* rare: a product overflowed part-way */          \
             prefloss__pair_out_k o;                                                          \
@@ -2869,8 +2897,10 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
                 || !prefloss__finite(up[i]) || !prefloss__finite(w[i]))                      \
                 continue;                                                                    \
             o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
-            dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);                 \
-            dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);                 \
+            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX)                            \
+                dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);             \
+            if (prefloss__fabs(dr[i]) > FLT_MAX)                                             \
+                dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);             \
         }                                                                                    \
         return bad_seen;                                                                     \
     }
@@ -3465,7 +3495,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
 /* alpha_divergence can overflow where the exact output is in range: beta h'
  * (or beta e^{-a u} in a gradient) exceeds the float range, and the
  * per-pair weight, the mix weight or the upstream gradient would bring it
- * back. Run after the kernel and the NLL term: every output that came out
+ * back. Run after the kernel (which adds the NLL term): every output that came out
  * +-inf for a pair with finite inputs, weights and upstream gradient is
  * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
  * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
@@ -3582,11 +3612,11 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                       + prefloss__nan_if_nonfinite(w[i]);                                    \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
-            loss[i] = prefloss__weighted(prefloss__weighted(o.loss, w[i]), s) + bad;         \
-            dc[i] = prefloss__weighted(prefloss__weighted(prefloss__times_up(o.gc, up[i]), w[i]), s) \
-                  + bad_up;                                                                  \
-            dr[i] = prefloss__weighted(prefloss__weighted(prefloss__times_up(o.gr, up[i]), w[i]), s) \
-                  + bad_up;                                                                  \
+            float gu = prefloss__times_up(o.gc, up[i]);                                      \
+            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
+            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
+                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
+            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
             bad_seen |= bad_up != bad_up;                                                    \
         }                                                                                    \
         return bad_seen;                                                                     \
@@ -3717,31 +3747,21 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         prefloss__df q = prefloss__two_prod(h, p->beta, 0);
         c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
     }
+    c->nll = p->nll_weight;
     return PREFLOSS_OK;
 }
 
-/* The NLL term, applied after the (weighted) kernel outputs:
- * loss_i += s w_i lambda (-pc_i), dchosen_i += s w_i (-lambda dlosses_i),
- * w_i the per-pair weight (NULL for 1) and s the mix weight. Where a loss or
- * gradient that already overflowed meets a term that overflowed with the
- * other sign, their exact sum is no longer known: the kernel's infinite
- * value is kept (never NaN). */
+/* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
+ * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
+ * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
 static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
-                                const float *w, float s, size_t n, float lambda)
+                                size_t n, float lambda)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float u = up != NULL ? up[i] : 1.0f, wi = w != NULL ? w[i] : 1.0f;
-        if (losses != NULL) {
-            float term = prefloss__weighted(prefloss__weighted(prefloss__times_up(-pc[i], lambda), wi), s);
-            float l = losses[i], sum = l + term;
-            losses[i] = prefloss__select((int)(sum != sum) & (int)(l == l), l, sum);
-        }
-        if (dc != NULL) {
-            float term = prefloss__weighted(prefloss__weighted(prefloss__times_up(-lambda, u), wi), s);
-            float g = dc[i], sum = g + term;
-            dc[i] = prefloss__select((int)(sum != sum) & (int)(g == g), g, sum);
-        }
+        float u = up != NULL ? up[i] : 1.0f;
+        if (losses != NULL) losses[i] = prefloss__add_keep(losses[i], prefloss__times_up(-pc[i], lambda));
+        if (dc != NULL) dc[i] = prefloss__add_keep(dc[i], prefloss__times_up(-lambda, u));
     }
 }
 
@@ -3786,11 +3806,13 @@ static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejec
                : prefloss_ipo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
                                    ref_chosen, ref_rejected, dlosses, n, p->beta);
         bad = st == PREFLOSS_NONFINITE;
+        if (p->nll_weight != 0.0f)
+            prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p->nll_weight);
         if (weights != NULL || s != 1.0f)
             bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, s, n);
     } else {
-        /* the catalogue kernels apply the weights themselves: a scaled
-         * gradient meets them before its power of two (prefloss__grad_times) */
+        /* the catalogue kernels add the NLL term and apply the weights
+         * themselves: a scaled gradient meets them before its power of two */
         float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
         int refless = kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO;
         const float *rc = refless ? NULL : ref_chosen, *rr = refless ? NULL : ref_rejected;
@@ -3807,8 +3829,6 @@ static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejec
                                  PREFLOSS__IN(weights, i, prefloss__ones), s, len, c);
         }
     }
-    if (p->nll_weight != 0.0f)
-        prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, weights, s, n, p->nll_weight);
     if (kind == PREFLOSS_LOSS_ALPHA)
         prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
                                ref_rejected, weights, s, dlosses, n, c, p->nll_weight);

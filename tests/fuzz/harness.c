@@ -1501,7 +1501,17 @@ static void run(rd_t *r)
                     if (!finitef_(u0) && !nanf_(u0) && finitef_(o) && fabsf(wi) < 1.0f &&
                         (o == 0.0f || (o < 0.0f) == ((u0 < 0.0f) != (wi < 0.0f))))
                         continue;
-                    if (wi == 0.0f ? o != 0.0f : nanf_(e) ? !nanf_(o) : ulps(o, e) > 1)
+                    /* a gradient that is subnormal unweighted: the weight meets it
+                     * before its last rounding, so the weighted one is closer to
+                     * exact than the rounded subnormal times w (off by |w| 2^-150) */
+                    if (k > 0 && fabsf(u0) < FLT_MIN && finitef_(o) &&
+                        fabs((double)o - (double)u0 * (double)wi) <=
+                            fabs((double)wi) * 0x1p-149 + fabs((double)o) * 0x1p-23)
+                        continue;
+                    /* alpha_divergence's outputs that overflow part-way are scaled
+                     * products of a few roundings each, weighted or not */
+                    if (wi == 0.0f ? o != 0.0f : nanf_(e) ? !nanf_(o)
+                                   : ulps(o, e) > (KIND == PREFLOSS_LOSS_ALPHA ? 8u : 1u))
                         FAIL("output %zu of pair %zu = %a with weight %a; unweighted %a times the "
                              "weight is %a", k, i, (double)o, (double)wi, (double)u0, (double)e);
                 }
@@ -1537,13 +1547,23 @@ static void run(rd_t *r)
                 float o = all[k * n + i], acc = 0.0f;
                 double mag = 0.0;
                 size_t j;
+                int term_nan = 0;
+                double slack = 0.0;
                 if (k > 0 && bad_up) continue;
                 for (j = 0; j < MIX.nk; j++) {
                     float t = terms[3 * n * j + k * n + i], m = MIX.mv[j];
                     float p = nanf_(t) ? t : m != 0.0f ? t * m : 0.0f; /* NaN stays */
+                    term_nan |= nanf_(t);
                     acc += p;
                     mag += fabs((double)p);
+                    /* a term subnormal before the mix weight: the library applies
+                     * the weight before its last rounding (see the weights check) */
+                    if (fabsf(t) < FLT_MIN) slack += fabs((double)m) * 0x1p-149;
                 }
+                /* terms that overflowed here with opposite signs (inf - inf) where
+                 * the library, applying the mix weight before the last rounding,
+                 * kept one finite: not comparable */
+                if (nanf_(acc) && !term_nan && !nanf_(o) && !MODERATE) continue;
                 if (nanf_(o) || nanf_(acc)) {
                     if (nanf_(o) != nanf_(acc))
                         FAIL("mixture output %zu of pair %zu = %a, the sum of its terms %a", k, i,
@@ -1556,7 +1576,7 @@ static void run(rd_t *r)
                              (double)o, (double)acc);
                     continue;
                 }
-                if (fabs((double)o - (double)acc) > mag * 0x1p-20 + TINY)
+                if (fabs((double)o - (double)acc) > mag * 0x1p-20 + TINY + slack)
                     FAIL("mixture output %zu of pair %zu = %a, the sum of its terms %a", k, i,
                          (double)o, (double)acc);
                 if (MIX.nk == 1 && MIX.mv[0] == 1.0f && o != terms[k * n + i])
