@@ -2841,12 +2841,13 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
- * chosen gradient is zero at a = ln 2, where its two terms cancel; near it
- * (|a - ln 2| < 1/2) it is formed as beta expm1(a - ln 2) sigma(-a), the
- * same value ((e^a - 2)/(2(1 + e^a))) without cancellation, with a - ln 2
- * in double-float. */
-#define PREFLOSS__LN2_DF_HI 0.693147182f          /* ln 2 = hi + lo */
-#define PREFLOSS__LN2_DF_LO -1.90465421e-09f
+ * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
+ * formed as beta (1/2 - (3/2) sigma(-a)) (the same value, as sigma(a) =
+ * 1 - sigma(-a)) with sigma(-a) a double-float (relative error ~2^-34), the
+ * sum and the product with beta in double-float, rounded once: the
+ * cancellation then costs ~2^-34 absolute, far inside the budget's
+ * kappa/2 = ln2/(2|a - ln 2|) ulp near the zero, and elsewhere the result
+ * is within ~1/2 ulp. */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
@@ -2854,12 +2855,10 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float r
     prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
-    prefloss__df d = prefloss__df_add(a, prefloss__df_make(-PREFLOSS__LN2_DF_HI, -PREFLOSS__LN2_DF_LO));
-    int near = prefloss__fabs(d.hi) < 0.5f;
-    float em1 = prefloss__expm1(prefloss__select(near, d.hi + d.lo, 0.0f));
-    float g_near = em1 * va.sig_neg;
-    float g_far = 0.5f * va.sig_pos - va.sig_neg;
-    return prefloss__pair_make(loss, c.beta * prefloss__select(near, g_near, g_far),
+    prefloss__df e = prefloss__exp_neg_df(prefloss__fabs(a.hi), prefloss__mulsign(a.lo, a.hi), 0);
+    prefloss__df sneg = prefloss__sigmoid_neg_df(a.hi, e, 0);                         /* sigma(-a) */
+    prefloss__df g = prefloss__df_add_f(prefloss__df_mul_f(sneg, -1.5f, 0), 0.5f);    /* g(a) */
+    return prefloss__pair_make(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)),
                                c.beta * (0.5f * vb.sig_pos));
 }
 
