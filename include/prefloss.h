@@ -2769,6 +2769,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gc
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
@@ -2781,7 +2782,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
      * small factor): s (log s - log t) + (1-s)(log(1-s) - log(1-t)), with
      * log s = -sp(-z) = -(relu(-z) + log1p(e)), log(1-s) = -(relu(z) + log1p(e)) */
     int pos = z.hi >= 0.0f;
-    prefloss__df l1p = prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+    prefloss__df l1p = prefloss__log1p_unit_acc(e);                /* log1p(e), ~2^-34 */
     prefloss__df zabs = prefloss__df_make(ah, al);
     prefloss__df zero = prefloss__df_make(0.0f, 0.0f);
     prefloss__df spn = prefloss__df_add(l1p, prefloss__sd_select(pos, zero, zabs));   /* sp(-z) */
@@ -3596,6 +3597,28 @@ static int prefloss__read_params(const prefloss_pair_params *in, prefloss_pair_p
     return PREFLOSS_OK;
 }
 
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}
+
 /* Checks the parameters the kind uses and derives the per-call constants. */
 static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, prefloss__cat *c)
 {
@@ -3630,8 +3653,10 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     }
     {
         float e = eps > 0.0f ? eps : 1e-3f; /* TRL's exo_pair replaces eps = 0 by 1e-3 */
-        /* log(1 - eps') as log1p(-eps'): 1 - eps' itself would be rounded */
-        prefloss__df la = prefloss__log1p_unit_df(-e, 0), lb = prefloss__log_pos_df(e);
+        /* log(1 - eps') as log1p(-eps'): 1 - eps' itself would be rounded;
+         * both to ~2^-34 (the float-accurate forms cost exo_pair's loss up
+         * to 7 ulp beyond its budget at eps = 0.4) */
+        prefloss__df la = prefloss__log1p_unit_acc(prefloss__df_make(-e, 0.0f)), lb = prefloss__log_pos_acc(e);
         c->exo_eps = e;
         /* log((1 - eps')/eps'): for eps' >= 1/3 as log1p(y), y = (1 - 2 eps')/eps'
          * (1 - 2eps' exact; the quotient a double-float y0 + y1, log1p(y0 + y1) =

@@ -1443,6 +1443,55 @@ static void test_nca_chosen_gradient_near_zero(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* exo_pair's loss, a KL divergence with a double zero at z0 = log((1-eps)/eps),
+ * swept over z0 +- 1 for the label smoothings the random run does not draw
+ * (and 0.3): just outside the library's series window its two terms still
+ * cancel by a factor of up to ~10, so that log1p(e^-|z|), log(eps) and
+ * log(1 - eps) must be more than float-accurate there (float-accurate ones
+ * reached 7.3 ulp beyond kappa/2 at eps = 0.4). Strict budget 4 + kappa/2,
+ * kappa = |z L'(z)/L(z)|, against the long-double reference of the
+ * accuracy run. */
+static void test_exo_loss_near_zero(void **state)
+{
+    enum { M = 500, CHUNKS = 30 };
+    static const float epss[] = { 0.3f, 0.4f, 0.45f };
+    prefloss_pair_params p = defaults();
+    float pc[M], pr[M], rc[M], rr[M], l[M], c[M], r[M];
+    ld worst = -1e30L;
+    size_t j, k, i, failed = 0;
+    tu_rng rng = tu_rng_seed(0xe0e0u);
+    (void)state;
+    for (j = 0; j < sizeof epss / sizeof epss[0]; j++) {
+        const ld e = (ld)epss[j], z0 = logl((1.0L - e) / e);
+        p.label_smoothing = epss[j];
+        for (k = 0; k < CHUNKS; k++) {
+            p.beta = (float)tu_logu(&rng, -2.0, 1.5);
+            for (i = 0; i < M; i++) {
+                rc[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+                rr[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+                pc[i] = (float)((double)rc[i] + ((double)z0 + tu_range(&rng, -1.0, 1.0)) / (double)p.beta);
+                pr[i] = rr[i];
+            }
+            assert_status(prefloss_pair_loss(l, c, r, pc, pr, rc, rr, NULL, NULL, M, PREFLOSS_LOSS_EXO_PAIR, &p),
+                          PREFLOSS_OK);
+            for (i = 0; i < M; i++) {
+                const ld x = (ld)p.beta * ref_h(pc[i], pr[i], rc[i], rr[i]);
+                ld d1, tl, td, f = ref_single(PREFLOSS_LOSS_EXO_PAIR, &p, x, &d1, &tl, &td), ex;
+                if (!ref_is_normal_float(f)) continue;
+                ex = err_ulp(l[i], f) - kap(x, f, d1) / 2;
+                if (ex > worst) worst = ex;
+                if (!(ex <= 4.0L) && failed++ < 3)
+                    print_error("exo_pair loss: eps=%a z=%.9Lg (z - z0 = %.4Lg): got %a, exact %.12Lg, %.2Lf ulp, "
+                                "kappa %.4Lg\n", (double)p.label_smoothing, x, x - z0, (double)l[i], f,
+                                err_ulp(l[i], f), kap(x, f, d1));
+            }
+        }
+    }
+    printf("    exo_pair loss near its zero (eps 0.3, 0.4, 0.45): worst %.3Lf ulp beyond kappa/2 (budget 4)\n",
+           worst);
+    assert_int_equal(failed, 0);
+}
+
 /* robust needs 1 - 2 eps > 0: eps = 0.5 is refused (TRL would divide by 0),
  * the largest float below 0.5 is accepted. */
 static void test_robust_eps_half_refused(void **state)
@@ -1622,6 +1671,7 @@ int main(void)
         cmocka_unit_test(test_discopop_far_negative),
         cmocka_unit_test(test_exo_eps_zero),
         cmocka_unit_test(test_nca_chosen_gradient_near_zero),
+        cmocka_unit_test(test_exo_loss_near_zero),
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
         cmocka_unit_test(test_bco_running_mean),
