@@ -2917,6 +2917,7 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
@@ -2929,7 +2930,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
      * small factor): s (log s - log t) + (1-s)(log(1-s) - log(1-t)), with
      * log s = -sp(-z) = -(relu(-z) + log1p(e)), log(1-s) = -(relu(z) + log1p(e)) */
     int pos = z.hi >= 0.0f;
-    prefloss__df l1p = prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+    prefloss__df l1p = prefloss__log1p_unit_acc(e);                /* log1p(e), ~2^-34 */
     prefloss__df zabs = prefloss__df_make(ah, al);
     prefloss__df zero = prefloss__df_make(0.0f, 0.0f);
     prefloss__df spn = prefloss__df_add(l1p, prefloss__sd_select(pos, zero, zabs));   /* sp(-z) */
@@ -2989,12 +2990,13 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
- * chosen gradient is zero at a = ln 2, where its two terms cancel; near it
- * (|a - ln 2| < 1/2) it is formed as beta expm1(a - ln 2) sigma(-a), the
- * same value ((e^a - 2)/(2(1 + e^a))) without cancellation, with a - ln 2
- * in double-float. */
-#define PREFLOSS__LN2_DF_HI 0.693147182f          /* ln 2 = hi + lo */
-#define PREFLOSS__LN2_DF_LO -1.90465421e-09f
+ * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
+ * formed as beta (1/2 - (3/2) sigma(-a)) (the same value, as sigma(a) =
+ * 1 - sigma(-a)) with sigma(-a) a double-float (relative error ~2^-34), the
+ * sum and the product with beta in double-float, rounded once: the
+ * cancellation then costs ~2^-34 absolute, far inside the budget's
+ * kappa/2 = ln2/(2|a - ln 2|) ulp near the zero, and elsewhere the result
+ * is within ~1/2 ulp. */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
                                                      prefloss__cat c)
 {
@@ -3002,12 +3004,10 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float r
     prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
-    prefloss__df d = prefloss__df_add(a, prefloss__df_make(-PREFLOSS__LN2_DF_HI, -PREFLOSS__LN2_DF_LO));
-    int near = prefloss__fabs(d.hi) < 0.5f;
-    float em1 = prefloss__expm1(prefloss__select(near, d.hi + d.lo, 0.0f));
-    float g_near = em1 * va.sig_neg;
-    float g_far = 0.5f * va.sig_pos - va.sig_neg;
-    return prefloss__pair_make(loss, c.beta * prefloss__select(near, g_near, g_far),
+    prefloss__df e = prefloss__exp_neg_df(prefloss__fabs(a.hi), prefloss__mulsign(a.lo, a.hi), 0);
+    prefloss__df sneg = prefloss__sigmoid_neg_df(a.hi, e, 0);                         /* sigma(-a) */
+    prefloss__df g = prefloss__df_add_f(prefloss__df_mul_f(sneg, -1.5f, 0), 0.5f);    /* g(a) */
+    return prefloss__pair_make(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)),
                                c.beta * (0.5f * vb.sig_pos));
 }
 
@@ -3691,6 +3691,28 @@ static int prefloss__read_params(const prefloss_pair_params *in, prefloss_pair_p
     return PREFLOSS_OK;
 }
 
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}
+
 /* Checks the parameters the kind uses and derives the per-call constants. */
 static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, prefloss__cat *c)
 {
@@ -3725,8 +3747,10 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     }
     {
         float e = eps > 0.0f ? eps : 1e-3f; /* TRL's exo_pair replaces eps = 0 by 1e-3 */
-        /* log(1 - eps') as log1p(-eps'): 1 - eps' itself would be rounded */
-        prefloss__df la = prefloss__log1p_unit_df(-e, 0), lb = prefloss__log_pos_df(e);
+        /* log(1 - eps') as log1p(-eps'): 1 - eps' itself would be rounded;
+         * both to ~2^-34 (the float-accurate forms cost exo_pair's loss up
+         * to 7 ulp beyond its budget at eps = 0.4) */
+        prefloss__df la = prefloss__log1p_unit_acc(prefloss__df_make(-e, 0.0f)), lb = prefloss__log_pos_acc(e);
         c->exo_eps = e;
         /* log((1 - eps')/eps'): for eps' >= 1/3 as log1p(y), y = (1 - 2 eps')/eps'
          * (1 - 2eps' exact; the quotient a double-float y0 + y1, log1p(y0 + y1) =

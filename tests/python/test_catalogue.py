@@ -6,9 +6,7 @@ reference.trl_catalogue (gradients by torch.autograd), budget (4 + kappa/2)
 ulp with kappa the condition number w.r.t. the quantities the library forms
 exactly (reference.catalogue_with_kappa). Gradients that are beta times an
 underflowed dL/dz get an absolute floor of 64*beta*2^-149 (the subnormal's
-own absolute error, scaled). Where the library is known to exceed the budget
-the looser bound is in LOOSER, each with the issue it stands for -- those are
-library accuracy issues, measured and reported, not hidden.
+own absolute error, scaled). No output has a looser bound.
 
 Decision: an unknown loss_type *name* raises ValueError (a bad argument
 value, as ``reduction``); an unknown integer kind reaches the library and
@@ -58,27 +56,6 @@ CASES = [("random", 0.1), ("random", 0.5), ("tiny", 0.1), ("tiny", 1e3), ("tiny"
 PARAMS = [dict(), dict(eps=0.1, delta=0.3, alpha=0.5, tau=0.2, gamma=1.5)]
 
 
-def looser(lt, what, x, P, ref, kappa):
-    """Extra absolute allowance for the known library issues (0 elsewhere)."""
-    pc, pr, rc, rr = (v.astype(np.float64) for v in x)
-    uc, ur = (pc, pr) if lt in ("simpo", "cpo") else (pc - rc, pr - rr)
-    b = P["beta"]
-    sd = lambda v: 1 / (4 * np.cosh(np.clip(v, -700, 700) / 2) ** 2)  # sigma'
-    if lt == "nca_pair" and what == "dc":
-        # ISSUE nca_pair chosen gradient beta*(-s(-c) + s(c)/2) cancels near
-        # c = log 2: abs error <= 1e-6 x beta (the largest term)
-        return 1e-6 * b
-    if lt == "exo_pair" and what == "loss":
-        # ISSUE exo_pair loss near its zero (sigma(z) = 1 - eps), where the KL
-        # cancels: abs error <= 256 ulp of the largest term s(-z)|log eps| (up to
-        # ~130 measured; the library can return a small negative KL)
-        e = P["label_smoothing"] or f32(1e-3)
-        z = b * ((pc - rc) - (pr - rr))
-        return 256 * U * (np.abs(1 / (1 + np.exp(np.clip(z, -700, 700))) * math.log(e))
-                         + abs(math.log(1 - e)) + np.abs(np.log1p(np.exp(-np.abs(z)))))
-    return 0.0
-
-
 class Accuracy(unittest.TestCase):
     maxDiff = None
 
@@ -92,7 +69,6 @@ class Accuracy(unittest.TestCase):
             allowed = np.where(np.abs(r) >= FLT_MIN, (4 + k / 2) * ulp(r), FLT_MIN)
             if what != "loss":
                 allowed = allowed + 64 * P["beta"] * 2.0 ** -149  # underflowed dL/dz x beta
-            allowed = allowed + looser(lt, what, x, P, r, k)
             bad = np.nonzero(~(err <= allowed))[0]
             if len(bad):
                 i = bad[np.argmax(err[bad] / allowed[bad])]

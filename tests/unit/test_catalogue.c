@@ -1455,6 +1455,112 @@ static void test_exo_eps_zero(void **state)
     }
 }
 
+/* nca_pair's dL/dpc = beta g(a), g(a) = sigma(a)/2 - sigma(-a), a = beta uc,
+ * around its zero a = ln 2, where the two terms cancel: strict budget
+ * 4 + kappa/2 ulp, kappa = |a g'(a)/g(a)| with g' = 3 sigma'(a)/2; the
+ * reference is the same value without a difference, expm1(a - ln 2)
+ * sigma(-a). Swept densely (the random accuracy run lands in the worst
+ * spots too rarely): half of the samples at |a - ln 2| in [0.3, 0.55], where
+ * a float expm1(a - ln 2) sigma(-a) with expm1 as e^x - 1 reached 5.1 ulp
+ * beyond kappa/2, the rest within ln 2 +- 1; and the worst inputs the
+ * Python suite met (from its own sample sets; 5.05 and 4.37 ulp beyond
+ * kappa/2 then). */
+static void test_nca_chosen_gradient_near_zero(void **state)
+{
+    enum { M = 500, CHUNKS = 240, FIXED = 2 };
+    static const float fixed[FIXED][3] = {   /* pc, rc, beta */
+        { -249.75323486328125f, -251.84339904785156f, 0.5f },
+        { -131.60096740722656f, -134.32180786132812f, 0.1f } };
+    const ld ln2 = 0.693147180559945309417232121458176568L;
+    prefloss_pair_params p = defaults();
+    float pc[M], pr[M], rc[M], rr[M], l[M], c[M], r[M];
+    ld worst = -1e30L;
+    size_t k, i, failed = 0;
+    tu_rng rng = tu_rng_seed(0x9ca0u);
+    (void)state;
+    for (k = 0; k < CHUNKS + FIXED; k++) {
+        const size_t n = k < CHUNKS ? M : 1;
+        p.beta = k < CHUNKS ? (float)tu_logu(&rng, -2.0, 1.5) : fixed[k - CHUNKS][2];
+        for (i = 0; i < n; i++) {
+            double d = i % 2 ? tu_sign(&rng) * tu_range(&rng, 0.3, 0.55) : tu_range(&rng, -1.0, 1.0);
+            rc[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+            rr[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+            pc[i] = (float)((double)rc[i] + ((double)ln2 + d) / (double)p.beta);
+            pr[i] = (float)((double)rr[i] + tu_range(&rng, -5.0, 5.0));
+        }
+        if (k >= CHUNKS) {
+            pc[0] = fixed[k - CHUNKS][0];
+            rc[0] = fixed[k - CHUNKS][1];
+        }
+        assert_status(prefloss_pair_loss(l, c, r, pc, pr, rc, rr, NULL, NULL, n, PREFLOSS_LOSS_NCA_PAIR, &p),
+                      PREFLOSS_OK);
+        for (i = 0; i < n; i++) {
+            const ld beta = (ld)p.beta, a = beta * ((ld)pc[i] - (ld)rc[i]);   /* exact */
+            const ld g = expm1l(a - ln2) * ref_sigmoid(-a), ref = beta * g;
+            const ld kappa = fabsl(a * 1.5L * ref_sigmoid(a) * ref_sigmoid(-a) / g);
+            ld ex;
+            if (!ref_is_normal_float(ref)) continue;
+            ex = err_ulp(c[i], ref) - kappa / 2;
+            if (ex > worst) worst = ex;
+            if (!(ex <= 4.0L) && failed++ < 3)
+                print_error("nca_pair dchosen: pc=%a rc=%a beta=%a (a - ln 2 = %.6Lg): got %a, exact %.12Lg, "
+                            "%.2Lf ulp, kappa %.4Lg\n", (double)pc[i], (double)rc[i], (double)p.beta, a - ln2,
+                            (double)c[i], ref, err_ulp(c[i], ref), kappa);
+        }
+    }
+    printf("    nca_pair dchosen near a = ln 2: worst %.3Lf ulp beyond kappa/2 (budget 4)\n", worst);
+    assert_int_equal(failed, 0);
+}
+
+/* exo_pair's loss, a KL divergence with a double zero at z0 = log((1-eps)/eps),
+ * swept over z0 +- 1 for the label smoothings the random run does not draw
+ * (and 0.3): just outside the library's series window its two terms still
+ * cancel by a factor of up to ~10, so that log1p(e^-|z|), log(eps) and
+ * log(1 - eps) must be more than float-accurate there (float-accurate ones
+ * reached 7.3 ulp beyond kappa/2 at eps = 0.4). Strict budget 4 + kappa/2,
+ * kappa = |z L'(z)/L(z)|, against the long-double reference of the
+ * accuracy run. */
+static void test_exo_loss_near_zero(void **state)
+{
+    enum { M = 500, CHUNKS = 30 };
+    static const float epss[] = { 0.3f, 0.4f, 0.45f };
+    prefloss_pair_params p = defaults();
+    float pc[M], pr[M], rc[M], rr[M], l[M], c[M], r[M];
+    ld worst = -1e30L;
+    size_t j, k, i, failed = 0;
+    tu_rng rng = tu_rng_seed(0xe0e0u);
+    (void)state;
+    for (j = 0; j < sizeof epss / sizeof epss[0]; j++) {
+        const ld e = (ld)epss[j], z0 = logl((1.0L - e) / e);
+        p.label_smoothing = epss[j];
+        for (k = 0; k < CHUNKS; k++) {
+            p.beta = (float)tu_logu(&rng, -2.0, 1.5);
+            for (i = 0; i < M; i++) {
+                rc[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+                rr[i] = (float)-tu_range(&rng, 50.0, 2000.0);
+                pc[i] = (float)((double)rc[i] + ((double)z0 + tu_range(&rng, -1.0, 1.0)) / (double)p.beta);
+                pr[i] = rr[i];
+            }
+            assert_status(prefloss_pair_loss(l, c, r, pc, pr, rc, rr, NULL, NULL, M, PREFLOSS_LOSS_EXO_PAIR, &p),
+                          PREFLOSS_OK);
+            for (i = 0; i < M; i++) {
+                const ld x = (ld)p.beta * ref_h(pc[i], pr[i], rc[i], rr[i]);
+                ld d1, tl, td, f = ref_single(PREFLOSS_LOSS_EXO_PAIR, &p, x, &d1, &tl, &td), ex;
+                if (!ref_is_normal_float(f)) continue;
+                ex = err_ulp(l[i], f) - kap(x, f, d1) / 2;
+                if (ex > worst) worst = ex;
+                if (!(ex <= 4.0L) && failed++ < 3)
+                    print_error("exo_pair loss: eps=%a z=%.9Lg (z - z0 = %.4Lg): got %a, exact %.12Lg, %.2Lf ulp, "
+                                "kappa %.4Lg\n", (double)p.label_smoothing, x, x - z0, (double)l[i], f,
+                                err_ulp(l[i], f), kap(x, f, d1));
+            }
+        }
+    }
+    printf("    exo_pair loss near its zero (eps 0.3, 0.4, 0.45): worst %.3Lf ulp beyond kappa/2 (budget 4)\n",
+           worst);
+    assert_int_equal(failed, 0);
+}
+
 /* robust needs 1 - 2 eps > 0: eps = 0.5 is refused (TRL would divide by 0),
  * the largest float below 0.5 is accepted. */
 static void test_robust_eps_half_refused(void **state)
@@ -1634,6 +1740,8 @@ int main(void)
         cmocka_unit_test(test_nonfinite_inputs),
         cmocka_unit_test(test_discopop_far_negative),
         cmocka_unit_test(test_exo_eps_zero),
+        cmocka_unit_test(test_nca_chosen_gradient_near_zero),
+        cmocka_unit_test(test_exo_loss_near_zero),
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
         cmocka_unit_test(test_bco_running_mean),
