@@ -1021,8 +1021,11 @@ PREFLOSS__INLINE prefloss__df prefloss__df_add_f(prefloss__df x, float y)
 {
     prefloss__df s = prefloss__two_sum(x.hi, y);
     prefloss__df r = prefloss__fast_two_sum(s.hi, x.lo + s.lo);
-    /* an infinite sum: keep it, with a zero low part (not inf - inf = NaN) */
-    int fin = prefloss__fabs(s.hi) <= FLT_MAX;
+    /* an infinite sum: keep it, with a zero low part (not inf - inf = NaN);
+     * likewise where TwoSum's intermediate s - x.hi overflowed (|y| near
+     * FLT_MAX, x.hi of the other sign) although s did not: s alone, within
+     * an ulp of the sum */
+    int fin = (int)(prefloss__fabs(s.hi) <= FLT_MAX) & (int)(r.hi == r.hi);
     return prefloss__df_make(prefloss__select(fin, r.hi, s.hi), prefloss__select(fin, r.lo, 0.0f));
 }
 
@@ -2587,14 +2590,18 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, floa
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
     prefloss__df sp, cz, loss;
+    float zf;
     int pos = z.hi >= 0.0f;
     l1p = prefloss__df_add_f(l1p, e.lo / (1.0f + e.hi));     /* log1p(e.hi + e.lo) */
     /* sp(-z) = l1p for z >= 0, |z| + l1p for z < 0 */
     sp = prefloss__df_add(l1p, prefloss__df_make(prefloss__select(pos, 0.0f, ah),
                                                  prefloss__select(pos, 0.0f, al)));
-    /* c z = (c_hi + c_lo)(z_hi + z_lo) */
+    /* c z = (c_hi + c_lo)(z_hi + z_lo). Where z = beta h overflowed to
+     * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
+     * is left out, and c z is +-inf with its low part dropped below. */
+    zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
     cz = prefloss__two_prod(c.robust_c, z.hi, 0);
-    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * z.hi));
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
     /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
     cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
                            prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));

@@ -1433,6 +1433,62 @@ static void test_alpha_cap(void **state)
 #endif
 }
 
+/* Finite extreme inputs (docs/errors.md): never NaN; an output whose exact
+ * value is beyond the float range is the infinity of its sign, one that
+ * fits is within a few ulp. Every row once came out NaN: robust's c z with
+ * z = beta h overflowed (its low part c_lo z_hi was inf - inf or 0 inf);
+ * bco_pair's beta u - delta and simpo's beta(pc - pr) - gamma near
+ * FLT_MAX (TwoSum's intermediate s - a overflowed though the sum did not). */
+typedef struct {
+    int kind;
+    float beta, eps, delta, gamma, pc, pr;
+    ld loss, dc, dr; /* exact (HUGE_VALL for +inf); dc, dr before dlosses */
+} extreme_row;
+
+static void check_extreme(const char *what, int row, float got, ld want)
+{
+    int ok = isinf(want) ? (double)got == (double)want : !isnan(got) && err_ulp(got, want) <= 4.0L;
+    if (!ok) {
+        print_error("extreme row %d: %s = %a, exact %.9Lg\n", row, what, (double)got, want);
+        fail();
+    }
+}
+
+static void test_extreme_finite_inputs(void **state)
+{
+    /* c = eps/(1 - 2 eps) of robust */
+    const ld c49 = (ld)0.49f / (1.0L - 2.0L * (ld)0.49f);
+    const ld a_bco = (ld)0.1f * (ld)FLT_MAX - (ld)FLT_MAX;            /* beta uc - delta */
+    const ld x_simpo = (ld)0.1f * ((ld)FLT_MAX + 1e20L) - (ld)FLT_MAX; /* beta(pc - pr) - gamma */
+    const extreme_row rows[] = {
+        /* z = beta h -> -inf: L = (1 + c)|z| -> +inf, g = -beta(1 + c) */
+        { PREFLOSS_LOSS_ROBUST, 1.0f, 0.49f, 0.0f, 0.5f, -FLT_MAX, 1e38f, HUGE_VALL, -(1.0L + c49), 1.0L + c49 },
+        /* z -> +inf: L = sp(-z) - c z -> -inf, g = -beta c */
+        { PREFLOSS_LOSS_ROBUST, 1.0f, 0.49f, 0.0f, 0.5f, FLT_MAX, -1e38f, -HUGE_VALL, -c49, c49 },
+        { PREFLOSS_LOSS_ROBUST, FLT_MAX, 0.25f, 0.0f, 0.5f, 4.0f, 0.0f, -HUGE_VALL, -(ld)FLT_MAX * 0.5L, (ld)FLT_MAX * 0.5L },
+        /* a = 0.1 FLT_MAX - FLT_MAX, b = -FLT_MAX: L = sp(-a) + sp(b) = -a */
+        { PREFLOSS_LOSS_BCO_PAIR, 0.1f, 0.0f, FLT_MAX, 0.5f, FLT_MAX, 0.0f, -a_bco, -(ld)0.1f, 0.0L },
+        /* x = 0.1 (FLT_MAX + 1e20) - FLT_MAX: L = -x, dL/dpc = -beta */
+        { PREFLOSS_LOSS_SIMPO, 0.1f, 0.0f, 0.0f, FLT_MAX, FLT_MAX, -1e20f, -x_simpo, -(ld)0.1f, (ld)0.1f },
+    };
+    int i;
+    (void)state;
+    for (i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
+        const extreme_row *x = &rows[i];
+        prefloss_pair_params p = defaults();
+        float l, c, r;
+        p.beta = x->beta;
+        p.label_smoothing = x->eps;
+        p.bco_delta = x->delta;
+        p.simpo_gamma = x->gamma;
+        assert_status(prefloss_pair_loss(&l, &c, &r, &x->pc, &x->pr, NULL, NULL, NULL, NULL, 1, x->kind, &p),
+                      PREFLOSS_OK);
+        check_extreme("loss", i, l, x->loss);
+        check_extreme("dchosen", i, c, x->dc);
+        check_extreme("drejected", i, r, x->dr);
+    }
+}
+
 /* ======================================================================== */
 /* prefloss_bco_update_delta                                                */
 /* ======================================================================== */
@@ -1566,6 +1622,7 @@ int main(void)
         cmocka_unit_test(test_exo_eps_zero),
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
+        cmocka_unit_test(test_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
         cmocka_unit_test(test_bco_update_errors),
         cmocka_unit_test(test_accuracy_all_kinds),
