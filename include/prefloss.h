@@ -614,6 +614,9 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  *
  * with the gradients summed likewise; per-pair weights and the upstream
  * gradient as for prefloss_pair_loss. All kinds share one parameter block.
+ * Where terms overflow with opposite signs (finite extreme inputs) their
+ * exact sum is not known: the sum of the earlier kinds keeps its infinity
+ * (never NaN).
  *
  * @param[out] losses, dchosen, drejected  (n) each optional.
  * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
@@ -4030,6 +4033,16 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     return PREFLOSS_OK;
 }
 
+/* acc + t for the mixture's running sum. Where both overflowed with
+ * opposite signs (finite extreme inputs: inf - inf) their exact sum is not
+ * known: the sum so far keeps its infinity (as a kind's result does against
+ * the NLL term), never NaN. A NaN term (a non-finite input) stays NaN. */
+PREFLOSS__INLINE float prefloss__mix_add(float acc, float t)
+{
+    float sum = acc + t;
+    return prefloss__select((int)(sum != sum) & (int)(acc == acc) & (int)(t == t), acc, sum);
+}
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
@@ -4078,9 +4091,9 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
                                     dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p);
             bad |= st == PREFLOSS_NONFINITE;
             for (j = 0; j < len; j++) { /* a zero weight gives 0, never 0 * inf; NaN stays */
-                if (losses != NULL) losses[i + j] += prefloss__weighted(t_loss[j], mw);
-                if (dchosen != NULL) dchosen[i + j] += prefloss__weighted(t_dc[j], mw);
-                if (drejected != NULL) drejected[i + j] += prefloss__weighted(t_dr[j], mw);
+                if (losses != NULL) losses[i + j] = prefloss__mix_add(losses[i + j], prefloss__weighted(t_loss[j], mw));
+                if (dchosen != NULL) dchosen[i + j] = prefloss__mix_add(dchosen[i + j], prefloss__weighted(t_dc[j], mw));
+                if (drejected != NULL) drejected[i + j] = prefloss__mix_add(drejected[i + j], prefloss__weighted(t_dr[j], mw));
             }
         }
     }

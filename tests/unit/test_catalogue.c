@@ -1487,6 +1487,21 @@ static void test_extreme_finite_inputs(void **state)
         check_extreme("dchosen", i, c, x->dc);
         check_extreme("drejected", i, r, x->dr);
     }
+    /* a mixture whose terms overflow with opposite signs: their exact sum is
+     * not known; the sum so far keeps its infinity (never NaN) */
+    {
+        const int kinds[2] = { PREFLOSS_LOSS_ROBUST, PREFLOSS_LOSS_ROBUST };
+        const float mw[2] = { 1.0f, -2.0f }, pc = -FLT_MAX, pr = 1e38f;
+        prefloss_pair_params p = defaults();
+        float l, c, r;
+        p.beta = 1.0f;
+        p.label_smoothing = 0.49f;
+        assert_status(prefloss_pair_loss_mix(&l, &c, &r, &pc, &pr, NULL, NULL, NULL, NULL, 1, kinds, mw, 2, &p),
+                      PREFLOSS_OK);
+        assert_true(l == HUGE_VALF);
+        check_extreme("mixture dchosen", -1, c, (1.0L + c49));
+        check_extreme("mixture drejected", -1, r, -(1.0L + c49));
+    }
 }
 
 /* ======================================================================== */
