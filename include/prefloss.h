@@ -4110,10 +4110,18 @@ PREFLOSS__INLINE prefloss__df prefloss__aot_key(const float *x, const float *y, 
     return prefloss__diff_of_diffs(x[j], y != NULL ? y[j] : 0.0f, 0.0f, 0.0f);
 }
 
-/* Whether element a sorts before b: by the exact value, then by index. */
+/* Whether element a sorts before b: by the exact value, then by index.
+ * Two keys that overflowed to the same infinity (inputs near FLT_MAX) are
+ * compared in the scaled domain of prefloss__diff_of_diffs_scaled, where
+ * both are exact (both scaled by 1/4: only an input >= 2^125 overflows). */
 static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
 {
     prefloss__df ka = prefloss__aot_key(x, y, a), kb = prefloss__aot_key(x, y, b);
+    if (ka.hi == kb.hi && prefloss__fabs(ka.hi) > FLT_MAX) {
+        float ua, ub;
+        ka = prefloss__diff_of_diffs_scaled(x[a], y != NULL ? y[a] : 0.0f, 0.0f, 0.0f, &ua);
+        kb = prefloss__diff_of_diffs_scaled(x[b], y != NULL ? y[b] : 0.0f, 0.0f, 0.0f, &ub);
+    }
     if (ka.hi != kb.hi) return ka.hi < kb.hi;
     if (ka.lo != kb.lo) return ka.lo < kb.lo;
     return a < b;
@@ -4197,10 +4205,13 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
     else for (i = 0; i < n; i++) q[i] = i;  /* reference-free "aot": the second key is 0 */
     any_bad = bad != bad;
     for (i = 0; i < n; i++) { /* every index occurs once in p and once in q */
-        prefloss__df k1 = prefloss__aot_key(x1, y1, p[i]);
-        prefloss__df k2 = x2 != NULL ? prefloss__aot_key(x2, y2, q[i]) : prefloss__df_make(0.0f, 0.0f);
-        prefloss__df d = prefloss__df_add(k1, prefloss__df_make(-k2.hi, -k2.lo));
-        prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(d, beta, 0), label_smoothing);
+        /* beta d, d = (x1 - y1)[P(i)] - (x2 - y2)[Q(i)], from the four inputs
+         * at once: exact, and no inf - inf where both keys overflow */
+        size_t a = p[i], b = q[i];
+        prefloss__df z = prefloss__beta_times_diff(beta, x1[a], y1 != NULL ? y1[a] : 0.0f,
+                                                   x2 != NULL ? x2[b] : 0.0f,
+                                                   y2 != NULL ? y2[b] : 0.0f, 0);
+        prefloss__ld l = prefloss__smoothed_sigmoid(z, label_smoothing);
         float up = dlosses != NULL ? dlosses[i] : 1.0f;
         float g = prefloss__times_up(beta * l.dz, up);
         float bad_up = bad + prefloss__nan_if_nonfinite(up);

@@ -1504,6 +1504,42 @@ static void test_extreme_finite_inputs(void **state)
     }
 }
 
+/* AOT with keys x - y beyond the float range: the difference of two keys
+ * that overflowed is formed from the four inputs (it was inf - inf = NaN),
+ * and keys that overflowed to the same infinity are still sorted by their
+ * exact values (they tied, and beta d was +inf). */
+static void test_aot_extreme_finite_inputs(void **state)
+{
+    size_t ws[4];
+    float l[2], c[2], r[2];
+    (void)state;
+    {
+        /* keys (pc - pr) = {0, 1e38 + FLT_MAX}, (rc - rr) = {1e38 + FLT_MAX, 0}:
+         * both ranks have d = 0 exactly: loss log 2, dL/dd = -beta/2 */
+        const float pc[2] = { 0.0f, 1e38f }, pr[2] = { 0.0f, -FLT_MAX };
+        const float rc[2] = { 1e38f, 0.0f }, rr[2] = { -FLT_MAX, 0.0f };
+        size_t i;
+        assert_status(prefloss_aot_loss(l, c, r, pc, pr, rc, rr, NULL, 2, 0.1f, 0.0f, 0, ws), PREFLOSS_OK);
+        for (i = 0; i < 2; i++) {
+            check_extreme("aot loss", (int)i, l[i], logl(2.0L));
+            check_extreme("aot dchosen", (int)i, c[i], -0.5L * (ld)0.1f);
+            check_extreme("aot drejected", (int)i, r[i], 0.5L * (ld)0.1f);
+        }
+    }
+    {
+        /* reference-free: keys FLT_MAX + FLT_MAX > FLT_MAX + 1e38, both +inf
+         * in float; rank 0 is pair 1. L = eps z + sp(-z) = eps z (z >> 1) */
+        const float pc[2] = { FLT_MAX, FLT_MAX }, pr[2] = { -FLT_MAX, -1e38f };
+        const ld eps = (ld)0.1f, beta = (ld)0.1f;
+        assert_status(prefloss_aot_loss(l, c, r, pc, pr, NULL, NULL, NULL, 2, 0.1f, 0.1f, 0, ws), PREFLOSS_OK);
+        check_extreme("aot loss rank 0", 0, l[0], eps * beta * ((ld)FLT_MAX + (ld)1e38f));
+        check_extreme("aot loss rank 1", 1, l[1], eps * beta * 2.0L * (ld)FLT_MAX);
+        /* dL/dd = beta eps for both, to pc[P(i)] */
+        check_extreme("aot dchosen", 0, c[0], beta * eps);
+        check_extreme("aot dchosen", 1, c[1], beta * eps);
+    }
+}
+
 /* ======================================================================== */
 /* prefloss_bco_update_delta                                                */
 /* ======================================================================== */
@@ -1638,6 +1674,7 @@ int main(void)
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
         cmocka_unit_test(test_extreme_finite_inputs),
+        cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
         cmocka_unit_test(test_bco_update_errors),
         cmocka_unit_test(test_accuracy_all_kinds),
