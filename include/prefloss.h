@@ -620,7 +620,9 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  * with the gradients summed likewise; per-pair weights and the upstream
  * gradient as for prefloss_pair_loss. Each mix weight enters its kind's
  * outputs with the per-pair weight, before their last rounding. All kinds
- * share one parameter block.
+ * share one parameter block. Where terms overflow with opposite signs
+ * (finite extreme inputs) their exact sum is not known: the sum of the
+ * earlier kinds keeps its infinity (never NaN).
  *
  * @param[out] losses, dchosen, drejected  (n) each optional.
  * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
@@ -967,11 +969,11 @@ PREFLOSS__INLINE float prefloss__weighted2(float x, float w, float s)
 
 /* x + y, except that where an overflowed x meets a y that overflowed with
  * the other sign (inf - inf) their exact sum is no longer known, and x is
- * kept (never NaN). */
+ * kept (never NaN). A NaN x or y (a non-finite input) stays NaN. */
 PREFLOSS__INLINE float prefloss__add_keep(float x, float y)
 {
     float sum = x + y;
-    return prefloss__select((int)(sum != sum) & (int)(x == x), x, sum);
+    return prefloss__select((int)(sum != sum) & (int)(x == x) & (int)(y == y), x, sum);
 }
 
 /* 0 when x is finite, NaN when it is not (x - x is NaN for inf and NaN).
@@ -1050,8 +1052,11 @@ PREFLOSS__INLINE prefloss__df prefloss__df_add_f(prefloss__df x, float y)
 {
     prefloss__df s = prefloss__two_sum(x.hi, y);
     prefloss__df r = prefloss__fast_two_sum(s.hi, x.lo + s.lo);
-    /* an infinite sum: keep it, with a zero low part (not inf - inf = NaN) */
-    int fin = prefloss__fabs(s.hi) <= FLT_MAX;
+    /* an infinite sum: keep it, with a zero low part (not inf - inf = NaN);
+     * likewise where TwoSum's intermediate s - x.hi overflowed (|y| near
+     * FLT_MAX, x.hi of the other sign) although s did not: s alone, within
+     * an ulp of the sum */
+    int fin = (int)(prefloss__fabs(s.hi) <= FLT_MAX) & (int)(r.hi == r.hi);
     return prefloss__df_make(prefloss__select(fin, r.hi, s.hi), prefloss__select(fin, r.lo, 0.0f));
 }
 
@@ -2617,14 +2622,18 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, floa
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
     prefloss__df sp, cz, loss;
+    float zf;
     int pos = z.hi >= 0.0f;
     l1p = prefloss__df_add_f(l1p, e.lo / (1.0f + e.hi));     /* log1p(e.hi + e.lo) */
     /* sp(-z) = l1p for z >= 0, |z| + l1p for z < 0 */
     sp = prefloss__df_add(l1p, prefloss__df_make(prefloss__select(pos, 0.0f, ah),
                                                  prefloss__select(pos, 0.0f, al)));
-    /* c z = (c_hi + c_lo)(z_hi + z_lo) */
+    /* c z = (c_hi + c_lo)(z_hi + z_lo). Where z = beta h overflowed to
+     * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
+     * is left out, and c z is +-inf with its low part dropped below. */
+    zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
     cz = prefloss__two_prod(c.robust_c, z.hi, 0);
-    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * z.hi));
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
     /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
     cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
                            prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
@@ -4197,9 +4206,11 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
                                             dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p,
                                             &c, mix_weights[k]);
             for (j = 0; j < len; j++) {
-                if (losses != NULL) losses[i + j] += t_loss[j];
-                if (dchosen != NULL) dchosen[i + j] += t_dc[j];
-                if (drejected != NULL) drejected[i + j] += t_dr[j];
+                /* terms that overflowed with opposite signs: the earlier sum's
+                 * infinity is kept (never NaN) */
+                if (losses != NULL) losses[i + j] = prefloss__add_keep(losses[i + j], t_loss[j]);
+                if (dchosen != NULL) dchosen[i + j] = prefloss__add_keep(dchosen[i + j], t_dc[j]);
+                if (drejected != NULL) drejected[i + j] = prefloss__add_keep(drejected[i + j], t_dr[j]);
             }
         }
     }
@@ -4216,10 +4227,18 @@ PREFLOSS__INLINE prefloss__df prefloss__aot_key(const float *x, const float *y, 
     return prefloss__diff_of_diffs(x[j], y != NULL ? y[j] : 0.0f, 0.0f, 0.0f);
 }
 
-/* Whether element a sorts before b: by the exact value, then by index. */
+/* Whether element a sorts before b: by the exact value, then by index.
+ * Two keys that overflowed to the same infinity (inputs near FLT_MAX) are
+ * compared in the scaled domain of prefloss__diff_of_diffs_scaled, where
+ * both are exact (both scaled by 1/4: only an input >= 2^125 overflows). */
 static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
 {
     prefloss__df ka = prefloss__aot_key(x, y, a), kb = prefloss__aot_key(x, y, b);
+    if (ka.hi == kb.hi && prefloss__fabs(ka.hi) > FLT_MAX) {
+        float ua, ub;
+        ka = prefloss__diff_of_diffs_scaled(x[a], y != NULL ? y[a] : 0.0f, 0.0f, 0.0f, &ua);
+        kb = prefloss__diff_of_diffs_scaled(x[b], y != NULL ? y[b] : 0.0f, 0.0f, 0.0f, &ub);
+    }
     if (ka.hi != kb.hi) return ka.hi < kb.hi;
     if (ka.lo != kb.lo) return ka.lo < kb.lo;
     return a < b;
@@ -4303,10 +4322,13 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
     else for (i = 0; i < n; i++) q[i] = i;  /* reference-free "aot": the second key is 0 */
     any_bad = bad != bad;
     for (i = 0; i < n; i++) { /* every index occurs once in p and once in q */
-        prefloss__df k1 = prefloss__aot_key(x1, y1, p[i]);
-        prefloss__df k2 = x2 != NULL ? prefloss__aot_key(x2, y2, q[i]) : prefloss__df_make(0.0f, 0.0f);
-        prefloss__df d = prefloss__df_add(k1, prefloss__df_make(-k2.hi, -k2.lo));
-        prefloss__ld l = prefloss__smoothed_sigmoid(prefloss__df_mul_f(d, beta, 0), label_smoothing);
+        /* beta d, d = (x1 - y1)[P(i)] - (x2 - y2)[Q(i)], from the four inputs
+         * at once: exact, and no inf - inf where both keys overflow */
+        size_t a = p[i], b = q[i];
+        prefloss__df z = prefloss__beta_times_diff(beta, x1[a], y1 != NULL ? y1[a] : 0.0f,
+                                                   x2 != NULL ? x2[b] : 0.0f,
+                                                   y2 != NULL ? y2[b] : 0.0f, 0);
+        prefloss__ld l = prefloss__smoothed_sigmoid(z, label_smoothing);
         float up = dlosses != NULL ? dlosses[i] : 1.0f;
         float g = prefloss__times_up(beta * l.dz, up);
         float bad_up = bad + prefloss__nan_if_nonfinite(up);

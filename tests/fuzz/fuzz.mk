@@ -11,8 +11,7 @@
 # New corpus entries go to build/fuzz/work/<harness>/ (the committed corpus is
 # never written); a crash leaves build/fuzz/artifacts/<harness>-crash-*.
 # Reproduce one with: build/fuzz/fuzz_<harness> <file>.
-# Known, reported contract violations are tolerated where harness.c marks
-# them KNOWN(...); FUZZ_STRICT=1 in the environment makes them fail.
+# Every invariant is checked strictly (no known violation is tolerated).
 # Each run ends with the execution count; the totals are printed.
 
 FUZZ_CC            ?= clang

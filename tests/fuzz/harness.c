@@ -57,13 +57,9 @@
  * weight 1 equal to prefloss_pair_loss, and float64 references where they
  * are cheap (ORPO, KTO, the KL estimate, the BCO running mean).
  *
- * A known contract violation of the library (reported, not fixed yet) is
- * tolerated where marked KNOWN(...) so that `make check-fuzz` stays green;
- * run a harness with FUZZ_STRICT=1 in the environment to make it fail:
- *   K6 pair_loss: NaN instead of +-inf for some kinds from finite inputs
- *      outside the moderate range (extreme beta or log-probs).
- * (K3-K5 -- KTO's check order, kto_kl's and bco_update_delta's overflow --
- * are fixed and checked strictly.)
+ * Every invariant is checked strictly: the contract violations found so far
+ * (K3-K6: KTO's check order, kto_kl's and bco_update_delta's overflow, NaN
+ * instead of +-inf from finite extreme inputs) are fixed.
  */
 #define PREFLOSS_IMPLEMENTATION
 #include "prefloss.h"
@@ -452,28 +448,7 @@ static void check_status(const char *fn, int got, int want)
 static float F(const slot_t *s, size_t i) { float v; memcpy(&v, s->p + 4 * i, 4); return v; }
 static float Fo(const slot_t *s, size_t i, float dflt) { return s->p ? F(s, i) : dflt; }
 
-/* A known contract violation of the library, reported and not fixed yet:
- * tolerated (returns 1) unless FUZZ_STRICT=1 is set in the environment. */
-static int KNOWN(const char *tag)
-{
-    static int strict = -1;
-    if (strict < 0) {
-        const char *e = getenv("FUZZ_STRICT");
-        strict = e != NULL && e[0] == '1';
-    }
-    if (strict) fprintf(stderr, "known issue %s\n", tag);
-    return !strict;
-}
-
 static int nanf_(float x) { return x != x; }
-
-/* A NaN from finite inputs: a violation for MODERATE inputs; for extreme
- * ones (an intermediate overflows to inf and meets an inf of the other sign)
- * the library is known to give NaN where docs/errors.md promises +-inf. */
-static int nan_from_finite_ok(void)
-{
-    return !MODERATE && KNOWN("K6: NaN instead of +-inf from finite extreme inputs");
-}
 
 /* Distance in units in the last place (+0 and -0 are 0 apart). */
 static uint32_t ordered_(float x)
@@ -1436,7 +1411,7 @@ static void run(rd_t *r)
 #endif
         for (i = 0; i < n; i++) {
             float v[4], wi = w ? w[i] : 1.0f, upi = up ? up[i] : 1.0f;
-            int bad_in, bad_w, bad_up, k6;
+            int bad_in, bad_w, bad_up;
             v[0] = pc[i]; v[1] = pr[i];
             v[2] = rc ? rc[i] : 0.0f; v[3] = rr ? rr[i] : 0.0f;
             {
@@ -1471,7 +1446,6 @@ static void run(rd_t *r)
                     if (S[k].p && F(&S[k], i) != 0.0f) FAIL("n_kinds == 0 but output %zu is not 0", k);
                 continue;
             }
-            k6 = 0;
             for (k = 0; k < 3; k++) {
                 float o = all[k * n + i];
                 int want_nan = bad_in || bad_w || (k > 0 && bad_up);
@@ -1479,18 +1453,12 @@ static void run(rd_t *r)
                     FAIL("output %zu of pair %zu is %a, not NaN, though %s is not finite", k, i,
                          (double)o, bad_w ? "its weight" : bad_in ? "an input" : "dlosses");
                 if (!want_nan && nanf_(o)) {
-#if FUZZ_TARGET == T_MIX
-                    /* finite extreme inputs: mixture terms of opposite sign
-                     * may both be infinite */
-                    if (!MODERATE) continue;
-#endif
-                    if (nan_from_finite_ok()) { k6 = 1; continue; }
                     FAIL("output %zu of pair %zu is NaN for finite inputs", k, i);
                 }
                 if (!want_nan && MODERATE && !finitef_(o))
                     FAIL("output %zu of pair %zu = %g for moderate inputs", k, i, (double)o);
             }
-            if (bad_in || bad_w || k6) continue;
+            if (bad_in || bad_w) continue;
             /* the loss does not depend on dlosses */
             if (fbits(all[i]) != fbits(nu[i]))
                 FAIL("loss[%zu] = %a depends on dlosses (%a without)", i, (double)all[i], (double)nu[i]);
@@ -1559,7 +1527,9 @@ static void run(rd_t *r)
                     float t = terms[3 * n * j + k * n + i], m = MIX.mv[j];
                     float p = nanf_(t) ? t : m != 0.0f ? t * m : 0.0f; /* NaN stays */
                     term_nan |= nanf_(t);
-                    acc += p;
+                    /* terms that overflowed with opposite signs (inf - inf):
+                     * the sum so far keeps its infinity (docs/errors.md) */
+                    acc = (!nanf_(acc) && !nanf_(p) && nanf_(acc + p)) ? acc : acc + p;
                     mag += fabs((double)p);
                     /* a term subnormal before the mix weight: the library applies
                      * the weight before its last rounding (see the weights check) */
@@ -1706,14 +1676,12 @@ static void run(rd_t *r)
             for (k = 0; k < 3; k++) {
                 float o = all[k * n + i];
                 int want_nan = k == 0 ? bad : bad_up;
-                if (!want_nan && nanf_(o) && nan_from_finite_ok()) continue;
                 if (want_nan ? !nanf_(o) : nanf_(o))
                     FAIL("orpo output %zu of pair %zu is %a (NaN exactly for a log-prob that is not "
                          "finite and < 0, and for gradients a non-finite dlosses)", k, i, (double)o);
             }
             if (bad) continue;
             if (fbits(all[i]) != fbits(nu[i])) FAIL("orpo loss[%zu] depends on dlosses", i);
-            if (nanf_(all[i]) || nanf_(all[n + i]) || nanf_(all[2 * n + i])) continue; /* K6 */
             if (bad_up) continue;
             {
                 /* float64 reference (log1mexp via expm1/log1p) */

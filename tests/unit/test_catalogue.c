@@ -1608,6 +1608,113 @@ static void test_alpha_cap(void **state)
 #endif
 }
 
+/* Finite extreme inputs (docs/errors.md): never NaN; an output whose exact
+ * value is beyond the float range is the infinity of its sign, one that
+ * fits is within a few ulp. Every row once came out NaN: robust's c z with
+ * z = beta h overflowed (its low part c_lo z_hi was inf - inf or 0 inf);
+ * bco_pair's beta u - delta and simpo's beta(pc - pr) - gamma near
+ * FLT_MAX (TwoSum's intermediate s - a overflowed though the sum did not). */
+typedef struct {
+    int kind;
+    float beta, eps, delta, gamma, pc, pr;
+    ld loss, dc, dr; /* exact (HUGE_VALL for +inf); dc, dr before dlosses */
+} extreme_row;
+
+static void check_extreme(const char *what, int row, float got, ld want)
+{
+    int ok = isinf(want) ? (double)got == (double)want : !isnan(got) && err_ulp(got, want) <= 4.0L;
+    if (!ok) {
+        print_error("extreme row %d: %s = %a, exact %.9Lg\n", row, what, (double)got, want);
+        fail();
+    }
+}
+
+static void test_extreme_finite_inputs(void **state)
+{
+    /* c = eps/(1 - 2 eps) of robust */
+    const ld c49 = (ld)0.49f / (1.0L - 2.0L * (ld)0.49f);
+    const ld a_bco = (ld)0.1f * (ld)FLT_MAX - (ld)FLT_MAX;            /* beta uc - delta */
+    const ld x_simpo = (ld)0.1f * ((ld)FLT_MAX + 1e20L) - (ld)FLT_MAX; /* beta(pc - pr) - gamma */
+    const extreme_row rows[] = {
+        /* z = beta h -> -inf: L = (1 + c)|z| -> +inf, g = -beta(1 + c) */
+        { PREFLOSS_LOSS_ROBUST, 1.0f, 0.49f, 0.0f, 0.5f, -FLT_MAX, 1e38f, HUGE_VALL, -(1.0L + c49), 1.0L + c49 },
+        /* z -> +inf: L = sp(-z) - c z -> -inf, g = -beta c */
+        { PREFLOSS_LOSS_ROBUST, 1.0f, 0.49f, 0.0f, 0.5f, FLT_MAX, -1e38f, -HUGE_VALL, -c49, c49 },
+        { PREFLOSS_LOSS_ROBUST, FLT_MAX, 0.25f, 0.0f, 0.5f, 4.0f, 0.0f, -HUGE_VALL, -(ld)FLT_MAX * 0.5L, (ld)FLT_MAX * 0.5L },
+        /* a = 0.1 FLT_MAX - FLT_MAX, b = -FLT_MAX: L = sp(-a) + sp(b) = -a */
+        { PREFLOSS_LOSS_BCO_PAIR, 0.1f, 0.0f, FLT_MAX, 0.5f, FLT_MAX, 0.0f, -a_bco, -(ld)0.1f, 0.0L },
+        /* x = 0.1 (FLT_MAX + 1e20) - FLT_MAX: L = -x, dL/dpc = -beta */
+        { PREFLOSS_LOSS_SIMPO, 0.1f, 0.0f, 0.0f, FLT_MAX, FLT_MAX, -1e20f, -x_simpo, -(ld)0.1f, (ld)0.1f },
+    };
+    int i;
+    (void)state;
+    for (i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
+        const extreme_row *x = &rows[i];
+        prefloss_pair_params p = defaults();
+        float l, c, r;
+        p.beta = x->beta;
+        p.label_smoothing = x->eps;
+        p.bco_delta = x->delta;
+        p.simpo_gamma = x->gamma;
+        assert_status(prefloss_pair_loss(&l, &c, &r, &x->pc, &x->pr, NULL, NULL, NULL, NULL, 1, x->kind, &p),
+                      PREFLOSS_OK);
+        check_extreme("loss", i, l, x->loss);
+        check_extreme("dchosen", i, c, x->dc);
+        check_extreme("drejected", i, r, x->dr);
+    }
+    /* a mixture whose terms overflow with opposite signs: their exact sum is
+     * not known; the sum so far keeps its infinity (never NaN) */
+    {
+        const int kinds[2] = { PREFLOSS_LOSS_ROBUST, PREFLOSS_LOSS_ROBUST };
+        const float mw[2] = { 1.0f, -2.0f }, pc = -FLT_MAX, pr = 1e38f;
+        prefloss_pair_params p = defaults();
+        float l, c, r;
+        p.beta = 1.0f;
+        p.label_smoothing = 0.49f;
+        assert_status(prefloss_pair_loss_mix(&l, &c, &r, &pc, &pr, NULL, NULL, NULL, NULL, 1, kinds, mw, 2, &p),
+                      PREFLOSS_OK);
+        assert_true(l == HUGE_VALF);
+        check_extreme("mixture dchosen", -1, c, (1.0L + c49));
+        check_extreme("mixture drejected", -1, r, -(1.0L + c49));
+    }
+}
+
+/* AOT with keys x - y beyond the float range: the difference of two keys
+ * that overflowed is formed from the four inputs (it was inf - inf = NaN),
+ * and keys that overflowed to the same infinity are still sorted by their
+ * exact values (they tied, and beta d was +inf). */
+static void test_aot_extreme_finite_inputs(void **state)
+{
+    size_t ws[4];
+    float l[2], c[2], r[2];
+    (void)state;
+    {
+        /* keys (pc - pr) = {0, 1e38 + FLT_MAX}, (rc - rr) = {1e38 + FLT_MAX, 0}:
+         * both ranks have d = 0 exactly: loss log 2, dL/dd = -beta/2 */
+        const float pc[2] = { 0.0f, 1e38f }, pr[2] = { 0.0f, -FLT_MAX };
+        const float rc[2] = { 1e38f, 0.0f }, rr[2] = { -FLT_MAX, 0.0f };
+        size_t i;
+        assert_status(prefloss_aot_loss(l, c, r, pc, pr, rc, rr, NULL, 2, 0.1f, 0.0f, 0, ws), PREFLOSS_OK);
+        for (i = 0; i < 2; i++) {
+            check_extreme("aot loss", (int)i, l[i], logl(2.0L));
+            check_extreme("aot dchosen", (int)i, c[i], -0.5L * (ld)0.1f);
+            check_extreme("aot drejected", (int)i, r[i], 0.5L * (ld)0.1f);
+        }
+    }
+    {
+        /* reference-free: keys FLT_MAX + FLT_MAX > FLT_MAX + 1e38, both +inf
+         * in float; rank 0 is pair 1. L = eps z + sp(-z) = eps z (z >> 1) */
+        const float pc[2] = { FLT_MAX, FLT_MAX }, pr[2] = { -FLT_MAX, -1e38f };
+        const ld eps = (ld)0.1f, beta = (ld)0.1f;
+        assert_status(prefloss_aot_loss(l, c, r, pc, pr, NULL, NULL, NULL, 2, 0.1f, 0.1f, 0, ws), PREFLOSS_OK);
+        check_extreme("aot loss rank 0", 0, l[0], eps * beta * ((ld)FLT_MAX + (ld)1e38f));
+        check_extreme("aot loss rank 1", 1, l[1], eps * beta * 2.0L * (ld)FLT_MAX);
+        /* dL/dd = beta eps for both, to pc[P(i)] */
+        check_extreme("aot dchosen", 0, c[0], beta * eps);
+        check_extreme("aot dchosen", 1, c[1], beta * eps);
+    }
+}
+
 /* ======================================================================== */
 /* prefloss_bco_update_delta                                                */
 /* ======================================================================== */
@@ -1744,6 +1851,8 @@ int main(void)
         cmocka_unit_test(test_exo_loss_near_zero),
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
+        cmocka_unit_test(test_extreme_finite_inputs),
+        cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
         cmocka_unit_test(test_bco_update_errors),
         cmocka_unit_test(test_accuracy_all_kinds),
