@@ -2906,9 +2906,10 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
                 || !prefloss__finite(up[i]) || !prefloss__finite(w[i]))                      \
                 continue;                                                                    \
             o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
-            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX)                            \
+            /* (a gradient that overflowed by itself stays: alpha's rescue) */                \
+            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
                 dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);             \
-            if (prefloss__fabs(dr[i]) > FLT_MAX)                                             \
+            if (prefloss__fabs(dr[i]) > FLT_MAX && prefloss__finite(o.gr))                   \
                 dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);             \
         }                                                                                    \
         return bad_seen;                                                                     \
