@@ -2609,41 +2609,6 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float
     return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
 }
 
-/* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
- * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
- * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
- * formed in double-float and rounded once at the end. */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_robust(float pc, float pr, float rc, float rr,
-                                                        prefloss__cat c)
-{
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    prefloss__sigvals v = prefloss__sigmoid_values(z.hi, z.lo);
-    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
-    prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
-    prefloss__df sp, cz, loss;
-    float zf;
-    int pos = z.hi >= 0.0f;
-    l1p = prefloss__df_add_f(l1p, e.lo / (1.0f + e.hi));     /* log1p(e.hi + e.lo) */
-    /* sp(-z) = l1p for z >= 0, |z| + l1p for z < 0 */
-    sp = prefloss__df_add(l1p, prefloss__df_make(prefloss__select(pos, 0.0f, ah),
-                                                 prefloss__select(pos, 0.0f, al)));
-    /* c z = (c_hi + c_lo)(z_hi + z_lo). Where z = beta h overflowed to
-     * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
-     * is left out, and c z is +-inf with its low part dropped below. */
-    zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
-    cz = prefloss__two_prod(c.robust_c, z.hi, 0);
-    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
-    /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
-    cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
-                           prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
-    loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -cz.lo));
-    {
-        float g = -c.beta * (v.sig_neg + c.robust_c);
-        return prefloss__pair_make(prefloss__df_round(loss), g, -g);
-    }
-}
-
 /* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
 PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
 {
@@ -2764,6 +2729,21 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gc
     o.gr = r.v;
     o.kr = r.k;
     return o;
+}
+
+/* sigma(-x) as a double-float (relative error ~2^-31), times 2^(64 lvl):
+ * lvl > 0 only for x >= 64 (prefloss__sd_level_pos), where e = exp(-x) <
+ * 2^-92 and sigma(-x) = e/(1 + e) is e within 2^-92. For nca_pair's,
+ * bco_pair's and robust's gradients, which are subnormal beyond x ~ 87. */
+PREFLOSS__INLINE int prefloss__sd_level_pos(float x)
+{
+    return prefloss__sd_level(x) * (int)(x > 0.0f);
+}
+
+PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
+{
+    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
+    return prefloss__sd_select(lvl > 0, e, prefloss__sigmoid_neg_df(x.hi, e, 0));
 }
 
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
@@ -2998,6 +2978,48 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
+/* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
+ * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
+ * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
+ * formed in double-float and rounded once at the end. The gradient
+ * -beta (sigma(-z) + c) is formed in double-float and rounded once; where
+ * it is tiny (z >= 64 and c < 2^-64) it is carried times 2^64 or 2^128
+ * until after the upstream gradient and the weights (prefloss__sd_signeg). */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, float rc, float rr,
+                                                          prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
+    prefloss__df sp, cz, loss;
+    float zf;
+    int pos = z.hi >= 0.0f;
+    l1p = prefloss__df_add_f(l1p, e.lo / (1.0f + e.hi));     /* log1p(e.hi + e.lo) */
+    /* sp(-z) = l1p for z >= 0, |z| + l1p for z < 0 */
+    sp = prefloss__df_add(l1p, prefloss__df_make(prefloss__select(pos, 0.0f, ah),
+                                                 prefloss__select(pos, 0.0f, al)));
+    /* c z = (c_hi + c_lo)(z_hi + z_lo). Where z = beta h overflowed to
+     * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
+     * is left out, and c z is +-inf with its low part dropped below. */
+    zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
+    cz = prefloss__two_prod(c.robust_c, z.hi, 0);
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
+    /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
+    cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
+                           prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
+    loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -cz.lo));
+    {
+        /* c 2^(64 l) is exact (c < 2^-64 where l > 0) */
+        int l = prefloss__sd_level_pos(z.hi) * (int)(c.robust_c < prefloss__pow2_half(-64));
+        int32_t k = 64 * (int32_t)l;
+        prefloss__df cs = prefloss__df_make(prefloss__scale2(c.robust_c, k), prefloss__scale2(c.robust_c_lo, k));
+        prefloss__df sum = prefloss__df_add(prefloss__sd_signeg(z, l), cs);
+        float g = -prefloss__df_round(prefloss__df_mul_f(sum, c.beta, 0));
+        return prefloss__pair_make_k(prefloss__df_round(loss), g, l, -g, l);
+    }
+}
+
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -3006,30 +3028,43 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
  * sum and the product with beta in double-float, rounded once: the
  * cancellation then costs ~2^-34 absolute, far inside the budget's
  * kappa/2 = ln2/(2|a - ln 2|) ulp near the zero, and elsewhere the result
- * is within ~1/2 ulp. */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_nca(float pc, float pr, float rc, float rr,
-                                                     prefloss__cat c)
+ * is within ~1/2 ulp. The rejected gradient beta sigma(b)/2 is a
+ * double-float product rounded once, carried times 2^64 or 2^128 where
+ * sigma(b) is below 2^-92 (b <= -64, prefloss__sd_signeg) until after the
+ * upstream gradient and the weights. */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
 {
     prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
     prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
     prefloss__df e = prefloss__exp_neg_df(prefloss__fabs(a.hi), prefloss__mulsign(a.lo, a.hi), 0);
     prefloss__df sneg = prefloss__sigmoid_neg_df(a.hi, e, 0);                         /* sigma(-a) */
     prefloss__df g = prefloss__df_add_f(prefloss__df_mul_f(sneg, -1.5f, 0), 0.5f);    /* g(a) */
-    return prefloss__pair_make(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)),
-                               c.beta * (0.5f * vb.sig_pos));
+    int lb = prefloss__sd_level_pos(nb.hi);
+    prefloss__df sb = prefloss__sd_signeg(nb, lb);                                    /* sigma(b) 2^(64 lb) */
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_make(0.5f * sb.hi, 0.5f * sb.lo), c.beta, 0));
+    return prefloss__pair_make_k(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)), 0, gr, lb);
 }
 
 /* "bco_pair": sp(-a) + sp(b) with a = beta uc - delta, b = beta ur - delta;
- * dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_bco(float pc, float pr, float rc, float rr,
-                                                     prefloss__cat c)
+ * dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b), each a double-float
+ * product rounded once, carried times 2^64 or 2^128 where the sigmoid is
+ * below 2^-92 (prefloss__sd_signeg) until after the upstream gradient and
+ * the weights. */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
 {
     prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0), -c.delta);
     prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0), -c.delta);
+    prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
-    return prefloss__pair_make(va.sp_neg + vb.sp_pos, -c.beta * va.sig_neg, c.beta * vb.sig_pos);
+    int la = prefloss__sd_level_pos(a.hi), lb = prefloss__sd_level_pos(nb.hi);
+    float gc = -prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(a, la), c.beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(nb, lb), c.beta, 0));
+    return prefloss__pair_make_k(va.sp_neg + vb.sp_pos, gc, la, gr, lb);
 }
 
 /* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
@@ -3633,9 +3668,9 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
     }
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_robust, prefloss__el_robust)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_nca, prefloss__el_nca)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)

@@ -1252,16 +1252,17 @@ static void test_weights(void **state)
 }
 
 /* A gradient that is subnormal before its weight loses no digits to it:
- * the kinds that carry tiny gradients scaled (exo_pair, APO, discopop, js,
- * alpha, simpo, cpo) apply the per-pair weight and the mix weight before
- * the power of two, as they do the upstream gradient. So with powers of
- * two, a weight W (per pair, or as the mix weight) gives the bits of an
- * upstream gradient W. Before, the weight multiplied the rounded subnormal
- * (2^40 times an error of up to 2^-150). */
+ * the kinds that carry tiny gradients scaled (robust, exo_pair, nca_pair,
+ * bco_pair, APO, discopop, js, alpha, simpo, cpo) apply the per-pair weight
+ * and the mix weight before the power of two, as they do the upstream
+ * gradient. So with powers of two, a weight W (per pair, or as the mix
+ * weight) gives the bits of an upstream gradient W. Before, the weight
+ * multiplied the rounded subnormal (2^40 times an error of up to 2^-150). */
 static void test_weight_revives_subnormal_gradient(void **state)
 {
     enum { M = 64 };
-    const int kinds[] = { PREFLOSS_LOSS_EXO_PAIR, PREFLOSS_LOSS_APO_ZERO, PREFLOSS_LOSS_APO_DOWN,
+    const int kinds[] = { PREFLOSS_LOSS_ROBUST, PREFLOSS_LOSS_EXO_PAIR, PREFLOSS_LOSS_NCA_PAIR,
+                          PREFLOSS_LOSS_BCO_PAIR, PREFLOSS_LOSS_APO_ZERO, PREFLOSS_LOSS_APO_DOWN,
                           PREFLOSS_LOSS_DISCOPOP, PREFLOSS_LOSS_JS, PREFLOSS_LOSS_ALPHA,
                           PREFLOSS_LOSS_SIMPO, PREFLOSS_LOSS_CPO };
     const float W = 1099511627776.0f; /* 2^40 */
