@@ -1407,15 +1407,17 @@ PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
 
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
  * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
- * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at 300:
- * e^-300 ~ 5e-131 times any product of two floats (< 2^256) is < 2^-150,
- * 0 when rounded to a float like the exact value, and the kernels' squares
- * of e stay normal doubles (subnormal operands are slow on many CPUs). */
+ * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at cap
+ * (at most 700, so that 2^-k stays a normal double). prefloss__wexp_neg caps
+ * at 300: e^-300 ~ 5e-131 times any product of two floats (< 2^256) is
+ * < 2^-150, 0 when rounded to a float like the exact value, and the
+ * kernels' squares of e stay normal doubles (subnormal operands are slow on
+ * many CPUs). The catalogue's wide kernels cap higher (PREFLOSS__WEXP_CAT_CAP). */
 #define PREFLOSS__WEXP_CAP 300.0
 #define PREFLOSS__WROUND_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
-PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
+PREFLOSS__INLINE double prefloss__wexp_neg_to(double a, double cap, int fma)
 {
-    double x = a < PREFLOSS__WEXP_CAP ? a : PREFLOSS__WEXP_CAP;
+    double x = prefloss__select_d(a < cap, a, cap);
     double shifted = PREFLOSS__MADD_D(fma, x, 1.4426950408889634, PREFLOSS__WROUND_MAGIC);
     double kd = shifted - PREFLOSS__WROUND_MAGIC;                /* round(x / ln2) */
     uint64_t k = prefloss__double_to_bits(shifted) - prefloss__double_to_bits(PREFLOSS__WROUND_MAGIC);
@@ -1429,6 +1431,10 @@ PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
     q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
     q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
     return prefloss__bits_to_double(prefloss__double_to_bits(q) - (k << 52));
+}
+PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
+{
+    return prefloss__wexp_neg_to(a, PREFLOSS__WEXP_CAP, fma);
 }
 
 /* log1p(y) for y in [0, 1], relative error < 2^-33: 2 atanh(s) with
@@ -2565,6 +2571,55 @@ typedef struct prefloss__cat {
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
 } prefloss__cat;
 
+/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
+ * kernels): outputs, the four log-probs, the upstream gradients, the
+ * per-pair weights and the mix weight. */
+#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
+    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
+    const prefloss__cat *PREFLOSS__RESTRICT params
+
+#if PREFLOSS__WIDE
+/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
+ * formed in double and multiplied, unrounded, by the upstream gradient and
+ * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
+ * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
+ * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
+ * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
+ * double. */
+#define PREFLOSS__WEXP_CAT_CAP 500.0
+
+/* x rounded to float precision (24 bits, to nearest even) in double's
+ * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
+ * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
+ * fused multiply-add can change it); signed zeros kept. For normal doubles
+ * below 2^990 (the wide kernels' products are below 2^640). */
+PREFLOSS__INLINE double prefloss__round24_d(double x)
+{
+    uint64_t b = prefloss__double_to_bits(x);
+    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
+                                        | ((uint64_t)1 << 51));
+    double r = (x + c) - c;
+    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
+}
+
+/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
+ * non-finite input: g rounded to a float's precision, then each product
+ * with the upstream gradient and the two weights rounded to it in turn, as
+ * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
+ * range: nothing overflows or underflows on the way (so a gradient below
+ * the float range before a large weight keeps its digits), and the result
+ * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
+PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+#endif
+
 /* One pair's loss and its two partial derivatives (before the upstream
  * gradient). */
 typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
@@ -3600,8 +3655,65 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#if PREFLOSS__WIDE
+/* simpo and cpo in double (see "Wide evaluation"; shift: simpo's gamma).
+ * beta pc and beta pr are exact in double, and z = (beta pc - beta pr) -
+ * gamma is formed with the first difference's rounding error (TwoSum) added
+ * last, so that z is within ~2^-52 of itself even where gamma cancels the
+ * difference. With e = exp(-|z|) (the catalogue's cap, see
+ * PREFLOSS__WEXP_CAT_CAP), as prefloss__el_sigmoid_z:
+ *   L = w|z| + log1p(e),  w = eps for z >= 0, 1 - eps otherwise,
+ *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
+ *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
+ * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
+PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
+{
+    const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
+    const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
+    int bad_seen = 0;
+    size_t i;
+    (void)rc;
+    (void)rr;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
+                  + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
+        double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+        double z = shift ? (d - gamma) + ed : d;
+        double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
+        double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+        double hz = 0.5 * z, t = hz * hz, near;
+        float gc;
+        double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
+        th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
+        th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
+        th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
+        th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
+        th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
+        near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
+        gc = prefloss__wgrad_cat(beta * prefloss__select_d(az < 0.5, near, far), up[i], w[i], s);
+        loss[i] = prefloss__weighted(prefloss__weighted((float)l, w[i]), s) + bad;
+        dc[i] = gc + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
+}
+PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
+#endif
 
 /* TRL's names, indexed by kind. */
 static const char *const prefloss__kind_names[] = {
