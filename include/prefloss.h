@@ -3076,7 +3076,35 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
     float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c.beta, 0));
     return prefloss__pair_make_k(va.sig_neg + vb.sig_pos, gc, sha, gr, shb);
 }
+#if PREFLOSS__WIDE
+/* apo_zero in double (see "Wide evaluation"): a = beta uc, b = beta ur from
+ * the differences rounded to double (within ~2^-52), e = exp(-|x|) (the
+ * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
+ * sigma'(x) = e r^2:
+ *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
+PREFLOSS__KERNEL static int prefloss__k_apo_zero(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double a = beta * ((double)pc[i] - (double)rc[i]), b = beta * ((double)pr[i] - (double)rr[i]);
+        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+        double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
+        double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
+        loss[i] = prefloss__weighted(prefloss__weighted((float)l, w[i]), s) + bad;
+        dc[i] = prefloss__wgrad_cat(-beta * ((ea * ra) * ra), up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_cat(beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
+#endif
 
 /* sigma'(a) - sigma'(z) without cancellation where |a| ~ |z|. With
  * s = (z + a)/2, t = (z - a)/2 (so a = s - t, z = s + t), sigma'(x) =
@@ -3159,7 +3187,72 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, 
     float gr = prefloss__df_round(prefloss__df_mul_f(dz, c.beta, 0));
     return prefloss__pair_make_k(va.sig_pos + vz.sig_neg, gc, sh + tiny, gr, shz);
 }
+#if PREFLOSS__WIDE
+/* sinh(x) for 0 <= x < 1/2 by its series to x^15 (the rest < 2^-60 relative). */
+PREFLOSS__INLINE double prefloss__wsinh_small(double x)
+{
+    double t = x * x;
+    double q = PREFLOSS__MADD_D(0, t, 1.0 / 1307674368000.0, 1.0 / 6227020800.0);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 39916800);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 6);
+    return PREFLOSS__MADD_D(0, x * t, q, x);
+}
+
+/* apo_down in double (see "Wide evaluation"): uc, ur as differences rounded
+ * to double with their exact errors (TwoSum), a = beta uc, z = beta h and
+ * s = (z + a)/2 = beta(uc - ur/2) from them (each within ~2^-52), t = (z -
+ * a)/2 = -beta ur/2; e, r, sigma and sigma' as in apo_zero:
+ *   L = sigma(a) + sigma(-z), dL/dpr = beta sigma'(z),
+ *   dL/dpc = beta (sigma'(a) - sigma'(z)).
+ * The difference cancels where |s| or |t| is small; there (the smaller of
+ * them, n, below 1/2 in magnitude; m the larger) it is
+ *   sigma'(a) - sigma'(z) = 4 sinh(s) sinh(t) sigma'(a) sigma'(z)
+ *                         = sgn(s t) 4 sinh|n| (sinh|m| sigma'(a)) sigma'(z),
+ * sinh|n| by its series, sinh|m| by its series below 1/2 and as
+ * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
+ * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
+ * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
+PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double x = (double)pc[i], y = (double)rc[i], u = (double)pr[i], v = (double)rr[i];
+        double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
+        double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+        double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
+        double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
+        double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
+        double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
+        int near = nn < 0.5, m_small = m < 0.5;
+        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+        double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+        double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
+        double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
+        double da = (ea * ra) * ra, dz = (ez * rz) * rz;
+        double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
+        double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
+                                         0.5 * (1.0 / em - em));
+        double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
+            | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
+        double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
+        double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
+        loss[i] = prefloss__weighted(prefloss__weighted((float)l, w[i]), s) + bad;
+        dc[i] = prefloss__wgrad_cat(beta * prefloss__select_d(near, d_near, da - dz), up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_cat(beta * dz, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
+#endif
 
 /* Double-float helpers of discopop, js_divergence and alpha_divergence. */
 
