@@ -3741,7 +3741,40 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
     }
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
+#if PREFLOSS__WIDE
+/* robust in double (see "Wide evaluation"): z = beta h (h as in the DPO
+ * kernel, prefloss__wdiff), e = exp(-|z|) (the catalogue's cap), c = eps/(1 -
+ * 2 eps) (its two floats, exact in double):
+ *   L = sp(-z) - c z,  sp(-z) = max(-z, 0) + log1p(e),
+ *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
+ * Near the loss's zero its terms cancel, within the budget's kappa/2: their
+ * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
+PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
+        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
+        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
+        float gc = prefloss__wgrad_cat(-beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc),
+                                       up[i], w[i], s);
+        loss[i] = prefloss__weighted(prefloss__weighted((float)l, w[i]), s) + bad;
+        dc[i] = gc + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_robust, prefloss__el_robust)
+#endif
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
