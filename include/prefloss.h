@@ -1427,15 +1427,17 @@ PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
 
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
  * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
- * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at 300:
- * e^-300 ~ 5e-131 times any product of two floats (< 2^256) is < 2^-150,
- * 0 when rounded to a float like the exact value, and the kernels' squares
- * of e stay normal doubles (subnormal operands are slow on many CPUs). */
+ * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at cap
+ * (at most 700, so that 2^-k stays a normal double). prefloss__wexp_neg caps
+ * at 300: e^-300 ~ 5e-131 times any product of two floats (< 2^256) is
+ * < 2^-150, 0 when rounded to a float like the exact value, and the
+ * kernels' squares of e stay normal doubles (subnormal operands are slow on
+ * many CPUs). The catalogue's wide kernels cap higher (PREFLOSS__WEXP_CAT_CAP). */
 #define PREFLOSS__WEXP_CAP 300.0
 #define PREFLOSS__WROUND_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
-PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
+PREFLOSS__INLINE double prefloss__wexp_neg_to(double a, double cap, int fma)
 {
-    double x = a < PREFLOSS__WEXP_CAP ? a : PREFLOSS__WEXP_CAP;
+    double x = prefloss__select_d(a < cap, a, cap);
     double shifted = PREFLOSS__MADD_D(fma, x, 1.4426950408889634, PREFLOSS__WROUND_MAGIC);
     double kd = shifted - PREFLOSS__WROUND_MAGIC;                /* round(x / ln2) */
     uint64_t k = prefloss__double_to_bits(shifted) - prefloss__double_to_bits(PREFLOSS__WROUND_MAGIC);
@@ -1449,6 +1451,10 @@ PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
     q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
     q = PREFLOSS__MADD_D(fma, -r, q, 1.0);
     return prefloss__bits_to_double(prefloss__double_to_bits(q) - (k << 52));
+}
+PREFLOSS__INLINE double prefloss__wexp_neg(double a, int fma)
+{
+    return prefloss__wexp_neg_to(a, PREFLOSS__WEXP_CAP, fma);
 }
 
 /* log1p(y) for y in [0, 1], relative error < 2^-33: 2 atanh(s) with
@@ -2586,6 +2592,55 @@ typedef struct prefloss__cat {
     float nll;               /* the NLL term's weight lambda (params->nll_weight) */
 } prefloss__cat;
 
+/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
+ * kernels): outputs, the four log-probs, the upstream gradients, the
+ * per-pair weights and the mix weight. */
+#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
+    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
+    const prefloss__cat *PREFLOSS__RESTRICT params
+
+#if PREFLOSS__WIDE
+/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
+ * formed in double and multiplied, unrounded, by the upstream gradient and
+ * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
+ * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
+ * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
+ * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
+ * double. */
+#define PREFLOSS__WEXP_CAT_CAP 500.0
+
+/* x rounded to float precision (24 bits, to nearest even) in double's
+ * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
+ * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
+ * fused multiply-add can change it); signed zeros kept. For normal doubles
+ * below 2^990 (the wide kernels' products are below 2^640). */
+PREFLOSS__INLINE double prefloss__round24_d(double x)
+{
+    uint64_t b = prefloss__double_to_bits(x);
+    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
+                                        | ((uint64_t)1 << 51));
+    double r = (x + c) - c;
+    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
+}
+
+/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
+ * non-finite input: g rounded to a float's precision, then each product
+ * with the upstream gradient and the two weights rounded to it in turn, as
+ * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
+ * range: nothing overflows or underflows on the way (so a gradient below
+ * the float range before a large weight keeps its digits), and the result
+ * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
+PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+#endif
+
 /* One pair's loss and its two partial derivatives (before the upstream
  * gradient). */
 typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
@@ -2824,6 +2879,17 @@ PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float 
 {
     return prefloss__weighted2(prefloss__add_keep(gu, prefloss__times_up(-lambda, u)), w, s);
 }
+
+#if PREFLOSS__WIDE
+/* A wide kernel's dchosen: gfold = prefloss__wgrad_cat(g, u, w, s), or with
+ * an NLL term (lambda != 0) the float g u plus it, then the weights, as
+ * prefloss__cat_nll_grad. */
+PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float w, float s, float lambda)
+{
+    return prefloss__select(lambda != 0.0f,
+                            prefloss__cat_nll_grad(prefloss__times_up((float)g, u), u, w, s, lambda), gfold);
+}
+#endif
 
 /* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
  * scaled form: finite wherever the exact value is (for finite factors;
@@ -3096,7 +3162,37 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
     float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c.beta, 0));
     return prefloss__pair_make_k(va.sig_neg + vb.sig_pos, gc, sha, gr, shb);
 }
+#if PREFLOSS__WIDE
+/* apo_zero in double (see "Wide evaluation"): a = beta uc, b = beta ur from
+ * the differences rounded to double (within ~2^-52), e = exp(-|x|) (the
+ * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
+ * sigma'(x) = e r^2:
+ *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
+PREFLOSS__KERNEL static int prefloss__k_apo_zero(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double a = beta * ((double)pc[i] - (double)rc[i]), b = beta * ((double)pr[i] - (double)rr[i]);
+        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+        double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
+        double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        double gc = -beta * ((ea * ra) * ra);
+        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+              + bad_up;
+        dr[i] = prefloss__wgrad_cat(beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
+#endif
 
 /* sigma'(a) - sigma'(z) without cancellation where |a| ~ |z|. With
  * s = (z + a)/2, t = (z - a)/2 (so a = s - t, z = s + t), sigma'(x) =
@@ -3179,7 +3275,74 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, 
     float gr = prefloss__df_round(prefloss__df_mul_f(dz, c.beta, 0));
     return prefloss__pair_make_k(va.sig_pos + vz.sig_neg, gc, sh + tiny, gr, shz);
 }
+#if PREFLOSS__WIDE
+/* sinh(x) for 0 <= x < 1/2 by its series to x^15 (the rest < 2^-60 relative). */
+PREFLOSS__INLINE double prefloss__wsinh_small(double x)
+{
+    double t = x * x;
+    double q = PREFLOSS__MADD_D(0, t, 1.0 / 1307674368000.0, 1.0 / 6227020800.0);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 39916800);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, t, q, 1.0 / 6);
+    return PREFLOSS__MADD_D(0, x * t, q, x);
+}
+
+/* apo_down in double (see "Wide evaluation"): uc, ur as differences rounded
+ * to double with their exact errors (TwoSum), a = beta uc, z = beta h and
+ * s = (z + a)/2 = beta(uc - ur/2) from them (each within ~2^-52), t = (z -
+ * a)/2 = -beta ur/2; e, r, sigma and sigma' as in apo_zero:
+ *   L = sigma(a) + sigma(-z), dL/dpr = beta sigma'(z),
+ *   dL/dpc = beta (sigma'(a) - sigma'(z)).
+ * The difference cancels where |s| or |t| is small; there (the smaller of
+ * them, n, below 1/2 in magnitude; m the larger) it is
+ *   sigma'(a) - sigma'(z) = 4 sinh(s) sinh(t) sigma'(a) sigma'(z)
+ *                         = sgn(s t) 4 sinh|n| (sinh|m| sigma'(a)) sigma'(z),
+ * sinh|n| by its series, sinh|m| by its series below 1/2 and as
+ * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
+ * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
+ * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
+PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double x = (double)pc[i], y = (double)rc[i], u = (double)pr[i], v = (double)rr[i];
+        double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
+        double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+        double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
+        double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
+        double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
+        double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
+        int near = nn < 0.5, m_small = m < 0.5;
+        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+        double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+        double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
+        double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
+        double da = (ea * ra) * ra, dz = (ez * rz) * rz;
+        double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
+        double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
+                                         0.5 * (1.0 / em - em));
+        double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
+            | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
+        double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
+        double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        double gc = beta * prefloss__select_d(near, d_near, da - dz);
+        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+              + bad_up;
+        dr[i] = prefloss__wgrad_cat(beta * dz, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
+#endif
 
 /* Double-float helpers of discopop, js_divergence and alpha_divergence. */
 
@@ -3668,15 +3831,106 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
     }
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
+#if PREFLOSS__WIDE
+/* robust in double (see "Wide evaluation"): z = beta h (h as in the DPO
+ * kernel, prefloss__wdiff), e = exp(-|z|) (the catalogue's cap), c = eps/(1 -
+ * 2 eps) (its two floats, exact in double):
+ *   L = sp(-z) - c z,  sp(-z) = max(-z, 0) + log1p(e),
+ *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
+ * Near the loss's zero its terms cancel, within the budget's kappa/2: their
+ * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
+PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
+        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
+        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
+        double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
+        float gc = prefloss__wgrad_cat(g, up[i], w[i], s);
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
+#endif
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#if PREFLOSS__WIDE
+/* simpo and cpo in double (see "Wide evaluation"; shift: simpo's gamma).
+ * beta pc and beta pr are exact in double, and z = (beta pc - beta pr) -
+ * gamma is formed with the first difference's rounding error (TwoSum) added
+ * last, so that z is within ~2^-52 of itself even where gamma cancels the
+ * difference. With e = exp(-|z|) (the catalogue's cap, see
+ * PREFLOSS__WEXP_CAT_CAP), as prefloss__el_sigmoid_z:
+ *   L = w|z| + log1p(e),  w = eps for z >= 0, 1 - eps otherwise,
+ *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
+ *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
+ * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
+PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
+{
+    const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
+    const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
+    int bad_seen = 0;
+    size_t i;
+    (void)rc;
+    (void)rr;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
+                  + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
+        double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+        double z = shift ? (d - gamma) + ed : d;
+        double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
+        double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+        double hz = 0.5 * z, t = hz * hz, near, g;
+        float gc;
+        double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
+        th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
+        th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
+        th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
+        th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
+        th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
+        near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
+        g = beta * prefloss__select_d(az < 0.5, near, far);
+        gc = prefloss__wgrad_cat(g, up[i], w[i], s);
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
+}
+PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
+}
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
+#endif
 
 /* TRL's names, indexed by kind. */
 static const char *const prefloss__kind_names[] = {
