@@ -504,6 +504,20 @@ static void fd_sign(const char *what, size_t i, double g, float x0, int k, loss_
              "of the loss", what, i, g, fd[0], fd[1], fd[2]);
 }
 
+/* Whether fd_sign's smallest step (max(|x|, 1) 2^-18 in an input) can
+ * resolve the loss's shape: discopop bends on the scale tau in z = beta h,
+ * and where beta times that step exceeds tau/4 all three differences see
+ * only the slope across the bend (-beta/2 around z = 0 for any tau, while
+ * the gradient there is +0.784 beta for tau = 0.05). */
+static int fd_resolves(int kind, const float v[4], const prefloss_pair_params *p)
+{
+    double m = 1.0;
+    int k;
+    if (kind != PREFLOSS_LOSS_DISCOPOP) return 1;
+    for (k = 0; k < 4; k++) m = fabs((double)v[k]) > m ? fabs((double)v[k]) : m;
+    return (double)p->beta * m * 0x1p-18 <= 0.25 * (double)p->discopop_tau;
+}
+
 /* Per-pair and mixture weights: ordinary, zero, negative, specials. */
 static float gen_weight(rd_t *r)
 {
@@ -1498,7 +1512,7 @@ static void run(rd_t *r)
                 PB.eff.nll_weight == 0.0f && uw[i] < 0.0f)
                 FAIL("loss[%zu] = %g < 0 (kind %d)", i, (double)uw[i], KIND);
             if (fd_checks < 3 && fabs(v[0]) < 1e4 && fabs(v[1]) < 1e4 && fabs(v[2]) < 1e4 &&
-                fabs(v[3]) < 1e4 && params_moderate(&PB.eff)) {
+                fabs(v[3]) < 1e4 && params_moderate(&PB.eff) && fd_resolves(KIND, v, &PB.eff)) {
                 one_t o;
                 float l1, g1[2];
                 memcpy(o.v, v, sizeof v);
