@@ -2819,48 +2819,62 @@ static float prefloss__ldexp2(float m, int e)
     return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
 }
 
-/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0: the
- * mantissas are multiplied (each product rounded) and the power of two
- * applied once at the end, so the result is finite wherever the exact
- * value is, however large or small the factors. */
-static float prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
+/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0 as
+ * m 2^e: the mantissas are multiplied in double-float (relative error ~n
+ * 2^-48) and the power of two kept apart, so the value is known wherever
+ * the exact one is, however large or small the factors. */
+static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
 {
     int e, ed, i;
-    float m = 1.0f, md = prefloss__frexp2(div, &ed);
+    float md = prefloss__frexp2(div, &ed);
+    prefloss__df m = prefloss__df_make(1.0f, 0.0f);
     e = -ed;
     *e_out = 0;
     for (i = 0; i < n; i++) {
         int ei;
-        if (f[i] == 0.0f) return 0.0f;
-        m *= prefloss__frexp2(f[i], &ei);
+        if (f[i] == 0.0f) return prefloss__df_make(0.0f, 0.0f);
+        m = prefloss__df_mul_f(m, prefloss__frexp2(f[i], &ei), 0);
         e += ei;
-        if (prefloss__fabs(m) >= 2.0f) { m *= 0.5f; e++; }
+        if (prefloss__fabs(m.hi) >= 2.0f) { m = prefloss__df_make(m.hi * 0.5f, m.lo * 0.5f); e++; }
     }
     *e_out = e;
-    return m / md;   /* |m / md| in (1/2, 2) */
+    return prefloss__df_div_f(m, md, 0);   /* |m / md| in (1/2, 2) */
 }
+
+/* m 2^e rounded to a float: once, except where it is subnormal. */
+static float prefloss__scaled_round(prefloss__df m, int e)
+{
+    int er;
+    float r = prefloss__df_round(m);
+    if (r == 0.0f || !(prefloss__fabs(r) >= FLT_MIN)) return prefloss__ldexp2(r, e);
+    r = prefloss__frexp2(r, &er);          /* after a cancellation |r| may be far below 1 */
+    return prefloss__ldexp2(r, e + er);
+}
+
 static float prefloss__scaled_product(const float *f, int n, float div)
 {
     int e;
-    float m = prefloss__scaled_parts(f, n, div, &e);
-    return prefloss__ldexp2(m, e);
+    prefloss__df m = prefloss__scaled_parts(f, n, div, &e);
+    return prefloss__scaled_round(m, e);
 }
 
-/* f[0..n) / div + g[0..k): both products in scaled form, added at the
- * larger power of two, so that two terms beyond the float range in
- * opposite directions give their true sum (finite, or the right +-inf),
- * never inf - inf. */
+/* f[0..n) / div + g[0..k): both products in scaled form, added in
+ * double-float at the larger power of two and rounded once, so that two
+ * terms beyond the float range in opposite directions give their true sum
+ * (finite, or the right +-inf), never inf - inf. */
 static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
 {
     int e1, e2, e;
-    float m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
-    if (m1 == 0.0f) return prefloss__ldexp2(m2, e2);
-    if (m2 == 0.0f) return prefloss__ldexp2(m1, e1);
+    prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    float s1, s2;
+    if (m1.hi == 0.0f) return prefloss__scaled_round(m2, e2);
+    if (m2.hi == 0.0f) return prefloss__scaled_round(m1, e1);
     e = e1 > e2 ? e1 : e2;
     /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
-    m1 = e1 - e < -60 ? 0.0f : m1 * prefloss__pow2_half(e1 - e);
-    m2 = e2 - e < -60 ? 0.0f : m2 * prefloss__pow2_half(e2 - e);
-    return prefloss__ldexp2(m1 + m2, e);
+    s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
+    s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
+    return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
+                                                   prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
 
 /* The outputs of a catalogue kernel, with the per-pair weight w and the mix
