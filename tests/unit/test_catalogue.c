@@ -448,6 +448,13 @@ static pref reference(int kind, const prefloss_pair_params *P, float pc, float p
         int k, near_kink = 0;
         if (beta > 1) scale = 1.0L / beta;
         if (kind == PREFLOSS_LOSS_ALPHA && al > 1 && 1.0L / al < scale) scale = 1.0L / al;
+        if (kind == PREFLOSS_LOSS_ALPHA) {
+            /* z moves by beta e^{-alpha u} per unit u: the sigmoid's bend (scale 1
+             * in z) must stay within the step (at u ~ -4.06, alpha 2.7 a step of
+             * 1e-5 moved z by 0.35 and the difference was 0.3% off) */
+            ld sz = beta * (expl(fminl(-al * uc, CAP_EXP)) + expl(fminl(-al * ur, CAP_EXP)));
+            if (sz * scale > 1) scale = 1.0L / sz;
+        }
         if (r.v[0] != 0) { /* the loss's own scale of variation (alpha: e^{-alpha u} can be steep) */
             ld s1 = fabsl(r.v[1] / r.v[0]), s2 = fabsl(r.v[2] / r.v[0]);
             if (s1 * scale > 1) scale = 1.0L / s1;
