@@ -2566,20 +2566,6 @@ PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
     return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
 }
 
-/* expm1(x) for any finite x: x + x^2/2 + x^3 P(x) for |x| < 0.347 (the
- * leading x exact), e^x - 1 otherwise (no cancellation there); +inf where
- * e^x overflows. */
-PREFLOSS__INLINE float prefloss__expm1(float x)
-{
-    int below;
-    float q = 1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x * (1.0f / 720
-              + x * (1.0f / 5040 + x * (1.0f / 40320)))));
-    float small = x + x * x * (0.5f + x * q);
-    float e = prefloss__cap_exp(x, &below);
-    float big = prefloss__select(below, e - 1.0f, FLT_MAX * 2.0f);
-    return prefloss__select(prefloss__fabs(x) < 0.34657359f, small, big);
-}
-
 /* Everything a catalogue kernel needs, derived once per call. */
 typedef struct prefloss__cat {
     float beta, eps, tau, alpha, gamma, delta;
