@@ -2551,20 +2551,9 @@ PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float e
     return r;
 }
 
-/* TRL's cap_exp: exp(min(x, cap)) with TRL's cap, log(FLT_MAX) floored to
- * 4 decimals (get_exp_cap): 88.7228, where exp is still finite. Also says
- * whether x was at most the cap (the derivative is 0 above it, as for a clamp). */
+/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
+ * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
 #define PREFLOSS__EXP_CAP 88.7228f
-PREFLOSS__INLINE float prefloss__cap_exp(float x, int *below)
-{
-    int32_t k, k1;
-    int in = x <= PREFLOSS__EXP_CAP;
-    float xc = prefloss__select(in, x, PREFLOSS__EXP_CAP);
-    float p = prefloss__exp_neg_parts(-xc, 0.0f, &k, 0);   /* e^xc = p 2^k, k <= 128 */
-    k1 = k / 2;
-    *below = in;
-    return (p * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
-}
 
 /* Everything a catalogue kernel needs, derived once per call. */
 typedef struct prefloss__cat {
