@@ -36,8 +36,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import prefloss  # noqa: E402
+try:
+    import prefloss
+    import prefloss.torch
+except ImportError:  # not installed: the package in this source tree
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    os.pardir, os.pardir, "python"))
+    import prefloss  # noqa: E402
+    import prefloss.torch  # noqa: E402
 
 VOCAB, PROMPT, RESP, DIM = 12, 4, 6, 16
 GOOD = VOCAB // 2  # token ids below this are "good"
@@ -195,7 +201,7 @@ def main():
     batches = [[x[i * args.batch:(i + 1) * args.batch] for x in train_data]
                for i in range(args.steps)]
 
-    print("libprefloss %s (binding %s); torch %s; model: %d parameters; "
+    print("libprefloss %s (package %s); torch %s; model: %d parameters; "
           "%d pairs in %d steps of %d; beta = %g"
           % (prefloss.version(), prefloss.__version__, torch.__version__, nparams,
              args.steps * args.batch, args.steps, args.batch, args.beta))

@@ -13,8 +13,9 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, os.pardir, os.pardir, "examples", "python"))
+sys.path.insert(0, os.path.join(HERE, os.pardir, os.pardir, "python"))
 import prefloss  # noqa: E402,F401  (re-exported to the tests)
+import prefloss.torch  # noqa: E402,F401
 
 FLT_MIN = float(np.finfo(np.float32).tiny)
 FLT_MAX = float(np.finfo(np.float32).max)

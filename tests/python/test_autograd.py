@@ -61,8 +61,8 @@ class Wrappers(unittest.TestCase):
             rr.requires_grad_(True)
             losses = PT.DPOLoss.apply(pc, pr, rc, rr, 0.1, eps)
             losses.mean().backward()
-            self.assertIsNone(rc.grad)  # the reference gets no gradient
-            self.assertIsNone(rr.grad)
+            # the references get minus the policy's gradients (h has pc - rc, pr - rr)
+            self.assertTrue(torch.equal(rc.grad, -pc.grad) and torch.equal(rr.grad, -pr.grad))
             x64 = [t64(x.detach()) for x in (pc, pr, rc, rr)]
             n = pc.shape[0]
             ref_loss, (gc, gr) = with_grads(
@@ -139,11 +139,12 @@ class Wrappers(unittest.TestCase):
         m = torch.rand(200, generator=g).requires_grad_(True)
         loss = PT.bt_loss(sw, sl, m, 0.01).mean()
         loss.backward()
-        self.assertIsNone(m.grad)  # the margin is data, not a parameter
         a, b = sw.detach().double().requires_grad_(True), sl.detach().double().requires_grad_(True)
-        ref = (-F.logsigmoid(a - b - m.detach().double())).mean() \
-            + f32(0.01) * torch.mean((a + b) ** 2)
+        m64 = m.detach().double().requires_grad_(True)
+        ref = (-F.logsigmoid(a - b - m64)).mean() + f32(0.01) * torch.mean((a + b) ** 2)
         ref.backward()
+        # the margin requires grad: it gets sigma(-(sw - sl - m)) / n
+        torch.testing.assert_close(m.grad.double(), m64.grad, rtol=1e-6, atol=1e-9)
         self.assertAlmostEqual(loss.item(), ref.item(), delta=1e-6)
         torch.testing.assert_close(sw.grad.double(), a.grad, rtol=1e-6, atol=1e-9)
         torch.testing.assert_close(sl.grad.double(), b.grad, rtol=1e-6, atol=1e-9)
@@ -203,11 +204,12 @@ class Wrappers(unittest.TestCase):
             PT.ipo_loss(torch.tensor([float("nan")]), torch.tensor([0.0]))
 
     def test_no_double_backward(self):
+        # a kind without second derivatives raises when its gradient is differentiated
         pc, pr, _, _ = batch(10, n=4, ref=False)
         pc.requires_grad_(True)
-        loss = PT.dpo_loss(pc, pr).sum()
+        loss = PT.pair_loss("hinge", pc, pr).sum()
         (g,) = torch.autograd.grad(loss, pc, create_graph=True)
-        with self.assertRaises(RuntimeError):
+        with self.assertRaisesRegex(NotImplementedError, "second derivatives"):
             g.sum().backward()
 
 

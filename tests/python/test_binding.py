@@ -16,7 +16,7 @@ import torch
 from reference import prefloss, HERE
 
 F32 = np.float32
-EXAMPLES = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir, "examples", "python"))
+PACKAGE_DIR = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir, "python"))
 LIBRARY = os.environ.get("PREFLOSS_LIBRARY") or os.path.normpath(
     os.path.join(HERE, os.pardir, os.pardir, "build", "libprefloss.so.1"))
 
@@ -29,7 +29,7 @@ RR = [-10.0, -19.5, -3.5, -7.0]
 def run_python(code, env=None, cwd=None):
     e = dict(os.environ)
     e.pop("PREFLOSS_LIBRARY", None)
-    e["PYTHONPATH"] = EXAMPLES
+    e["PYTHONPATH"] = PACKAGE_DIR
     e.update(env or {})
     return subprocess.run([sys.executable, "-c", code], env=e, cwd=cwd or tempfile.gettempdir(),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -75,7 +75,7 @@ class Loading(unittest.TestCase):
                 "except ImportError:\n    pass\n"
                 "print(prefloss.dpo_loss([-1.0], [-2.0], beta=1.0)[0])\n"
                 "print(prefloss.sequence_logps(array.array('f', [-1, -2, -3, -4]), "
-                "bytes([1, 1, 0, 1]), seq_len=2).tolist())\n" % EXAMPLES)
+                "bytes([1, 1, 0, 1]), seq_len=2).tolist())\n" % PACKAGE_DIR)
         e = dict(os.environ, PREFLOSS_LIBRARY=LIBRARY)
         e.pop("PYTHONPATH", None)
         r = subprocess.run([sys.executable, "-S", "-c", code], env=e, stdout=subprocess.PIPE,
@@ -87,10 +87,10 @@ class Loading(unittest.TestCase):
 
     def test_found_in_build_directory(self):
         # No PREFLOSS_LIBRARY, cwd elsewhere: the source tree's build/ is used.
-        r = run_python("import prefloss; prefloss.load(); print(prefloss._lib._name)")
+        r = run_python("import prefloss; print(prefloss.load()._name)")
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertEqual(os.path.realpath(r.stdout.strip()),
-                         os.path.realpath(os.path.join(EXAMPLES, "..", "..", "build",
+                         os.path.realpath(os.path.join(PACKAGE_DIR, "..", "build",
                                                        "libprefloss.so.1")))
 
     def test_environment_variable_is_honoured(self):
@@ -472,7 +472,7 @@ class Errors(unittest.TestCase):
         self.assertEqual(st2, prefloss.ERR_SIZE)
         self.assertEqual(list(o), [0.0] * 4)  # nothing written
         with self.assertRaises(prefloss.Error) as cm:
-            prefloss._check(st, "prefloss_sequence_logps")
+            prefloss._lib.check(st, "prefloss_sequence_logps")
         self.assertEqual(cm.exception.status, prefloss.ERR_SIZE)
         self.assertIn(prefloss.strerror(prefloss.ERR_SIZE), str(cm.exception))
 

@@ -97,7 +97,7 @@ class Catalogue(unittest.TestCase):
          [-10.5, -20.0, -3.0, -7.25], [-10.0, -19.5, -3.5, -7.0]]
 
     def test_loss_types(self):
-        self.assertEqual(prefloss.loss_types(), TYPES)
+        self.assertEqual(prefloss.loss_types(), TYPES + ["aot", "aot_pair"])
 
     def test_integer_kind_equals_name(self):
         x = [np.asarray(v, np.float32) for v in self.X]
@@ -160,8 +160,9 @@ class Catalogue(unittest.TestCase):
 
     def test_errors(self):
         x = [np.asarray(v, np.float32) for v in self.X]
-        with self.assertRaisesRegex(ValueError, "unknown loss_type 'aot'.*sigmoid"):
-            prefloss.pair_loss("aot", *x)
+        with self.assertRaisesRegex(ValueError, "loss_type must be one of sigmoid.*aot_pair, "
+                                                "got 'aot_pairs'"):
+            prefloss.pair_loss("aot_pairs", *x)
         with self.assertRaises(ValueError):
             prefloss.pair_loss("sigmoid\0", *x)
         with self.assertRaises(TypeError):
@@ -268,8 +269,14 @@ class Autograd(unittest.TestCase):
                       simpo_gamma=0.4, bco_delta=0.05)
             losses = PT.pair_loss(lt, pc, pr, rc, rr, w, **kw)
             (losses * up).sum().backward()
-            self.assertIsNone(rc.grad)   # references and weights get no gradient
-            self.assertIsNone(w.grad)
+            # the reference gets minus the policy's gradient (none where the kind
+            # ignores it), the weights the unweighted loss times the upstream gradient
+            if lt in ("simpo", "cpo"):
+                self.assertIsNone(rc.grad)
+            else:
+                self.assertTrue(torch.equal(rc.grad, -pc.grad), lt)
+            unweighted = prefloss.pair_loss(lt, *(v.detach() for v in (pc, pr, rc, rr)), **kw)[0]
+            self.assertTrue(torch.equal(w.grad, unweighted * up), lt)
             P = params(0.2, eps=0.1, tau=0.1, alpha=0.7, gamma=0.4, delta=0.05)
             x64 = [t64(v.detach()) for v in (pc, pr, rc, rr)]
             ref, (gc, gr) = with_grads(
@@ -280,10 +287,11 @@ class Autograd(unittest.TestCase):
                 np.testing.assert_allclose(got.double().numpy(), r.numpy(), rtol=2e-5,
                                            atol=1e-6 * float(r.abs().max()),
                                            err_msg="%s %s" % (lt, what))
-            # and bit-identical to one library call with the upstream gradient
+            # and bit-identical to the library's gradient (upstream 1, computed by the
+            # forward) times the upstream gradient
             _, dc, dr = prefloss.pair_loss(lt, *(v.detach() for v in (pc, pr, rc, rr)),
-                                           weights=w.detach(), dlosses=up, **kw)
-            self.assertTrue(torch.equal(pc.grad, dc) and torch.equal(pr.grad, dr), lt)
+                                           weights=w.detach(), **kw)
+            self.assertTrue(torch.equal(pc.grad, dc * up) and torch.equal(pr.grad, dr * up), lt)
 
     def test_mean_backward_and_apply(self):
         pc, pr, rc, rr = self.batch(4)
@@ -341,7 +349,7 @@ class OldLibrary(unittest.TestCase):
             if os.path.exists(real):   # the real 1.0 build, when the tree has one
                 libs.append(real)
             for lib in libs:
-                env = dict(os.environ, PYTHONPATH=os.path.dirname(prefloss.__file__))
+                env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(prefloss.__file__)))
                 r = subprocess.run([sys.executable, "-c", code, lib], env=env, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
                 self.assertEqual(r.returncode, 0, r.stdout)

@@ -38,6 +38,7 @@ subnormal is a library accuracy issue, kept as an expected failure with its
 exact inputs (OrpoKnownIssue), not hidden by a wider tolerance.
 """
 import array
+import ctypes
 import math
 import os
 import subprocess
@@ -647,7 +648,7 @@ class Mix(unittest.TestCase):
         # an error is reported even for n == 0 (kinds are checked first)
         with self.assertRaises(prefloss.Error):
             prefloss.pair_loss_mix([99], [1.0], [], [])
-        with self.assertRaisesRegex(ValueError, "unknown loss_type 'orpo'"):
+        with self.assertRaisesRegex(ValueError, "loss_type must be one of .*, got 'orpo'"):
             prefloss.pair_loss_mix(["sigmoid", "orpo"], [1, 1], *x)
         with self.assertRaisesRegex(ValueError, "2 loss_types but 1 mix_weights"):
             prefloss.pair_loss_mix(["sigmoid", "ipo"], [1.0], *x)
@@ -703,27 +704,27 @@ class SizeErrors(unittest.TestCase):
     def test_err_size(self):
         lib = prefloss.load()
         big = 2 ** 62
-        one = (prefloss._F * 1)(-1.0)
-        p = prefloss._ct.addressof(one)
+        one = (ctypes.c_float * 1)(-1.0)
+        p = ctypes.addressof(one)
         params = prefloss.PairParams()
-        lib.prefloss_pair_params_init(prefloss._ct.byref(params), prefloss._ct.sizeof(params))
-        kinds, mws = (prefloss._ct.c_int * 1)(0), (prefloss._F * 1)(1.0)
-        kl = prefloss._F(0.0)
+        lib.prefloss_pair_params_init(ctypes.byref(params), ctypes.sizeof(params))
+        kinds, mws = (ctypes.c_int * 1)(0), (ctypes.c_float * 1)(1.0)
+        kl = ctypes.c_float(0.0)
         calls = {
             "prefloss_orpo_loss": lambda: lib.prefloss_orpo_loss(None, None, None, p, p, None,
                                                                  big, 0.1, 1.0),
             "prefloss_kto_loss": lambda: lib.prefloss_kto_loss(None, None, p, None, p, None, big,
                                                                0.1, 0.0, 1.0, 1.0),
-            "prefloss_kto_kl": lambda: lib.prefloss_kto_kl(prefloss._ct.byref(kl), p, p, big),
+            "prefloss_kto_kl": lambda: lib.prefloss_kto_kl(ctypes.byref(kl), p, p, big),
             "prefloss_pair_loss_mix": lambda: lib.prefloss_pair_loss_mix(
                 None, None, None, p, p, None, None, None, None, big, kinds, mws, 1,
-                prefloss._ct.byref(params)),
+                ctypes.byref(params)),
         }
         for name, call in calls.items():
             st = call()
             self.assertEqual(st, prefloss.ERR_SIZE, name)
             with self.assertRaises(prefloss.Error) as cm:
-                prefloss._check(st, name)
+                prefloss._lib.check(st, name)
             self.assertEqual(cm.exception.name, "PREFLOSS_ERR_SIZE")
 
 
@@ -777,8 +778,10 @@ class Autograd(unittest.TestCase):
         losses = PT.kto_loss(p, r, des, beta=0.5, kl=kl, desirable_weight=1.33,
                              undesirable_weight=0.8)
         (losses * up).sum().backward()
-        self.assertIsNone(r.grad)      # reference and kl (detached, as TRL) get no gradient
-        self.assertIsNone(kl.grad)
+        # the reference gets minus the policy's gradient; kl (detached in TRL) when it
+        # requires grad gets minus their sum (the loss depends on u - kl)
+        self.assertTrue(torch.equal(r.grad, -p.grad))
+        self.assertAlmostEqual(kl.grad.item(), -p.grad.double().sum().item(), delta=1e-6)
         f, (gp,) = with_grads(lambda x: trl_kto(x, t64(ref), des, f32(0.5), f32(0.3),
                                                 f32(1.33), f32(0.8)), [t64(pol)],
                               upstream=up.double())
@@ -806,8 +809,15 @@ class Autograd(unittest.TestCase):
         mwt = torch.tensor(mw, requires_grad=True)
         losses = PT.pair_loss_mix(types, mwt, a, b, rcg, rr, wg, **self.KW)
         (losses * up).sum().backward()
-        for t in (rcg, wg, mwt):
-            self.assertIsNone(t.grad)
+        # every input that requires grad gets its gradient: the reference minus the
+        # policy's, the per-pair weights and the mix weights the losses they scale
+        self.assertTrue(torch.equal(rcg.grad, -a.grad))
+        unweighted = prefloss.pair_loss_mix(types, mw, pc, pr, rc, rr, **self.KW)[0]
+        self.assertTrue(torch.equal(wg.grad, unweighted * up))
+        per_kind = torch.stack([prefloss.pair_loss(t, pc, pr, rc, rr, weights=w, **self.KW)[0]
+                                for t in types]).double()
+        torch.testing.assert_close(mwt.grad.double(), per_kind @ up.double(), rtol=1e-5,
+                                   atol=1e-6)
         P = dict((k, f32(v)) for k, v in self.KW.items())
         x64 = [t64(v) for v in (pc, pr, rc, rr)]
         names = [TYPES[t] if isinstance(t, int) else t for t in types]
@@ -819,9 +829,8 @@ class Autograd(unittest.TestCase):
                              (b.grad, gr, "dr")):
             np.testing.assert_allclose(got.double().numpy(), r.numpy(), rtol=2e-5,
                                        atol=1e-6 * float(r.abs().max()), err_msg=what)
-        _, dc, dr = prefloss.pair_loss_mix(types, mw, pc, pr, rc, rr, weights=w, dlosses=up,
-                                           **self.KW)
-        self.assertTrue(torch.equal(a.grad, dc) and torch.equal(b.grad, dr))
+        _, dc, dr = prefloss.pair_loss_mix(types, mw, pc, pr, rc, rr, weights=w, **self.KW)
+        self.assertTrue(torch.equal(a.grad, dc * up) and torch.equal(b.grad, dr * up))
         # the mixture is fixed at forward time
         tl, ml = ["ipo"], [1.0]
         a = pc.clone().requires_grad_(True)
@@ -895,7 +904,7 @@ class OldLibrary(unittest.TestCase):
             if os.path.exists(real):
                 libs.append((real, "1.0.0"))
             for lib, version in libs:
-                env = dict(os.environ, PYTHONPATH=os.path.dirname(prefloss.__file__))
+                env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(prefloss.__file__)))
                 env.pop("PREFLOSS_LIBRARY", None)
                 r = subprocess.run([sys.executable, "-c", code, lib], env=env, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)

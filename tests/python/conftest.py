@@ -1,0 +1,20 @@
+"""pytest setup for the Python package's tests: `python3 -m pytest tests/python`
+from the repository root, with no environment set up.
+
+The tests import the package from this source tree (python/), not an
+installed copy, and use the library in build/ (made with `make lib` when
+missing) unless PREFLOSS_LIBRARY names another."""
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
+
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, HERE)
+
+if not os.environ.get("PREFLOSS_LIBRARY") and \
+        not os.path.exists(os.path.join(ROOT, "build", "libprefloss.so.1")):
+    subprocess.run([os.environ.get("MAKE", "make"), "-C", ROOT, "lib"], check=True,
+                   stdout=subprocess.DEVNULL)
