@@ -262,7 +262,7 @@ def status_name(status: int) -> Optional[str]:
 def caller_stacklevel() -> int:
     """The stacklevel (for warnings.warn called by the caller of this
     function) of the first frame outside prefloss and torch."""
-    f = _sys._getframe(2)
+    f: Any = _sys._getframe(2)
     level = 2
     while f is not None:
         mod = f.f_globals.get("__name__", "")

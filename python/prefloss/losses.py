@@ -261,7 +261,7 @@ def sequence_logps_backward(dseq_logps: Buffer, mask: Any = None,
             T = mshape[1]
             if seq_len is not None and seq_len != T:
                 raise ArgumentError("seq_len=%d but mask has shape %s" % (seq_len, mshape))
-            tshape = (batch, T)
+            tshape: Tuple[int, ...] = (batch, T)
         elif len(mshape) == 1 and seq_len is not None and seq_len > 0:
             T = seq_len
             tshape = (batch * T,)
@@ -755,7 +755,7 @@ def pair_loss_mix(loss_types: Sequence[LossType], mix_weights: Sequence[float],
         beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta, nll_weight), kw))
     for w, res in extra:
         for o, r in zip(outs, res):
-            if o is not None:
+            if o is not None and r is not None:
                 _add_scaled(o, r, w)
     bump_versions(out)
     return tuple(None if o is None else _result(o) for o in outs)

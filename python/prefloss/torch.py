@@ -77,10 +77,16 @@ def _bad_tensor(x: Any, name: str) -> None:
     raise ArgumentError("%s: unusable tensor" % name)
 
 
+def _usable(x: Any) -> bool:
+    """x is a dense float32 CPU contiguous tensor (the fast check)."""
+    return ((type(x) is Tensor or isinstance(x, Tensor)) and x.dtype is _F32
+            and x.is_cpu and x.layout is _STRIDED  # type: ignore[attr-defined]
+            and x.is_contiguous())
+
+
 def _ptr(x: Tensor, name: str, shape: Any) -> int:
     """The address of a float32 CPU contiguous tensor of the given shape."""
-    if (type(x) is not Tensor and not isinstance(x, Tensor)) or x.dtype is not _F32 \
-            or not x.is_cpu or x.layout is not _STRIDED or not x.is_contiguous():
+    if not _usable(x):
         _bad_tensor(x, name)
     if x.shape != shape:
         raise ArgumentError("%s has shape %s but policy_chosen_logps has shape %s"
@@ -158,12 +164,6 @@ def _need(ctx: Any, k: int) -> Tuple[bool, ...]:
     given fewer arguments than forward takes)."""
     need = ctx.needs_input_grad
     return need if len(need) >= k else need + (False,) * (k - len(need))
-
-
-def _usable(x: Any) -> bool:
-    """x is a dense float32 CPU contiguous tensor (the fast check)."""
-    return (type(x) is Tensor or isinstance(x, Tensor)) and x.dtype is _F32 and x.is_cpu \
-        and x.layout is _STRIDED and x.is_contiguous()
 
 
 def _pair_forward(ctx: Any, f: Any, fname: str, pc: Tensor, pr: Tensor,
@@ -257,7 +257,7 @@ class DPOLoss(_Function):
                                       ("label_smoothing", label_smoothing, "eps")])
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         dh = _dpo_dh(*ctx.params) if _is_grad_enabled() else None
         return _pair_backward(ctx, grad, dh, "dpo_loss") + (None, None)
 
@@ -273,7 +273,7 @@ class IPOLoss(_Function):
                              pc, pr, rc, rr, ctx.params, lambda: [("beta", beta, "positive")])
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         dh = _ipo_dh(*ctx.params) if _is_grad_enabled() else None
         return _pair_backward(ctx, grad, dh, "ipo_loss") + (None,)
 
@@ -338,7 +338,7 @@ class BTLoss(_Function):
         return losses
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         sw, sl, margin = ctx.saved_tensors
         need = _need(ctx, 3)
         if _is_grad_enabled():
@@ -389,7 +389,7 @@ class SequenceLogps(_Function):
         return seq
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         token_logps, mask = ctx.saved_tensors  # PyTorch's in-place check (the mask too)
         if _is_grad_enabled():  # linear in grad: PyTorch's expression is exact
             m = _torch.ones(ctx.shape, dtype=grad.dtype) if mask is None else mask.to(grad.dtype)
@@ -528,14 +528,14 @@ def _catalogue_backward(ctx: Any, need: Tuple[bool, ...],
     if (need[2] or need[3]) and not spec.no_ref and dc is not None:
         # the reference enters as minus the policy, except in the NLL term -nll_weight*pc
         if need[2]:
-            drc = -dc
+            drc = -dc  # type: ignore[operator]
             if spec.nll != 0.0:
                 drc = drc - spec.nll * (grad if w is None else grad * w)
-        drr = -dr if need[3] else None
+        drr = -dr if need[3] else None  # type: ignore[operator]
     dw = grad * ctx.lu if ctx.lu is not None else None
     dmix = (ctx.lk.reshape(len(spec.kinds), -1) @ grad.reshape(-1).to(_F32)) \
         if ctx.lk is not None else None
-    out = (dc, dr, drc, drr, dw, dmix)
+    out: Tuple[Optional[Tensor], ...] = (dc, dr, drc, drr, dw, dmix)
     if second and (spec.dh is None or need[4] or dmix is not None):
         out = _no_second_order(spec.what, out, (pc, pr, rc, rr, w, grad))
     return out
@@ -577,7 +577,7 @@ class PairLoss(_Function):
                                   weights, False)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         out = _catalogue_backward(ctx, _need(ctx, 6)[1:6], grad)
         return (None,) + out[:5] + (None,) * 7
 
@@ -609,7 +609,7 @@ class PairLossMix(_Function):
         return _catalogue_forward(ctx, need[2:7], spec, pc, pr, rc, rr, weights, need[1])
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         out = _catalogue_backward(ctx, _need(ctx, 7)[2:7], grad)
         dmix = out[5]
         if dmix is not None and ctx.mix_shape is not None:
@@ -653,7 +653,7 @@ class AOTLoss(_Function):
         return losses
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         pc, pr, rc, rr = ctx.saved_tensors
         need = _need(ctx, 5)
         n = pc.numel()
@@ -669,7 +669,8 @@ class AOTLoss(_Function):
         if st < 0:
             _lib.check(st, "prefloss.torch.aot_loss")
         dc, dr = g[0], g[1]
-        out = (dc, dr, -dc if need[3] else None, -dr if need[4] else None)
+        out: Tuple[Optional[Tensor], ...] = (dc, dr, -dc if need[3] else None,
+                                               -dr if need[4] else None)
         if _is_grad_enabled():
             out = _no_second_order("aot_loss", out, (pc, pr, rc, rr, grad))
         return (None,) + out + (None, None)
@@ -812,7 +813,7 @@ class ORPOLoss(_Function):
         return losses
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         pc, pr = ctx.saved_tensors
         if _is_grad_enabled():
             g = ctx.g
@@ -860,12 +861,12 @@ class KTOLoss(_Function):
         return losses
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
+    def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
         policy, reference, desirable = ctx.saved_tensors
         need = _need(ctx, 5)
         dp = ctx.g * grad
         dkl = -dp.sum().reshape(ctx.kl_shape) if need[4] else None
-        out = (dp, -dp if need[1] else None, dkl)
+        out: Tuple[Optional[Tensor], ...] = (dp, -dp if need[1] else None, dkl)
         if _is_grad_enabled():
             out = _no_second_order("kto_loss", out, (policy, reference, grad))
         return out[:2] + (None, None, out[2], None, None)

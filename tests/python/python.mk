@@ -1,25 +1,52 @@
-# Python binding: unittest suite (against PyTorch float64 references) and the
-# DPO training example, run with an interpreter that has NumPy and PyTorch.
-# No such interpreter is a failure, not a skip (`make check` installs
-# python3-numpy and python3-torch first). Candidates, in order: $PYTHON,
-# /usr/bin/python3, python3.
-PY_TEST_DIR := tests/python
-PY_EXAMPLE_DIR := examples/python
+# The Python package (python/): its pytest suite and the DPO training example
+# (check-python), and an offline install into a fresh virtualenv that runs
+# the README's Python snippet from another directory (check-python-install).
+# Both use Debian's interpreter, which has NumPy, PyTorch and pytest (the
+# targets install python3-pytest / python3-venv when missing).
+PY_SYS   ?= /usr/bin/python3
+PY_VENV  := $(B)/pyvenv
+PY_DEPS  := python3-numpy python3-torch python3-pytest python3-venv python3-pip \
+            python3-setuptools python3-wheel
 
-.PHONY: check-python
+.PHONY: check-python check-python-install install-python
 check-python: $(B)/$(SONAME)
-	@py=""; for c in $$PYTHON /usr/bin/python3 python3; do \
-	    if command -v "$$c" >/dev/null 2>&1 && \
-	       "$$c" -c 'import numpy, torch' >/dev/null 2>&1; then py="$$c"; break; fi; \
-	done; \
-	if [ -z "$$py" ]; then \
-	    echo "python: no interpreter with numpy and torch (tried \$$PYTHON, /usr/bin/python3, python3)"; \
-	    echo "python: 0 passed, 1 failed"; exit 1; \
-	fi; \
-	echo "python: $$py ($$("$$py" -c 'import sys, numpy, torch; print(sys.version.split()[0], "numpy", numpy.__version__, "torch", torch.__version__)'))"; \
-	export PREFLOSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)"; \
-	export PYTHONPATH="$(CURDIR)/$(PY_EXAMPLE_DIR)$${PYTHONPATH:+:$$PYTHONPATH}"; \
-	export OMP_NUM_THREADS=1; \
-	"$$py" $(PY_TEST_DIR)/run_tests.py && \
-	"$$py" $(PY_EXAMPLE_DIR)/train_dpo.py --check
-CHECK_TARGETS += check-python
+	@$(call ensure_packages,$(PY_DEPS))
+	@OMP_NUM_THREADS=1 $(PY_SYS) -m pytest -q tests/python && \
+	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --check
+
+# The documented command, in a virtualenv made as the README says; then the
+# README's first Python block (under "## From Python"), run from a directory
+# outside the tree with no PYTHONPATH or PREFLOSS_LIBRARY.
+check-python-install: $(B)/$(SONAME)
+	@$(call ensure_packages,$(PY_DEPS))
+	@rm -rf $(PY_VENV) $(B)/pyinstall-run && mkdir -p $(B)/pyinstall-run
+	@$(PY_SYS) -m venv --system-site-packages $(PY_VENV)
+	@$(PY_VENV)/bin/python -m pip install -q --no-build-isolation ./python
+	@awk '/^## From Python/{s=1} s&&/^```python/{p=1;next} p&&/^```/{exit} p' README.md \
+	    > $(B)/pyinstall-run/readme_snippet.py
+	@test -s $(B)/pyinstall-run/readme_snippet.py || { echo "check-python-install: no snippet in README.md"; exit 1; }
+	@cd $$(mktemp -d) && env -u PYTHONPATH -u PREFLOSS_LIBRARY \
+	    $(CURDIR)/$(PY_VENV)/bin/python $(CURDIR)/$(B)/pyinstall-run/readme_snippet.py && \
+	    $(CURDIR)/$(PY_VENV)/bin/python -c 'import prefloss, os; \
+	        lib = prefloss.load()._name; \
+	        assert os.path.dirname(lib) == os.path.dirname(prefloss.__file__), lib; \
+	        print("check-python-install: prefloss %s from %s, library %s" % (prefloss.version(), os.path.dirname(prefloss.__file__), lib))'
+
+# The package into the Python that runs it (a virtualenv's, or a user site):
+#   make install-python PY_SYS=/path/to/venv/bin/python
+install-python: $(B)/$(SONAME)
+	$(PY_SYS) -m pip install --no-build-isolation ./python
+
+CHECK_TARGETS += check-python check-python-install
+
+# The package, the README's snippet and the training example type-check with
+# mypy (Debian's; about two minutes, PyTorch's stubs are large).
+.PHONY: check-python-types
+check-python-types:
+	@$(call ensure_packages,mypy python3-torch python3-numpy)
+	@mkdir -p $(B)/pyinstall-run
+	@awk '/^## From Python/{s=1} s&&/^```python/{p=1;next} p&&/^```/{exit} p' README.md \
+	    > $(B)/pyinstall-run/readme_snippet.py
+	@MYPYPATH=python mypy --cache-dir $(B)/mypy-cache --python-executable $(PY_SYS) \
+	    python/prefloss $(B)/pyinstall-run/readme_snippet.py examples/python/train_dpo.py
+CHECK_ALL_TARGETS += check-python-types
