@@ -27,16 +27,20 @@ def _kind_of(x):
     return None
 
 
-def _list_shape(x, name):
-    """Shape of a (nested) list of numbers, checking it is rectangular."""
+def _list_shape(x, name, allow_bool=False):
+    """Shape of a (nested) list of numbers, checking it is rectangular. A
+    bool (unless allow_bool, for masks) or a string is not a number."""
     if isinstance(x, (list, tuple)):
         if len(x) == 0:
             return (0,)
-        shapes = [_list_shape(e, name) for e in x]
+        shapes = [_list_shape(e, name, allow_bool) for e in x]
         if any(s != shapes[0] for s in shapes):
             raise ArgumentError("%s: a ragged list (rows of different lengths)" % name)
         return (len(x),) + shapes[0]
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) and not allow_bool or isinstance(x, (str, bytes, bytearray)):
+        raise ArgumentTypeError("%s: a list must hold numbers, got %s %r"
+                                % (name, type(x).__name__, x))
+    if not isinstance(x, (int, float)):
         try:  # NumPy scalars and 0-d tensors carry __float__/__index__
             float(x)
         except (TypeError, ValueError):
@@ -162,7 +166,7 @@ def _mask_buf(mask, name, kind, shape):
         keep = (_ct.c_ubyte * n).from_buffer_copy(bytes(mask)) if n else None
         mshape, addr = (n,), (_ct.addressof(keep) if n else None)
     else:  # list
-        mshape = _list_shape(mask, name)
+        mshape = _list_shape(mask, name, allow_bool=True)
         n = _prod(mshape)
         vals = []
         for v in _flatten(mask):

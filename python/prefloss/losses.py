@@ -236,7 +236,7 @@ def _mask_shape(mask: Any) -> Tuple[int, ...]:
     if mk in ("numpy", "torch"):
         return tuple(mask.shape)
     if mk == "list":
-        return _list_shape(mask, "mask")
+        return _list_shape(mask, "mask", allow_bool=True)
     if mk == "array" or isinstance(mask, (bytes, bytearray)):
         return (len(mask),)
     raise ArgumentTypeError("mask: expected a bool/uint8 array, tensor, bytes or list, got %s"
