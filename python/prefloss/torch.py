@@ -188,9 +188,9 @@ def _pair_forward(ctx: Any, f: Any, fname: str, pc: Tensor, pr: Tensor,
     losses = _empty(shape, dtype=_F32)
     need = _need(ctx, 4)
     if need[0] or need[1] or need[2] or need[3]:
-        g = _empty((2,) + tuple(shape), dtype=_F32)
-        gp = g.data_ptr()
-        st = f(losses.data_ptr(), gp, gp + 4 * n, pc.data_ptr(), pr.data_ptr(), c, d, None, n,
+        g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
+        gp, gq = g[0].data_ptr(), g[1].data_ptr()
+        st = f(losses.data_ptr(), gp, gq, pc.data_ptr(), pr.data_ptr(), c, d, None, n,
                *params)
     else:
         g = None
@@ -242,6 +242,14 @@ def _ipo_dh(beta: float) -> Callable[..., Tensor]:
     return dh
 
 
+def _dpo_fn() -> Any:
+    """prefloss_dpo_loss of the loaded library (cached until another is loaded)."""
+    f = _lib._state.get("dpo")
+    if f is None:
+        f = _lib._state["dpo"] = _lib.L().prefloss_dpo_loss
+    return f
+
+
 class DPOLoss(_Function):
     """Per-pair DPO loss with autograd:
     ``DPOLoss.apply(pc, pr, rc, rr, beta, label_smoothing)`` (rc, rr may be None)."""
@@ -251,15 +259,40 @@ class DPOLoss(_Function):
                 rr: Optional[Tensor] = None, beta: float = 0.1,
                 label_smoothing: float = 0.0) -> Tensor:
         ctx.params = (beta, label_smoothing)
-        return _pair_forward(ctx, _lib.L().prefloss_dpo_loss, "prefloss.torch.dpo_loss",
+        need = ctx.needs_input_grad
+        shape = pc.shape
+        if len(need) == 6 and (need[0] or need[1]) and not (need[2] or need[3]) \
+                and _usable(pc) and _usable(pr) and _usable(rc) and _usable(rr) \
+                and pr.shape == shape and rc.shape == shape and rr.shape == shape:  # type: ignore[union-attr]
+            # the training step's case, without a helper call
+            losses = _empty(shape, dtype=_F32)
+            gc = _empty(shape, dtype=_F32)
+            gr = _empty(shape, dtype=_F32)
+            st = _dpo_fn()(losses.data_ptr(), gc.data_ptr(), gr.data_ptr(), pc.data_ptr(),
+                             pr.data_ptr(), rc.data_ptr(), rr.data_ptr(),  # type: ignore[union-attr]
+                             None, pc.numel(), beta, label_smoothing)
+            if st:
+                _lib.check(st, "prefloss.torch.dpo_loss",
+                           lambda: [("beta", beta, "positive"),
+                                    ("label_smoothing", label_smoothing, "eps")])
+            ctx.g = (gc, gr)
+            ctx.save_for_backward(pc, pr, rc, rr)
+            return losses
+        return _pair_forward(ctx, _dpo_fn(), "prefloss.torch.dpo_loss",
                              pc, pr, rc, rr, ctx.params,
                              lambda: [("beta", beta, "positive"),
                                       ("label_smoothing", label_smoothing, "eps")])
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:  # type: ignore[override]
-        dh = _dpo_dh(*ctx.params) if _is_grad_enabled() else None
-        return _pair_backward(ctx, grad, dh, "dpo_loss") + (None, None)
+        if _is_grad_enabled():
+            return _pair_backward(ctx, grad, _dpo_dh(*ctx.params), "dpo_loss") + (None, None)
+        need = ctx.needs_input_grad
+        if len(need) == 6 and not (need[2] or need[3]):
+            ctx.saved_tensors  # PyTorch's in-place check
+            gc, gr = ctx.g
+            return gc * grad, gr * grad, None, None, None, None
+        return _pair_backward(ctx, grad, None, "dpo_loss") + (None, None)
 
 
 class IPOLoss(_Function):
@@ -324,9 +357,9 @@ class BTLoss(_Function):
         f = _lib.L().prefloss_bt_loss
         ctx.call = (f, (a, b, m, None), (n, coef), shape)
         if need[0] or need[1] or need[2]:
-            g = _empty((2,) + tuple(shape), dtype=_F32)
-            gp = g.data_ptr()
-            st = f(losses.data_ptr(), gp, gp + 4 * n, a, b, m, None, n, coef)
+            g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
+            gp, gq = g[0].data_ptr(), g[1].data_ptr()
+            st = f(losses.data_ptr(), gp, gq, a, b, m, None, n, coef)
         else:
             st = f(losses.data_ptr(), None, None, a, b, m, None, n, coef)
         if st:
@@ -486,9 +519,9 @@ def _catalogue_forward(ctx: Any, need: Tuple[bool, ...], spec: _Spec, pc: Tensor
         tail = (n, (_ct.c_int * k)(*spec.kinds) if k else None,
                 (_ct.c_float * k)(*spec.mix) if k else None, k, pp)
     if need[0] or need[1] or need[2] or need[3]:
-        g = _empty((2,) + tuple(shape), dtype=_F32)
-        gp = g.data_ptr()
-        st = f(losses.data_ptr(), gp, gp + 4 * n, a, b, c, d, wp, None, *tail)
+        g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
+        gp, gq = g[0].data_ptr(), g[1].data_ptr()
+        st = f(losses.data_ptr(), gp, gq, a, b, c, d, wp, None, *tail)
     else:
         st = f(losses.data_ptr(), None, None, a, b, c, d, wp, None, *tail)
     if st:
@@ -658,12 +691,12 @@ class AOTLoss(_Function):
         need = _need(ctx, 5)
         n = pc.numel()
         up = _upstream(grad)
-        g = _empty((2,) + tuple(pc.shape), dtype=_F32)
-        gp = g.data_ptr()
+        g = (_empty(pc.shape, dtype=_F32), _empty(pc.shape, dtype=_F32))
+        gp, gq = g[0].data_ptr(), g[1].data_ptr()
         ws = (_ct.c_size_t * max(2 * n, 1))()
         with _torch.no_grad():
             st = _lib.fn("prefloss_aot_loss")(
-                None, gp, gp + 4 * n, pc.data_ptr(), pr.data_ptr(),
+                None, gp, gq, pc.data_ptr(), pr.data_ptr(),
                 None if rc is None else rc.data_ptr(), None if rr is None else rr.data_ptr(),
                 up.data_ptr(), n, *ctx.params, ws)
         if st < 0:
@@ -800,11 +833,11 @@ class ORPOLoss(_Function):
         b = _ptr(pr, "policy_rejected_logps", shape)
         n = pc.numel()
         losses = _empty(shape, dtype=_F32)
-        g = _empty((2,) + tuple(shape), dtype=_F32)
-        gp = g.data_ptr()
+        g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
+        gp, gq = g[0].data_ptr(), g[1].data_ptr()
         f = _lib.fn("prefloss_orpo_loss")
         ctx.call = (f, (a, b, None), (n, beta, nll_weight), shape)
-        st = f(losses.data_ptr(), gp, gp + 4 * n, a, b, None, n, beta, nll_weight)
+        st = f(losses.data_ptr(), gp, gq, a, b, None, n, beta, nll_weight)
         if st:
             _lib.check(st, "prefloss.torch.orpo_loss",
                        lambda: [("beta", beta, "nonneg"), ("nll_weight", nll_weight, "finite")])
