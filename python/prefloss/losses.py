@@ -737,6 +737,7 @@ def pair_loss_mix(loss_types: Sequence[LossType], mix_weights: Sequence[float],
     karr = (_ct.c_int * k)(*kinds) if k else None
     warr = (_ct.c_float * k)(*kw) if k else None
     extra = []
+    nonfinite = False
     if aot:  # computed first: their errors must leave the outputs unwritten
         for t, w in aot:
             extra.append((w, [None if o is None else _new_like(proto) for o in outs]))
@@ -745,14 +746,17 @@ def pair_loss_mix(loss_types: Sequence[LossType], mix_weights: Sequence[float],
                 *([_addr(o) for o in res] + [_addr(x) for x in bufs[:4]] + [_addr(bufs[5])]
                   + [proto.n, params.beta, params.label_smoothing,
                      1 if t == "aot_pair" else 0, (_ct.c_size_t * max(2 * proto.n, 1))()]))
-            _check(st, "prefloss_aot_loss",
+            _check(min(st, 0), "prefloss_aot_loss",  # one warning per call, below
                    lambda: [("beta", params.beta if beta is None else beta, "positive"),
                             ("label_smoothing", params.label_smoothing if label_smoothing is None
                              else label_smoothing, "eps")])
+            nonfinite = nonfinite or st > 0
     status = f(*([_addr(o) for o in outs] + [_addr(b) for b in bufs]
                  + [proto.n, karr, warr, k, _ct.addressof(params)]))
-    _check(status, "prefloss_pair_loss_mix", lambda: param_rules(kinds, _given(
-        beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta, nll_weight), kw))
+    _check(max(status, _lib.NONFINITE) if nonfinite and status >= 0 else status,
+           "prefloss_pair_loss_mix", lambda: param_rules(kinds, _given(
+               beta, label_smoothing, discopop_tau, alpha, simpo_gamma, bco_delta, nll_weight),
+               kw))
     for w, res in extra:
         for o, r in zip(outs, res):
             if o is not None and r is not None:

@@ -32,6 +32,7 @@ Autograd rules kept by every function here:
 * a non-finite input gives one NonFiniteWarning per call, at the caller's line.
 """
 import ctypes as _ct
+import warnings as _warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch as _torch
@@ -40,7 +41,7 @@ from torch.autograd import Function as _Function
 
 from . import _lib
 from . import losses as _losses
-from ._errors import ArgumentError, ArgumentTypeError, ParameterError
+from ._errors import ArgumentError, ArgumentTypeError, NonFiniteWarning, ParameterError
 from ._lib import number as _num
 
 __all__ = [
@@ -807,14 +808,25 @@ def pair_loss_mix(loss_types: Sequence[Union[str, int]], mix_weights: Any,
     types = list(loss_types)
     cat = [i for i, t in enumerate(types) if not (isinstance(t, str) and t in _losses.AOT_TYPES)]
     mw_cat = mw_tensor[cat] if mw_tensor is not None and len(cat) != len(types) else mw_tensor
-    losses = PairLossMix.apply(spec, mw_cat, policy_chosen_logps, policy_rejected_logps,
-                               ref_chosen_logps, ref_rejected_logps, weights)
-    for i, t in enumerate(types):
-        if isinstance(t, str) and t in _losses.AOT_TYPES:
-            m = mw_tensor[i] if mw_tensor is not None else mix[i]
-            losses = losses + m * aot_loss(policy_chosen_logps, policy_rejected_logps,
-                                           ref_chosen_logps, ref_rejected_logps,
-                                           spec.params.beta, spec.params.label_smoothing, t)
+    if not aot:
+        return PairLossMix.apply(spec, mw_cat, policy_chosen_logps, policy_rejected_logps,
+                                 ref_chosen_logps, ref_rejected_logps, weights)
+    with _warnings.catch_warnings(record=True) as caught:  # one warning for the call
+        _warnings.simplefilter("always", NonFiniteWarning)
+        losses = PairLossMix.apply(spec, mw_cat, policy_chosen_logps, policy_rejected_logps,
+                                   ref_chosen_logps, ref_rejected_logps, weights)
+        for i, t in enumerate(types):
+            if isinstance(t, str) and t in _losses.AOT_TYPES:
+                m = mw_tensor[i] if mw_tensor is not None else mix[i]
+                losses = losses + m * aot_loss(policy_chosen_logps, policy_rejected_logps,
+                                               ref_chosen_logps, ref_rejected_logps,
+                                               spec.params.beta, spec.params.label_smoothing, t)
+    for w in caught:
+        if not issubclass(w.category, NonFiniteWarning):
+            _warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if any(issubclass(w.category, NonFiniteWarning) for w in caught):
+        _warnings.warn("prefloss.torch.pair_loss_mix: %s" % _lib.strerror(_lib.NONFINITE),
+                       NonFiniteWarning, stacklevel=2)
     return losses
 
 

@@ -384,3 +384,14 @@ def test_pytest_from_the_repository_root_needs_no_setup():
             "print(prefloss.__file__)", env, ROOT)
     assert r.returncode == 0, r.stdout
     assert r.stdout.strip() == os.path.join(ROOT, "python", "prefloss", "__init__.py")
+
+
+def test_one_warning_for_a_mix_with_aot():
+    x = [float("nan"), -1.0], [-2.0, -2.0]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        prefloss.pair_loss_mix(["sigmoid", "aot"], [1.0, 1.0], *x)
+        a = torch.tensor(x[0], requires_grad=True)
+        PT.pair_loss_mix(["sigmoid", "aot"], [1.0, 1.0], a, torch.tensor(x[1])).sum().backward()
+    assert len(rec) == 2 and all(r.filename == __file__ for r in rec), \
+        [(str(r.message), r.filename) for r in rec]
