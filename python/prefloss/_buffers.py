@@ -9,7 +9,7 @@ ArgumentTypeError (a TypeError).
 import array as _array
 import ctypes as _ct
 import sys as _sys
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 from ._errors import ArgumentError, ArgumentTypeError
 

@@ -7,7 +7,6 @@ are read from the library itself (``prefloss_loss_kind_name``,
 """
 import ctypes as _ct
 import ctypes.util as _ctutil
-import math as _math
 import numbers as _numbers
 import os as _os
 import sys as _sys
@@ -377,7 +376,3 @@ def number(value: Any, name: str) -> float:
     if isinstance(value, _numbers.Real) and not (np is not None and isinstance(value, np.bool_)):
         return float(value)
     raise ArgumentTypeError("%s must be a real number, got %s" % (name, t.__name__))
-
-
-def finite_or_nan(v: float) -> bool:
-    return _math.isfinite(v)

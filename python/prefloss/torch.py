@@ -33,7 +33,7 @@ Autograd rules kept by every function here:
 """
 import ctypes as _ct
 import warnings as _warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch as _torch
 from torch import Tensor
@@ -143,14 +143,6 @@ def _no_second_order(what: str, grads: Tuple[Optional[Tensor], ...],
     it = iter(_NoSecondOrder.apply(what, tuple(present), *a))
     return tuple(None if g is None else next(it) for g in grads)
 
-
-def _mul(g: Optional[Tensor], grad: Tensor) -> Optional[Tensor]:
-    return None if g is None else g * grad
-
-
-# ---------------------------------------------------------------------------
-# DPO, IPO (the dedicated kernels)
-# ---------------------------------------------------------------------------
 
 def _scaled(ctx: Any, grad: Tensor) -> Tuple[Tensor, Tensor]:
     """(dchosen, dotherside): the forward's gradients times the upstream
@@ -356,7 +348,6 @@ class BTLoss(_Function):
         need = _need(ctx, 3)
         g = None
         f = _lib.L().prefloss_bt_loss
-        ctx.call = (f, (a, b, m, None), (n, coef), shape)
         if need[0] or need[1] or need[2]:
             g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
             gp, gq = g[0].data_ptr(), g[1].data_ptr()
@@ -848,7 +839,6 @@ class ORPOLoss(_Function):
         g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
         gp, gq = g[0].data_ptr(), g[1].data_ptr()
         f = _lib.fn("prefloss_orpo_loss")
-        ctx.call = (f, (a, b, None), (n, beta, nll_weight), shape)
         st = f(losses.data_ptr(), gp, gq, a, b, None, n, beta, nll_weight)
         if st:
             _lib.check(st, "prefloss.torch.orpo_loss",
