@@ -105,9 +105,14 @@ $(B)/$(SONAME): $(SHLIB)
 $(B)/libprefloss.so: $(B)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-# The .pc file names the install prefix, so it is made by `install`.
-PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+# The .pc file names the install prefix, so it is made by `install`. Its
+# libdir and includedir are written relative to ${prefix} where they lie
+# under it (as zlib's), so pkg-config --define-prefix can relocate a staged
+# tree.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(PC_INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 
 # --- the areas -------------------------------------------------------------
 include $(wildcard tests/*/*.mk examples/*/*.mk)
@@ -151,7 +156,8 @@ check-all: check-deps
 # the HTML reference too if `make docs` has built it).
 CMAKEDIR ?= $(LIBDIR)/cmake/prefloss
 DOCDIR   ?= $(PREFIX)/share/doc/prefloss
-CMAKE_SED = $(PC_SED) -e 's|@CMAKEDIR@|$(CMAKEDIR)|g' -e 's|@SONAME@|$(SONAME)|g' \
+CMAKE_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CMAKEDIR@|$(CMAKEDIR)|g' -e 's|@SONAME@|$(SONAME)|g' \
 	    -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@SHLIB@|$(notdir $(SHLIB))|g' \
 	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g'
 SIZEOF_VOID_P = $(shell printf '__SIZEOF_POINTER__\n' | $(CC) -E -P - 2>/dev/null | tail -n 1)
