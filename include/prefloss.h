@@ -923,6 +923,42 @@ extern "C" {
 
 /* ==== lib/doublefloat.c ==== */
 /* ------------------------------------------------------------------------ */
+/* Glossary of the numeric helpers' names (this file and the ones after it) */
+/* ------------------------------------------------------------------------ */
+/*
+ * What a helper's name promises, so that one name has one meaning:
+ *
+ *   _df         works in double-float (below): its result, and where the
+ *               signature says so its argument, is hi + lo, ~48 bits from
+ *               float operations only; error bounds in the helper's comment
+ *   _df2        the same function taking a double-float argument where the
+ *               plain _df one takes a float (log1p_unit_df2)
+ *   _acc        a more accurate double-float form (relative error ~2^-34
+ *               instead of ~2^-29..-31), where a cancellation needs it
+ *   _sat        saturating at the ends of the range: +-inf with a zero low
+ *               part, never NaN from inf - inf or 0 * inf
+ *   _unit       for arguments in [0, 1] only (log1p_unit: log1p on [0, 1])
+ *   _neg        of the negated argument, e.g. wexp_neg(a) = e^-a for a >= 0
+ *   _d          on double values (select_d, fabs_d, round24_d): used only by
+ *               the wide kernels
+ *   w prefix    "wide": evaluated in double precision (wdiff, wexp_neg,
+ *               wlog1p_unit, wgrad_cat), compiled only where PREFLOSS__WIDE
+ *               (a double-precision FPU: x86-64, AArch64; see lib/wide.c);
+ *               every wide kernel has a double-float twin in the same file
+ *               for the float-only build (PREFLOSS_NO_DOUBLE)
+ *   sd_ prefix  scaled double-float: a value that would underflow is carried
+ *               times 2^(64 lvl), lvl in {0, 1, 2}, and unscaled after the
+ *               last product (lib/scaled.c)
+ *   _k          a kernel element's outputs with such scales attached
+ *               (pair_out_k: gradients gc 2^kc, gr 2^kr)
+ *   el_         a catalogue kind's element function (one pair);
+ *   k_          its kernel (a loop over a chunk, named in the registry)
+ *   fma         the last argument of a helper that multiplies: 1 where the
+ *               caller's code is compiled for fused multiply-add (see
+ *               PREFLOSS__HAS_FMA); results agree within the budget either way
+ */
+
+/* ------------------------------------------------------------------------ */
 /* Double-float arithmetic                                                  */
 /*                                                                          */
 /* A value is carried as an unevaluated sum hi + lo of two floats with      */
@@ -1122,6 +1158,48 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* More double-float operations: products of two double-floats, negation,
+ * selection, and the saturating forms used near the ends of the range. */
+
+/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+}
+
+/* -x, and c ? a : b, for double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
+PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
+{
+    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
+}
+
+/* x y for double-floats (relative error a few u^2), safe at the ends of
+ * the range: a zero factor gives a (signed) 0 even against an infinite one,
+ * and a product that overflows is +-inf with a zero low part, never NaN. */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
+    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
+    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
+    float hi = prefloss__select(fin, r.hi, p.hi);
+    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
+    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
+}
+
+/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
+ * low part (prefloss__df_div_f would make NaN of it). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
+{
+    prefloss__df q = prefloss__df_div_f(x, d, 0);
+    float q0 = x.hi / d;
+    int fin = prefloss__fabs(q0) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
+}
 
 /* ==== lib/difference.c ==== */
 /* Exact differences of log-probs                                           */
@@ -1333,6 +1411,99 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
 
 /* ------------------------------------------------------------------------ */
 
+/* Logarithms of double-float accuracy (the catalogue's cancelling terms). */
+
+/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
+ * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
+ * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
+{
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    m = prefloss__select(high, 0.5f * m, m);
+    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
+    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
+                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
+}
+
+/* e^{-|x|} as a double-float (0 for an infinite x). */
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
+{
+    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
+}
+
+/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
+ * the first-order term of the low part. */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
+{
+    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+}
+
+/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
+ * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
+ * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
+ * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
+ * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
+ * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
+ * out is < 2^-38). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
+{
+    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
+    float dl = d.lo + y.lo;
+    float s0 = y.hi / d.hi;
+    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
+    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
+    prefloss__df t = prefloss__two_prod(s0, s0, 0);
+    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
+    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
+    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
+    float q0 = c.hi / 3.0f;
+    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
+    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
+    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
+    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
+    float v0 = f.hi / 5.0f;
+    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
+    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
+    float w = t.hi, tail = 1.0f / 23;
+    prefloss__df r, u;
+    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
+    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
+    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
+    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
+    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
+    u = prefloss__two_sum(r.hi, 2.0f * v0);
+    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
+}
+
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}
+
 /* ==== lib/sigmoid.c ==== */
 /* The sigmoid family: -log sigma(z) and sigma(-z) for z = zh + zl          */
 /* ------------------------------------------------------------------------ */
@@ -1396,6 +1567,60 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* The sigmoid family's values at z = zh + zl from one exponential:
+ * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
+typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
+
+PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
+{
+    prefloss__sigvals v;
+    int pos = zh >= 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    int32_t k;
+    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
+    float e = prefloss__scale2(p, k);
+    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
+    float big0 = 1.0f / den.hi;
+    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
+    float small = e * big;                        /* e/(1 + e) */
+    float l1p = prefloss__log1p_unit(e, 0);
+    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
+    v.sig_pos = prefloss__select(pos, big, small);
+    v.sig_neg = prefloss__select(pos, small, big);
+    v.sp_pos = prefloss__select(pos, far, l1p);
+    v.sp_neg = prefloss__select(pos, l1p, far);
+    return v;
+}
+
+/* The sigmoid loss with label smoothing at z (double-float) and its
+ * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
+ * -(sigma(-z) - eps), the difference formed in double-float. */
+typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
+
+PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
+{
+    prefloss__ld r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
+    return r;
+}
+
+/* relu(-u) as a double-float. */
+PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
+{
+    int neg = u.hi < 0.0f;
+    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
+}
+
+/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
+ * (a double-float); +inf for x = -inf. */
+PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
+{
+    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
+}
 
 /* ==== lib/wide.c ==== */
 /* Wide evaluation: the pairwise loss kernels in double precision           */
@@ -2539,167 +2764,12 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
 
 /* ------------------------------------------------------------------------ */
 
-/* ==== lib/catalogue_common.c ==== */
-/* The loss catalogue                                                       */
-/* ------------------------------------------------------------------------ */
-
-/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
- * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
- * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
- * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
-{
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    m = prefloss__select(high, 0.5f * m, m);
-    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
-    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
-                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
-}
-
-PREFLOSS__INLINE float prefloss__log_pos(float x) { return prefloss__df_round(prefloss__log_pos_df(x)); }
-
-/* The sigmoid family's values at z = zh + zl from one exponential:
- * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
-typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
-
-PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
-{
-    prefloss__sigvals v;
-    int pos = zh >= 0.0f;
-    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
-    int32_t k;
-    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
-    float e = prefloss__scale2(p, k);
-    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
-    float big0 = 1.0f / den.hi;
-    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
-    float small = e * big;                        /* e/(1 + e) */
-    float l1p = prefloss__log1p_unit(e, 0);
-    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
-    v.sig_pos = prefloss__select(pos, big, small);
-    v.sig_neg = prefloss__select(pos, small, big);
-    v.sp_pos = prefloss__select(pos, far, l1p);
-    v.sp_neg = prefloss__select(pos, l1p, far);
-    return v;
-}
-
-/* The sigmoid loss with label smoothing at z (double-float) and its
- * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
- * -(sigma(-z) - eps), the difference formed in double-float. */
-typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
-
-PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
-{
-    prefloss__ld r;
-    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
-    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
-    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
-    return r;
-}
-
-/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
- * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
-#define PREFLOSS__EXP_CAP 88.7228f
-
-/* Everything a catalogue kernel needs, derived once per call. */
-typedef struct prefloss__cat {
-    float beta, eps, tau, alpha, gamma, delta;
-    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
-    float robust_c_lo;
-    float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
-    prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
-    prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
-    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
-    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
-} prefloss__cat;
-
-/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
- * kernels): outputs, the four log-probs, the upstream gradients, the
- * per-pair weights and the mix weight. */
-#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
-    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
-    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
-    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
-    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
-    const prefloss__cat *PREFLOSS__RESTRICT params
-
-#if PREFLOSS__WIDE
-/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
- * formed in double and multiplied, unrounded, by the upstream gradient and
- * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
- * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
- * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
- * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
- * double. */
-#define PREFLOSS__WEXP_CAT_CAP 500.0
-
-/* x rounded to float precision (24 bits, to nearest even) in double's
- * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
- * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
- * fused multiply-add can change it); signed zeros kept. For normal doubles
- * below 2^990 (the wide kernels' products are below 2^640). */
-PREFLOSS__INLINE double prefloss__round24_d(double x)
-{
-    uint64_t b = prefloss__double_to_bits(x);
-    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
-                                        | ((uint64_t)1 << 51));
-    double r = (x + c) - c;
-    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
-}
-
-/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
- * non-finite input: g rounded to a float's precision, then each product
- * with the upstream gradient and the two weights rounded to it in turn, as
- * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
- * range: nothing overflows or underflows on the way (so a gradient below
- * the float range before a large weight keeps its digits), and the result
- * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
-PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
-{
-    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
-    q = prefloss__round24_d(q * (double)w);
-    return (float)prefloss__round24_d(q * (double)s);
-}
-#endif
-
-/* One pair's loss and its two partial derivatives (before the upstream
- * gradient). */
-typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
-
-PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
-{
-    prefloss__pair_out o;
-    o.loss = loss;
-    o.gc = gc;
-    o.gr = gr;
-    return o;
-}
-
-/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-}
-
-/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
- * 2^-30 of the sum's leading term). */
-PREFLOSS__INLINE float prefloss__kl_tail(float x)
-{
-    float q = 1.0f / 182;
-    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
-    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
-    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
-    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
-    return (x * x) * (x * q);
-}
+/* ==== lib/scaled.c ==== */
+/* Scaled gradients: values that would underflow before the upstream
+ * gradient and the weights bring them back are carried times 2^64 or 2^128
+ * (the "level" lvl = 1 or 2) and unscaled once, after the last product.
+ * The sd_ helpers compute such values; prefloss__scaled_* form exact
+ * products and sums of many factors without overflow or underflow. */
 
 /* ---- The derivative of the sigmoid, for exo_pair's and APO's gradients --- */
 
@@ -2895,6 +2965,88 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
                                                    prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
 
+/* ==== lib/catalogue_common.c ==== */
+/* The loss catalogue                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
+ * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
+#define PREFLOSS__EXP_CAP 88.7228f
+
+/* Everything a catalogue kernel needs, derived once per call. */
+typedef struct prefloss__cat {
+    float beta, eps, tau, alpha, gamma, delta;
+    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
+    float robust_c_lo;
+    float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
+    prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
+    prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
+    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
+} prefloss__cat;
+
+/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
+ * kernels): outputs, the four log-probs, the upstream gradients, the
+ * per-pair weights and the mix weight. */
+#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
+    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
+    const prefloss__cat *PREFLOSS__RESTRICT params
+
+#if PREFLOSS__WIDE
+/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
+ * formed in double and multiplied, unrounded, by the upstream gradient and
+ * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
+ * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
+ * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
+ * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
+ * double. */
+#define PREFLOSS__WEXP_CAT_CAP 500.0
+
+/* x rounded to float precision (24 bits, to nearest even) in double's
+ * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
+ * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
+ * fused multiply-add can change it); signed zeros kept. For normal doubles
+ * below 2^990 (the wide kernels' products are below 2^640). */
+PREFLOSS__INLINE double prefloss__round24_d(double x)
+{
+    uint64_t b = prefloss__double_to_bits(x);
+    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
+                                        | ((uint64_t)1 << 51));
+    double r = (x + c) - c;
+    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
+}
+
+/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
+ * non-finite input: g rounded to a float's precision, then each product
+ * with the upstream gradient and the two weights rounded to it in turn, as
+ * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
+ * range: nothing overflows or underflows on the way (so a gradient below
+ * the float range before a large weight keeps its digits), and the result
+ * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
+PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+#endif
+
+/* One pair's loss and its two partial derivatives (before the upstream
+ * gradient). */
+typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
+{
+    prefloss__pair_out o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
 /* The outputs of a catalogue kernel, with the per-pair weight w and the mix
  * weight s (each 0 where it is 0, even against an infinite value; NaN stays
  * NaN) and the NLL term of weight lambda:
@@ -2993,104 +3145,6 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
         return bad_seen;                                                                     \
     }
 
-/* Double-float helpers of discopop, js_divergence and alpha_divergence. */
-
-/* -x, and c ? a : b, for double-floats. */
-PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
-PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
-{
-    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
-}
-
-/* x y for double-floats (relative error a few u^2), safe at the ends of
- * the range: a zero factor gives a (signed) 0 even against an infinite one,
- * and a product that overflows is +-inf with a zero low part, never NaN. */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
-    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
-    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
-    float hi = prefloss__select(fin, r.hi, p.hi);
-    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
-    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
-}
-
-/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
- * low part (prefloss__df_div_f would make NaN of it). */
-PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
-{
-    prefloss__df q = prefloss__df_div_f(x, d, 0);
-    float q0 = x.hi / d;
-    int fin = prefloss__fabs(q0) <= FLT_MAX;
-    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
-}
-
-/* e^{-|x|} as a double-float (0 for an infinite x). */
-PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
-{
-    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
-}
-
-/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
- * the first-order term of the low part. */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
-{
-    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
-}
-
-/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
- * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
- * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
- * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
- * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
- * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
- * out is < 2^-38). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
-{
-    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
-    float dl = d.lo + y.lo;
-    float s0 = y.hi / d.hi;
-    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
-    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
-    prefloss__df t = prefloss__two_prod(s0, s0, 0);
-    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
-    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
-    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
-    float q0 = c.hi / 3.0f;
-    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
-    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
-    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
-    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
-    float v0 = f.hi / 5.0f;
-    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
-    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
-    float w = t.hi, tail = 1.0f / 23;
-    prefloss__df r, u;
-    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
-    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
-    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
-    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
-    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
-    u = prefloss__two_sum(r.hi, 2.0f * v0);
-    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
-}
-
-/* relu(-u) as a double-float. */
-PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
-{
-    int neg = u.hi < 0.0f;
-    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
-}
-
-/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
- * (a double-float); +inf for x = -inf. */
-PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
-{
-    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
-}
-
 /* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
  * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
  * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
@@ -3131,28 +3185,6 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
 {
     prefloss__df unused;
     return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
-}
-
-/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
- * exo_pair's constants log(eps'), which its loss needs to more than float
- * accuracy: its two terms cancel by a factor of up to ~10 just outside the
- * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
- * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
- * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
-{
-    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
-    m = prefloss__select(high, 0.5f * m, m);
-    kl = prefloss__df_add_f(kl, ef * l3);
-    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
 }
 
 /* One kernel per kind, all of the same shape: the element function is
@@ -3253,6 +3285,9 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
 }
 
 /* ==== lib/kind_hinge_sppo.c ==== */
+/* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
+ * squared losses, exact without special functions. */
+
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
@@ -3283,6 +3318,21 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 
 /* ==== lib/kind_exo.c ==== */
+/* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
+ * and the label-smoothed target. */
+
+/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
+ * 2^-30 of the sum's leading term). */
+PREFLOSS__INLINE float prefloss__kl_tail(float x)
+{
+    float q = 1.0f / 182;
+    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
+    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
+    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
+    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
+    return (x * x) * (x * q);
+}
+
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -3295,7 +3345,6 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
@@ -3367,6 +3416,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
 /* ==== lib/kind_robust.c ==== */
+/* The catalogue kind "robust": the noise-robust sigmoid loss (cDPO's
+ * unbiased form), in double where there is a double FPU, else in
+ * double-float. */
+
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -3445,6 +3498,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
 
 /* ==== lib/kind_nca_bco.c ==== */
+/* The catalogue kinds "nca_pair" and "bco_pair" (each log-ratio through its
+ * own sigmoid), and bco_pair's running reward mean. */
+
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -3543,13 +3599,10 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     return PREFLOSS_OK;
 }
 
-/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
- * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
- * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
- * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
-typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
-
 /* ==== lib/kind_apo.c ==== */
+/* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
+ * optimisation), each in double and in double-float side by side. */
+
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
@@ -3747,6 +3800,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
 
 /* ==== lib/kind_discopop.c ==== */
+/* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
+ * loss, switched by sigma(z/tau). */
+
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
  * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather
@@ -3798,6 +3854,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 
 /* ==== lib/kind_divergence.c ==== */
+/* The f-divergence kinds "js_divergence" and "alpha_divergence": the sigmoid
+ * loss on a transformed log-ratio difference, and alpha's rescue of
+ * results that overflow alone but not after the weights. */
+
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
@@ -4031,6 +4091,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 
 /* ==== lib/kind_reference_free.c ==== */
+/* The reference-free catalogue kinds "simpo" and "cpo", in double and in
+ * double-float side by side. */
+
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
@@ -4401,6 +4464,15 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
 }
 
 /* ==== lib/orpo_kto.c ==== */
+/* ORPO (odds-ratio loss on mean log-probs, plus NLL) and KTO (unpaired
+ * samples against a batch KL baseline). */
+
+/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
+ * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
+ * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
+ * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
+typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
+
 PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
 {
     prefloss__l1me r;
@@ -4608,6 +4680,9 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
 }
 
 /* ==== lib/mix.c ==== */
+/* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
+ * (MPO style), every kind through the registry's evaluation. */
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
