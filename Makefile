@@ -128,12 +128,14 @@ CHECK_DEPS := libcmocka-dev pkg-config python3-numpy python3-torch valgrind
 check-deps:
 	@$(call ensure_packages,$(CHECK_DEPS))
 
-# $(call run_targets,NAME,TARGETS): run each target, timing it; go on after
-# a failure; end with the plain "N passed, N failed" line.
+# $(call run_targets,NAME,TARGETS): run each target (its builds on
+# CHECK_JOBS cores), timing it; go on after a failure; end with the plain
+# "N passed, N failed" line.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 define run_targets
 fails=0; passed=0; failed=""; for t in $(2); do \
     echo "=== $$t"; t0=$$(date +%s); \
-    if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); \
+    if $(MAKE) --no-print-directory -j$(CHECK_JOBS) $$t; then passed=$$((passed+1)); \
     else fails=$$((fails+1)); failed="$$failed $$t"; echo "FAILED: $$t"; fi; \
     echo "=== $$t: $$(( $$(date +%s) - t0 )) s"; \
 done; \
