@@ -1,6 +1,6 @@
 # make bench: kernel throughput against memcpy (same run) and PyTorch (same
 # `make bench` run), with the accuracy on the stress set; its output is kept in
-# build/bench/bench.txt and drawn in build/bench/bench.svg (bench_chart.py).
+# build/bench.txt and drawn in build/bench.svg (bench_chart.py).
 # See docs/performance.md.
 BENCH_BIN := $(B)/bench
 
@@ -16,7 +16,7 @@ bench: $(BENCH_BIN)
 	@py="$(BENCH_PYTHON)"; rm -f $(B)/torch_bench.txt; \
 	if [ -n "$$py" ]; then $$py tests/bench/torch_bench.py > $(B)/torch_bench.txt; \
 	else echo "bench: no Python with PyTorch found; vs_torch=na"; fi; \
-	mkdir -p $(B)/bench; { $(BENCH_BIN) $(B)/torch_bench.txt; echo $$? > $(B)/bench/rc; } | tee $(B)/bench/bench.txt; \
-	[ "$$(cat $(B)/bench/rc)" = 0 ] || exit 1; \
-	if command -v python3 >/dev/null; then python3 tests/bench/bench_chart.py $(B)/bench/bench.svg \
-	    $(B)/bench/bench.txt $(B)/torch_bench.txt; else echo "bench: no python3; no chart"; fi
+	{ $(BENCH_BIN) $(B)/torch_bench.txt; echo $$? > $(B)/bench.rc; } | tee $(B)/bench.txt; \
+	[ "$$(cat $(B)/bench.rc)" = 0 ] || exit 1; \
+	if command -v python3 >/dev/null; then python3 tests/bench/bench_chart.py $(B)/bench.svg \
+	    $(B)/bench.txt $(B)/torch_bench.txt; else echo "bench: no python3; no chart"; fi

@@ -7,7 +7,8 @@ Reads the lines `make bench` writes (any order, any other lines ignored):
   BENCH kernel=<k> n=<n> mpairs_s=<x> ...          (tests/bench/bench.c)
   CEILING kernel=<stream> n=<n> mpairs_s=<x> ... vs_torch=<k>:<r>,...
   TORCH kernel=<k> n=<n> mpairs_s=<x>              (tests/bench/torch_bench.py)
-and draws one panel per kernel, in the order of its first BENCH line: the
+(PyTorch's throughput is BENCH's mpairs_s / vs_torch where no TORCH line
+gives it) and draws one panel per kernel, in the order of its first BENCH line: the
 kernel (solid, with its speed over PyTorch's at each point), PyTorch on the
 same inputs (dashed) and the ceiling whose CEILING line names the kernel
 (dotted): a loop with the same memory traffic and one addition per output.
@@ -27,7 +28,7 @@ BLUE, ORANGE, GREY = "#1f77b4", "#e6550d", "#555"
 
 
 def parse(paths):
-    bench, torch, ceilings, order = {}, {}, [], []
+    bench, torch, implied, ceilings, order = {}, {}, {}, [], []
     for path in paths:
         if not os.path.exists(path):  # no torch_bench.txt without PyTorch
             continue
@@ -48,11 +49,19 @@ def parse(paths):
                         bench[k] = {}
                         order.append(k)
                     bench[k][n] = x
+                    try:  # PyTorch's throughput, when no TORCH line gives it
+                        implied.setdefault(k, {})[n] = x / float(fields.get("vs_torch", "na"))
+                    except (ValueError, ZeroDivisionError):
+                        pass
                 elif m.group(1) == "TORCH":
                     torch.setdefault(k, {})[n] = x
                 else:
                     names = [p.split(":")[0] for p in fields.get("vs_torch", "").split(",") if p]
                     ceilings.append((k, n, x, names))
+    for k, pts in implied.items():
+        for n, x in pts.items():
+            if x > 0 and math.isfinite(x):
+                torch.setdefault(k, {}).setdefault(n, x)
     return bench, torch, ceilings, order
 
 
@@ -179,7 +188,8 @@ def chart(bench, torch, ceilings, order):
                 r = v / t
                 ratio = f"{r:.0f}" if r >= 10 else f"{r:.2g}"
                 last = n == sizes[-1]  # beside the point, inside the panel
-                w(f"<text x='{px(n) + (-6 if last else 6):.1f}' y='{py(v) - 6:.1f}' "
+                dy = 15 if py(v) < top + 16 else -6  # above the point, unless at the top
+                w(f"<text x='{px(n) + (-6 if last else 6):.1f}' y='{py(v) + dy:.1f}' "
                   f"text-anchor='{'end' if last else 'start'}' class='ratio'>"
                   f"&#215;{ratio}</text>\n")
     w("</svg>\n")
