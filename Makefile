@@ -104,7 +104,8 @@ check: check-deps
 
 # --- install ---------------------------------------------------------------
 # Header, both libraries with the symlink chain, prefloss.pc, the CMake
-# package (find_package(prefloss CONFIG)) and the documentation (the pages;
+# package (find_package(prefloss CONFIG)) and the documentation (the pages and
+# their charts;
 # the HTML reference too if `make docs` has built it).
 CMAKEDIR ?= $(LIBDIR)/cmake/prefloss
 DOCDIR   ?= $(PREFIX)/share/doc/prefloss
@@ -123,7 +124,7 @@ install: lib
 	$(PC_SED) pkgconfig/prefloss.pc.in > $(DESTDIR)$(PCDIR)/prefloss.pc
 	$(CMAKE_SED) lib/cmake/prefloss-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config.cmake
 	$(CMAKE_SED) lib/cmake/prefloss-config-version.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config-version.cmake
-	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md docs/*.svg $(DESTDIR)$(DOCDIR)
 	if [ -f $(DOCS_OUT)/html/index.html ]; then \
 	    rm -rf $(DESTDIR)$(DOCDIR)/html && cp -R $(DOCS_OUT)/html $(DESTDIR)$(DOCDIR)/html; fi
 
