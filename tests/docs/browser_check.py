@@ -216,18 +216,16 @@ def main():
                 raise RuntimeError(f"{page}: probe failed: {r['exceptionDetails']}")
             v = r["result"]["value"]
             # requests: anything not local, and local files that failed
+            urls = {}
             for e in b.events:
                 m, p = e.get("method"), e.get("params", {})
                 if m == "Network.requestWillBeSent":
-                    u = p["request"]["url"]
+                    u = urls[p["requestId"]] = p["request"]["url"]
                     if not u.startswith(("file:", "data:", "blob:", "about:")):
                         problems.append(f"requests the network: {u}")
                 elif m == "Network.loadingFailed" and not p.get("blockedReason"):
-                    problems.append(f"missing file ({p.get('errorText')}): request {p.get('requestId')}")
-            req_urls = {e["params"]["requestId"]: e["params"]["request"]["url"] for e in b.events
-                        if e.get("method") == "Network.requestWillBeSent"}
-            problems = [re.sub(r"request (\S+)$", lambda mm: req_urls.get(mm.group(1), mm.group(1)), x)
-                        for x in problems]
+                    u = urls.get(p.get("requestId"), "?")
+                    problems.append(f"missing file ({p.get('errorText')}): {u}")
             if v["mathjax"] == "timeout":
                 problems.append("MathJax did not finish within 30 s")
             tex = list(TEX.finditer(v["text"]))
