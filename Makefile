@@ -154,7 +154,8 @@ check-all: check-deps
 
 # --- install ---------------------------------------------------------------
 # Header, both libraries with the symlink chain, prefloss.pc, the CMake
-# package (find_package(prefloss CONFIG)) and the documentation (the pages;
+# package (find_package(prefloss CONFIG)) and the documentation (the pages and
+# their charts;
 # the HTML reference too if `make docs` has built it).
 CMAKEDIR ?= $(LIBDIR)/cmake/prefloss
 DOCDIR   ?= $(PREFIX)/share/doc/prefloss
@@ -174,7 +175,7 @@ install: lib
 	$(PC_SED) pkgconfig/prefloss.pc.in > $(DESTDIR)$(PCDIR)/prefloss.pc
 	$(CMAKE_SED) lib/cmake/prefloss-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config.cmake
 	$(CMAKE_SED) lib/cmake/prefloss-config-version.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config-version.cmake
-	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md docs/*.svg $(DESTDIR)$(DOCDIR)
 	if [ -f $(DOCS_OUT)/html/index.html ]; then \
 	    rm -rf $(DESTDIR)$(DOCDIR)/html && cp -R $(DOCS_OUT)/html $(DESTDIR)$(DOCDIR)/html; fi
 
@@ -189,16 +190,37 @@ uninstall:
 
 # --- docs ------------------------------------------------------------------
 # The reference (header) and the pages (docs/*.md) through Doxygen, into
-# build/docs/html. Any warning fails the build (WARN_AS_ERROR).
-DOCS_OUT := $(B)/docs
-.PHONY: docs
-docs: | $(B)
+# build/docs/html, with MathJax copied into build/docs/html/mathjax so that
+# formulas render offline. Any warning fails the build (WARN_AS_ERROR), and
+# so does a page of docs/ that docs/index.md does not link to: the pages go
+# into the documentation in the order the index links to them.
+DOCS_OUT    := $(B)/docs
+DOCS_DEPS   := doxygen libjs-mathjax
+MATHJAX_DIR ?= /usr/share/javascript/mathjax
+# What MathJax 2 needs for TeX input and SVG output (Doxyfile: MATHJAX_*).
+MATHJAX_FILES := MathJax.js extensions jax/input/TeX jax/element \
+    jax/output/SVG/jax.js jax/output/SVG/config.js jax/output/SVG/autoload \
+    jax/output/SVG/fonts/TeX
+DOCS_PAGES = docs/index.md $(shell grep -o '](\([A-Za-z0-9_-]*\.md\))' docs/index.md | \
+    sed 's|^](\(.*\))$$|docs/\1|' | awk '!seen[$$0]++')
+.PHONY: docs docs-deps
+docs-deps:
+	@$(call ensure_packages,$(DOCS_DEPS))
+docs: docs-deps | $(B)
 	@command -v doxygen >/dev/null || { echo "docs: doxygen not found (apt-get install doxygen)"; exit 1; }
+	@[ -f $(MATHJAX_DIR)/MathJax.js ] || { echo "docs: no MathJax in $(MATHJAX_DIR) (apt-get install libjs-mathjax)"; exit 1; }
+	@bad=0; for f in docs/*.md; do case " $(DOCS_PAGES) " in *" $$f "*) ;; \
+	    *) echo "docs: $$f is not linked from docs/index.md"; bad=1;; esac; done; [ $$bad = 0 ]
 	@rm -rf $(DOCS_OUT) && mkdir -p $(DOCS_OUT)
-	@PREFLOSS_VERSION=$(VERSION) PREFLOSS_DOCS_OUT=$(DOCS_OUT) doxygen docs/Doxyfile > $(DOCS_OUT)/doxygen.log 2> $(DOCS_OUT)/warnings.log; \
+	@PREFLOSS_VERSION=$(VERSION) PREFLOSS_DOCS_OUT=$(DOCS_OUT) PREFLOSS_DOCS_PAGES="$(DOCS_PAGES)" \
+	    doxygen docs/Doxyfile > $(DOCS_OUT)/doxygen.log 2> $(DOCS_OUT)/warnings.log; \
 	rc=$$?; if [ $$rc -ne 0 ] || [ -s $(DOCS_OUT)/warnings.log ]; then \
 	    cat $(DOCS_OUT)/warnings.log; echo "docs: FAILED ($$(grep -c . $(DOCS_OUT)/warnings.log) warning lines, doxygen exit $$rc)"; exit 1; fi
-	@echo "docs: $(DOCS_OUT)/html/index.html (zero warnings)"
+	@for f in $(MATHJAX_FILES); do mkdir -p $(DOCS_OUT)/html/mathjax/$$(dirname $$f) && \
+	    cp -RL $(MATHJAX_DIR)/$$f $(DOCS_OUT)/html/mathjax/$$f || exit 1; done; \
+	if [ -f /usr/share/doc/libjs-mathjax/copyright ]; then \
+	    cp /usr/share/doc/libjs-mathjax/copyright $(DOCS_OUT)/html/mathjax/copyright; fi
+	@echo "docs: $(DOCS_OUT)/html/index.html (zero warnings; $(words $(DOCS_PAGES)) pages)"
 
 # --- ABI guard -------------------------------------------------------------
 # abi-check compares a debug build of the shared library (-g, so abidiff sees
