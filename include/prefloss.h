@@ -1,8 +1,9 @@
+/* ==== lib/public.h ==== */
 /*
  * prefloss.h — preference-optimisation losses (DPO, IPO, Bradley–Terry) with
  * exact gradients, over float buffers the caller owns.
  *
- * libprefloss 1.1.0 — MIT licence (see the end of this file).
+ * libprefloss 1.2.0 — MIT licence (see the end of this file).
  *
  * HOW TO USE IT
  *
@@ -87,11 +88,11 @@
  *  only with an incompatible API change. */
 #define PREFLOSS_VERSION_MAJOR 1
 /** Minor release version: incremented when functions or constants are added. */
-#define PREFLOSS_VERSION_MINOR 1
+#define PREFLOSS_VERSION_MINOR 2
 /** Patch release version: incremented for fixes that add nothing. */
 #define PREFLOSS_VERSION_PATCH 0
 /** Release version as a string, "MAJOR.MINOR.PATCH". */
-#define PREFLOSS_VERSION "1.1.0"
+#define PREFLOSS_VERSION "1.2.0"
 /** Release version as one integer: MAJOR*10000 + MINOR*100 + PATCH. */
 #define PREFLOSS_VERSION_NUMBER \
     (PREFLOSS_VERSION_MAJOR * 10000 + PREFLOSS_VERSION_MINOR * 100 + PREFLOSS_VERSION_PATCH)
@@ -473,21 +474,21 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
  * With uc = pc - rc, ur = pr - rr, h = uc - ur, z = beta*h, sigma the
  * logistic function, sp(x) = log(1 + e^x) and eps the label smoothing:
  */
-#define PREFLOSS_LOSS_SIGMOID 0    /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
-#define PREFLOSS_LOSS_IPO 1        /**< "ipo": (h - 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_HINGE 2      /**< "hinge" (SLiC): max(0, 1 - z) */
-#define PREFLOSS_LOSS_ROBUST 3     /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
-#define PREFLOSS_LOSS_EXO_PAIR 4   /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
-#define PREFLOSS_LOSS_NCA_PAIR 5   /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
-#define PREFLOSS_LOSS_BCO_PAIR 6   /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
-#define PREFLOSS_LOSS_SPPO_HARD 7  /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_APO_ZERO 8   /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
-#define PREFLOSS_LOSS_APO_DOWN 9   /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
-#define PREFLOSS_LOSS_DISCOPOP 10  /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
-#define PREFLOSS_LOSS_JS 11        /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
-#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
-#define PREFLOSS_LOSS_SIMPO 13     /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
-#define PREFLOSS_LOSS_CPO 14       /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
+#define PREFLOSS_LOSS_SIGMOID 0       /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
+#define PREFLOSS_LOSS_IPO 1           /**< "ipo": (h - 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_HINGE 2         /**< "hinge": (SLiC) max(0, 1 - z) */
+#define PREFLOSS_LOSS_ROBUST 3        /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
+#define PREFLOSS_LOSS_EXO_PAIR 4      /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
+#define PREFLOSS_LOSS_NCA_PAIR 5      /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
+#define PREFLOSS_LOSS_BCO_PAIR 6      /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
+#define PREFLOSS_LOSS_SPPO_HARD 7     /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_APO_ZERO 8      /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
+#define PREFLOSS_LOSS_APO_DOWN 9      /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
+#define PREFLOSS_LOSS_DISCOPOP 10     /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
+#define PREFLOSS_LOSS_JS 11           /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
+#define PREFLOSS_LOSS_ALPHA 12        /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
+#define PREFLOSS_LOSS_SIMPO 13        /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
+#define PREFLOSS_LOSS_CPO 14          /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
 
 /**
  * Parameters of prefloss_pair_loss(). The block starts with its own size so
@@ -523,9 +524,8 @@ typedef struct prefloss_pair_params {
 PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size);
 
 /**
- * The kind for a TRL loss_type name ("sigmoid", "ipo", "hinge", "robust",
- * "exo_pair", "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down",
- * "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo").
+ * The kind for a TRL loss_type name: the quoted names of the
+ * PREFLOSS_LOSS_* list above ("sigmoid", "ipo", "hinge", ...).
  * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
  * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
  */
@@ -537,6 +537,36 @@ PREFLOSS_API int prefloss_loss_kind_from_name(const char *name);
  * @return a static string, or NULL.
  */
 PREFLOSS_API const char *prefloss_loss_kind_name(int kind);
+
+/**
+ * The number of kinds of prefloss_pair_loss(): the kinds are 0 to
+ * prefloss_loss_kind_count() - 1 (a library newer than the header may
+ * know more kinds than the header's PREFLOSS_LOSS_* values).
+ * @return the count, >= 15. Thread-safe; writes nothing.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_loss_kind_count(void);
+
+/**
+ * Whether a kind reads an input or a parameter: lets a binding, a test or a
+ * configuration check ask the library instead of keeping its own copy.
+ *
+ * @param kind   a PREFLOSS_LOSS_* value.
+ * @param field  NUL-terminated: the name of a prefloss_pair_params field
+ *               ("beta", "label_smoothing", "discopop_tau", "alpha",
+ *               "simpo_gamma", "bco_delta", "nll_weight") or "reference"
+ *               (the ref_chosen and ref_rejected inputs).
+ * @return 1 if the kind reads it (and checks its range), 0 if it ignores
+ *   it; PREFLOSS_ERR_NULL for a NULL field; PREFLOSS_ERR_PARAM for an
+ *   unknown kind or field. Thread-safe; writes nothing.
+ *
+ * Ranges checked: beta finite > 0; label_smoothing in [0, 1/2] ("robust":
+ * [0, 1/2), see prefloss_loss_kind_reads(kind, "label_smoothing<1/2"),
+ * which is 1 for the kinds with the open bound); discopop_tau in (0, 1];
+ * alpha finite > 0; simpo_gamma, bco_delta and nll_weight finite.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field);
 
 /**
  * Any loss of the catalogue, per pair, with its gradients. One entry point
@@ -814,6 +844,7 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 
 #endif /* PREFLOSS_H */
 
+/* ==== lib/config.c ==== */
 /* ======================================================================== */
 /*                                                                          */
 /*                           IMPLEMENTATION                                 */
@@ -888,6 +919,43 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ==== lib/doublefloat.c ==== */
+/* ------------------------------------------------------------------------ */
+/* Glossary of the numeric helpers' names (this file and the ones after it) */
+/* ------------------------------------------------------------------------ */
+/*
+ * What a helper's name promises, so that one name has one meaning:
+ *
+ *   _df         works in double-float (below): its result, and where the
+ *               signature says so its argument, is hi + lo, ~48 bits from
+ *               float operations only; error bounds in the helper's comment
+ *   _df2        the same function taking a double-float argument where the
+ *               plain _df one takes a float (log1p_unit_df2)
+ *   _acc        a more accurate double-float form (relative error ~2^-34
+ *               instead of ~2^-29..-31), where a cancellation needs it
+ *   _sat        saturating at the ends of the range: +-inf with a zero low
+ *               part, never NaN from inf - inf or 0 * inf
+ *   _unit       for arguments in [0, 1] only (log1p_unit: log1p on [0, 1])
+ *   _neg        of the negated argument, e.g. wexp_neg(a) = e^-a for a >= 0
+ *   _d          on double values (select_d, fabs_d, round24_d): used only by
+ *               the wide kernels
+ *   w prefix    "wide": evaluated in double precision (wdiff, wexp_neg,
+ *               wlog1p_unit, wgrad_cat), compiled only where PREFLOSS__WIDE
+ *               (a double-precision FPU: x86-64, AArch64; see lib/wide.c);
+ *               every wide kernel has a double-float twin in the same file
+ *               for the float-only build (PREFLOSS_NO_DOUBLE)
+ *   sd_ prefix  scaled double-float: a value that would underflow is carried
+ *               times 2^(64 lvl), lvl in {0, 1, 2}, and unscaled after the
+ *               last product (lib/scaled.c)
+ *   _k          a kernel element's outputs with such scales attached
+ *               (pair_out_k: gradients gc 2^kc, gr 2^kr)
+ *   el_         a catalogue kind's element function (one pair);
+ *   k_          its kernel (a loop over a chunk, named in the registry)
+ *   fma         the last argument of a helper that multiplies: 1 where the
+ *               caller's code is compiled for fused multiply-add (see
+ *               PREFLOSS__HAS_FMA); results agree within the budget either way
+ */
 
 /* ------------------------------------------------------------------------ */
 /* Double-float arithmetic                                                  */
@@ -1089,6 +1157,50 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* More double-float operations: products of two double-floats, negation,
+ * selection, and the saturating forms used near the ends of the range. */
+
+/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+}
+
+/* -x, and c ? a : b, for double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
+PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
+{
+    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
+}
+
+/* x y for double-floats (relative error a few u^2), safe at the ends of
+ * the range: a zero factor gives a (signed) 0 even against an infinite one,
+ * and a product that overflows is +-inf with a zero low part, never NaN. */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
+    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
+    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
+    float hi = prefloss__select(fin, r.hi, p.hi);
+    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
+    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
+}
+
+/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
+ * low part (prefloss__df_div_f would make NaN of it). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
+{
+    prefloss__df q = prefloss__df_div_f(x, d, 0);
+    float q0 = x.hi / d;
+    int fin = prefloss__fabs(q0) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
+}
+
+/* ==== lib/difference.c ==== */
 /* Exact differences of log-probs                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -1149,6 +1261,8 @@ PREFLOSS__INLINE prefloss__df prefloss__diff3(float a, float b, float c)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/elementary.c ==== */
 /* Elementary functions (no libm; branch-free so loops vectorise)           */
 /*                                                                          */
 /* Every select `c ? a : b` in a kernel chooses between values computed     */
@@ -1295,6 +1409,101 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* Logarithms of double-float accuracy (the catalogue's cancelling terms). */
+
+/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
+ * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
+ * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
+{
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    m = prefloss__select(high, 0.5f * m, m);
+    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
+    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
+                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
+}
+
+/* e^{-|x|} as a double-float (0 for an infinite x). */
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
+{
+    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
+}
+
+/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
+ * the first-order term of the low part. */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
+{
+    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+}
+
+/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
+ * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
+ * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
+ * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
+ * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
+ * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
+ * out is < 2^-38). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
+{
+    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
+    float dl = d.lo + y.lo;
+    float s0 = y.hi / d.hi;
+    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
+    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
+    prefloss__df t = prefloss__two_prod(s0, s0, 0);
+    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
+    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
+    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
+    float q0 = c.hi / 3.0f;
+    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
+    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
+    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
+    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
+    float v0 = f.hi / 5.0f;
+    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
+    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
+    float w = t.hi, tail = 1.0f / 23;
+    prefloss__df r, u;
+    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
+    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
+    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
+    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
+    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
+    u = prefloss__two_sum(r.hi, 2.0f * v0);
+    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
+}
+
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}
+
+/* ==== lib/sigmoid.c ==== */
 /* The sigmoid family: -log sigma(z) and sigma(-z) for z = zh + zl          */
 /* ------------------------------------------------------------------------ */
 
@@ -1357,6 +1566,62 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* The sigmoid family's values at z = zh + zl from one exponential:
+ * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
+typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
+
+PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
+{
+    prefloss__sigvals v;
+    int pos = zh >= 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    int32_t k;
+    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
+    float e = prefloss__scale2(p, k);
+    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
+    float big0 = 1.0f / den.hi;
+    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
+    float small = e * big;                        /* e/(1 + e) */
+    float l1p = prefloss__log1p_unit(e, 0);
+    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
+    v.sig_pos = prefloss__select(pos, big, small);
+    v.sig_neg = prefloss__select(pos, small, big);
+    v.sp_pos = prefloss__select(pos, far, l1p);
+    v.sp_neg = prefloss__select(pos, l1p, far);
+    return v;
+}
+
+/* The sigmoid loss with label smoothing at z (double-float) and its
+ * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
+ * -(sigma(-z) - eps), the difference formed in double-float. */
+typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
+
+PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
+{
+    prefloss__ld r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
+    return r;
+}
+
+/* relu(-u) as a double-float. */
+PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
+{
+    int neg = u.hi < 0.0f;
+    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
+}
+
+/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
+ * (a double-float); +inf for x = -inf. */
+PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
+{
+    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
+}
+
+/* ==== lib/wide.c ==== */
 /* Wide evaluation: the pairwise loss kernels in double precision           */
 /*                                                                          */
 /* Where the FPU does double precision at full speed, the loss kernels      */
@@ -1472,6 +1737,8 @@ PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/core_kernels.c ==== */
 /* Kernels                                                                  */
 /*                                                                          */
 /* Each kernel runs over one chunk with every pointer valid: the entry      */
@@ -1902,6 +2169,8 @@ PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT r
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/validate.c ==== */
 /* Argument validation: everything is checked before anything is written    */
 /* ------------------------------------------------------------------------ */
 
@@ -1959,6 +2228,8 @@ static int prefloss__check_pairwise(size_t n,
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/drivers.c ==== */
 /* Chunked drivers: substitute defaults for NULL pointers, chunk by chunk   */
 /* ------------------------------------------------------------------------ */
 
@@ -2005,6 +2276,8 @@ static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kp
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/core.c ==== */
 /* Public entry points                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -2183,6 +2456,8 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/sequence.c ==== */
 /* Sequence log-probs                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -2487,176 +2762,13 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
 }
 
 /* ------------------------------------------------------------------------ */
-/* The loss catalogue                                                       */
-/* ------------------------------------------------------------------------ */
 
-/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
- * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
- * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
- * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
-{
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    m = prefloss__select(high, 0.5f * m, m);
-    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
-    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
-                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
-}
-
-PREFLOSS__INLINE float prefloss__log_pos(float x) { return prefloss__df_round(prefloss__log_pos_df(x)); }
-
-/* The sigmoid family's values at z = zh + zl from one exponential:
- * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
-typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
-
-PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
-{
-    prefloss__sigvals v;
-    int pos = zh >= 0.0f;
-    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
-    int32_t k;
-    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
-    float e = prefloss__scale2(p, k);
-    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
-    float big0 = 1.0f / den.hi;
-    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
-    float small = e * big;                        /* e/(1 + e) */
-    float l1p = prefloss__log1p_unit(e, 0);
-    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
-    v.sig_pos = prefloss__select(pos, big, small);
-    v.sig_neg = prefloss__select(pos, small, big);
-    v.sp_pos = prefloss__select(pos, far, l1p);
-    v.sp_neg = prefloss__select(pos, l1p, far);
-    return v;
-}
-
-/* The sigmoid loss with label smoothing at z (double-float) and its
- * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
- * -(sigma(-z) - eps), the difference formed in double-float. */
-typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
-
-PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
-{
-    prefloss__ld r;
-    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
-    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
-    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
-    return r;
-}
-
-/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
- * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
-#define PREFLOSS__EXP_CAP 88.7228f
-
-/* Everything a catalogue kernel needs, derived once per call. */
-typedef struct prefloss__cat {
-    float beta, eps, tau, alpha, gamma, delta;
-    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
-    float robust_c_lo;
-    float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
-    prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
-    prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
-    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
-    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
-} prefloss__cat;
-
-/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
- * kernels): outputs, the four log-probs, the upstream gradients, the
- * per-pair weights and the mix weight. */
-#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
-    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
-    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
-    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
-    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
-    const prefloss__cat *PREFLOSS__RESTRICT params
-
-#if PREFLOSS__WIDE
-/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
- * formed in double and multiplied, unrounded, by the upstream gradient and
- * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
- * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
- * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
- * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
- * double. */
-#define PREFLOSS__WEXP_CAT_CAP 500.0
-
-/* x rounded to float precision (24 bits, to nearest even) in double's
- * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
- * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
- * fused multiply-add can change it); signed zeros kept. For normal doubles
- * below 2^990 (the wide kernels' products are below 2^640). */
-PREFLOSS__INLINE double prefloss__round24_d(double x)
-{
-    uint64_t b = prefloss__double_to_bits(x);
-    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
-                                        | ((uint64_t)1 << 51));
-    double r = (x + c) - c;
-    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
-}
-
-/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
- * non-finite input: g rounded to a float's precision, then each product
- * with the upstream gradient and the two weights rounded to it in turn, as
- * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
- * range: nothing overflows or underflows on the way (so a gradient below
- * the float range before a large weight keeps its digits), and the result
- * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
-PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
-{
-    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
-    q = prefloss__round24_d(q * (double)w);
-    return (float)prefloss__round24_d(q * (double)s);
-}
-#endif
-
-/* One pair's loss and its two partial derivatives (before the upstream
- * gradient). */
-typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
-
-PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
-{
-    prefloss__pair_out o;
-    o.loss = loss;
-    o.gc = gc;
-    o.gr = gr;
-    return o;
-}
-
-/* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
-{
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
-    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
-    return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
-}
-
-/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-}
-
-/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
- * 2^-30 of the sum's leading term). */
-PREFLOSS__INLINE float prefloss__kl_tail(float x)
-{
-    float q = 1.0f / 182;
-    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
-    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
-    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
-    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
-    return (x * x) * (x * q);
-}
+/* ==== lib/scaled.c ==== */
+/* Scaled gradients: values that would underflow before the upstream
+ * gradient and the weights bring them back are carried times 2^64 or 2^128
+ * (the "level" lvl = 1 or 2) and unscaled once, after the last product.
+ * The sd_ helpers compute such values; prefloss__scaled_* form exact
+ * products and sums of many factors without overflow or underflow. */
 
 /* ---- The derivative of the sigmoid, for exo_pair's and APO's gradients --- */
 
@@ -2852,6 +2964,88 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
                                                    prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
 
+/* ==== lib/catalogue_common.c ==== */
+/* The loss catalogue                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
+ * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
+#define PREFLOSS__EXP_CAP 88.7228f
+
+/* Everything a catalogue kernel needs, derived once per call. */
+typedef struct prefloss__cat {
+    float beta, eps, tau, alpha, gamma, delta;
+    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
+    float robust_c_lo;
+    float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
+    prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
+    prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
+    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
+} prefloss__cat;
+
+/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
+ * kernels): outputs, the four log-probs, the upstream gradients, the
+ * per-pair weights and the mix weight. */
+#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
+    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
+    const prefloss__cat *PREFLOSS__RESTRICT params
+
+#if PREFLOSS__WIDE
+/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
+ * formed in double and multiplied, unrounded, by the upstream gradient and
+ * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
+ * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
+ * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
+ * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
+ * double. */
+#define PREFLOSS__WEXP_CAT_CAP 500.0
+
+/* x rounded to float precision (24 bits, to nearest even) in double's
+ * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
+ * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
+ * fused multiply-add can change it); signed zeros kept. For normal doubles
+ * below 2^990 (the wide kernels' products are below 2^640). */
+PREFLOSS__INLINE double prefloss__round24_d(double x)
+{
+    uint64_t b = prefloss__double_to_bits(x);
+    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
+                                        | ((uint64_t)1 << 51));
+    double r = (x + c) - c;
+    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
+}
+
+/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
+ * non-finite input: g rounded to a float's precision, then each product
+ * with the upstream gradient and the two weights rounded to it in turn, as
+ * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
+ * range: nothing overflows or underflows on the way (so a gradient below
+ * the float range before a large weight keeps its digits), and the result
+ * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
+PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+#endif
+
+/* One pair's loss and its two partial derivatives (before the upstream
+ * gradient). */
+typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
+{
+    prefloss__pair_out o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
 /* The outputs of a catalogue kernel, with the per-pair weight w and the mix
  * weight s (each 0 where it is 0, even against an infinite value; NaN stays
  * NaN) and the NLL term of weight lambda:
@@ -2950,6 +3144,194 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
         return bad_seen;                                                                     \
     }
 
+/* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
+ * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
+ * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
+ * to an absolute ~u^2, too little next to z/4 for tiny z (and eps = 1/2), so
+ * for |z| < 1/2 the difference is tanh(z/2)/2 - (1/2 - eps) instead, with
+ * the odd series of tanh (|z/2| < 1/4: to w^11, the rest below 2^-31
+ * relative) on the exact z/2. */
+typedef struct prefloss__ldf { float loss; prefloss__df dz; } prefloss__ldf;
+
+/* The same with dz also times 2^(64 lvl), in *dz_s: lvl > 0 only for
+ * z >= 64 lvl and eps 2^(64 lvl) < 2^-36 (see prefloss__el_js), where
+ * dz = eps - e^{-z} (1 + e^{-z} is 1 there), so that a dz that underflows
+ * keeps its digits until after the upstream gradient. lvl = 0: *dz_s = dz. */
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_sd(prefloss__df z, float eps, int lvl,
+                                                             prefloss__df *dz_s)
+{
+    prefloss__ldf r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e_s = prefloss__sd_exp(ah, al, lvl);
+    prefloss__df e = prefloss__sd_unscale(e_s, lvl);
+    prefloss__df far = prefloss__df_add(prefloss__df_make(eps, 0.0f),
+                                        prefloss__df_negate(prefloss__sigmoid_neg_df(z.hi, e, 0)));
+    prefloss__df w = prefloss__df_make(0.5f * z.hi, 0.5f * z.lo), th, near;
+    float w2 = w.hi * w.hi;
+    float tpoly = w2 * (-1.0f / 3 + w2 * (2.0f / 15 + w2 * (-17.0f / 315 + w2 * (62.0f / 2835
+                  + w2 * (-1382.0f / 155925)))));
+    th = prefloss__df_add_f(w, w.hi * tpoly);                              /* tanh(z/2) */
+    near = prefloss__df_add(prefloss__df_make(0.5f * th.hi, 0.5f * th.lo),
+                            prefloss__df_negate(prefloss__two_sum(0.5f, -eps)));
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = prefloss__df_pick(ah < 0.5f, near, far);
+    *dz_s = prefloss__df_pick(lvl > 0, prefloss__df_add(prefloss__df_make(prefloss__scale2(eps, 64 * (int32_t)lvl), 0.0f),
+                                                          prefloss__df_negate(e_s)), r.dz);
+    return r;
+}
+
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
+{
+    prefloss__df unused;
+    return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
+}
+
+/* One kernel per kind, all of the same shape: the element function is
+ * inlined into its own loop, so each loop is branch-free and vectorises. */
+typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
+                                    const float *, const float *, const float *, const float *,
+                                    float, size_t, const prefloss__cat *);
+
+#define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
+    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
+                                     float *PREFLOSS__RESTRICT dc,                           \
+                                     float *PREFLOSS__RESTRICT dr,                           \
+                                     const float *PREFLOSS__RESTRICT pc,                     \
+                                     const float *PREFLOSS__RESTRICT pr,                     \
+                                     const float *PREFLOSS__RESTRICT rc,                     \
+                                     const float *PREFLOSS__RESTRICT rr,                     \
+                                     const float *PREFLOSS__RESTRICT up,                     \
+                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
+                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    {                                                                                        \
+        prefloss__cat c = *params;                                                           \
+        int bad_seen = 0;                                                                    \
+        size_t i;                                                                            \
+        for (i = 0; i < n; i++) {                                                            \
+            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
+                      + prefloss__nan_if_nonfinite(w[i]);                                    \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
+            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
+            float gu = prefloss__times_up(o.gc, up[i]);                                      \
+            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
+            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
+                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
+            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
+            bad_seen |= bad_up != bad_up;                                                    \
+        }                                                                                    \
+        return bad_seen;                                                                     \
+    }
+
+/* ==== lib/kind_sigmoid_ipo.c ==== */
+/* "sigmoid" (DPO, cDPO) and "ipo" in prefloss_pair_loss(): the dedicated
+ * kernels of prefloss_dpo_loss() and prefloss_ipo_loss() over the whole
+ * batch, then the NLL term and the weights. (Their gradients never
+ * underflow before the weights, so applying those afterwards loses
+ * nothing; the catalogue kernels apply them inside, see
+ * prefloss__cat_loss_out.) */
+
+/* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
+ * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
+ * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
+static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
+                                size_t n, float lambda)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float u = up != NULL ? up[i] : 1.0f;
+        if (losses != NULL) losses[i] = prefloss__add_keep(losses[i], prefloss__times_up(-pc[i], lambda));
+        if (dc != NULL) dc[i] = prefloss__add_keep(dc[i], prefloss__times_up(-lambda, u));
+    }
+}
+
+/* Per-pair weights w (NULL for 1) and the mix weight s, applied after the
+ * dedicated DPO and IPO kernels (the catalogue kernels apply them
+ * themselves): every output of pair i times w_i s; a non-finite weight
+ * makes the pair NaN. */
+static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
+{
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float wi = w != NULL ? w[i] : 1.0f, bad = prefloss__nan_if_nonfinite(wi);
+        if (losses != NULL) losses[i] = prefloss__weighted(prefloss__weighted(losses[i], wi), s) + bad;
+        if (dc != NULL) dc[i] = prefloss__weighted(prefloss__weighted(dc[i], wi), s) + bad;
+        if (dr != NULL) dr[i] = prefloss__weighted(prefloss__weighted(dr[i], wi), s) + bad;
+        bad_seen |= bad != bad;
+    }
+    return bad_seen;
+}
+
+/* The registry's whole-batch kernels (PREFLOSS__KIND_WHOLE): the caller's
+ * pointers, NULL-able as in prefloss_pair_loss(). */
+static int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
+{
+    int bad = prefloss_dpo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta, params->eps)
+           == PREFLOSS_NONFINITE;
+    if (params->nll != 0.0f) prefloss__apply_nll(loss, dc, pc, up, n, params->nll);
+    if (w != NULL || s != 1.0f) bad |= prefloss__apply_weights(loss, dc, dr, w, s, n);
+    return bad;
+}
+
+static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
+{
+    int bad = prefloss_ipo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta)
+           == PREFLOSS_NONFINITE;
+    if (params->nll != 0.0f) prefloss__apply_nll(loss, dc, pc, up, n, params->nll);
+    if (w != NULL || s != 1.0f) bad |= prefloss__apply_weights(loss, dc, dr, w, s, n);
+    return bad;
+}
+
+/* ==== lib/kind_hinge_sppo.c ==== */
+/* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
+ * squared losses, exact without special functions. */
+
+/* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
+    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
+    return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
+}
+
+/* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
+                                                      prefloss__cat c)
+{
+    prefloss__df hb = c.half_inv_beta;
+    prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
+                                       prefloss__df_make(-hb.hi, -hb.lo));
+    prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
+    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi, 0), q2 = prefloss__two_prod(y2.hi, y2.hi, 0);
+    q1.lo = prefloss__lo_if_finite(q1.hi, q1.lo + 2.0f * y1.hi * y1.lo);
+    q2.lo = prefloss__lo_if_finite(q2.hi, q2.lo + 2.0f * y2.hi * y2.lo);
+    return prefloss__pair_make(prefloss__df_round(prefloss__df_add(q1, q2)),
+                               2.0f * prefloss__df_round(y1), 2.0f * prefloss__df_round(y2));
+}
+
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
+
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
+
+/* ==== lib/kind_exo.c ==== */
+/* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
+ * and the label-smoothed target. */
+
+/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
+ * 2^-30 of the sum's leading term). */
+PREFLOSS__INLINE float prefloss__kl_tail(float x)
+{
+    float q = 1.0f / 182;
+    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
+    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
+    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
+    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
+    return (x * x) * (x * q);
+}
+
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -2962,7 +3344,6 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
@@ -3033,6 +3414,11 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
+/* ==== lib/kind_robust.c ==== */
+/* The catalogue kind "robust": the noise-robust sigmoid loss (cDPO's
+ * unbiased form), in double where there is a double FPU, else in
+ * double-float. */
+
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -3074,6 +3460,45 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
         return prefloss__pair_make_k(prefloss__df_round(loss), g, l, -g, l);
     }
 }
+
+#if PREFLOSS__WIDE
+/* robust in double (see "Wide evaluation"): z = beta h (h as in the DPO
+ * kernel, prefloss__wdiff), e = exp(-|z|) (the catalogue's cap), c = eps/(1 -
+ * 2 eps) (its two floats, exact in double):
+ *   L = sp(-z) - c z,  sp(-z) = max(-z, 0) + log1p(e),
+ *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
+ * Near the loss's zero its terms cancel, within the budget's kappa/2: their
+ * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
+PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+{
+    const double beta = (double)params->beta;
+    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
+        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
+        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
+        double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
+        float gc = prefloss__wgrad_cat(g, up[i], w[i], s);
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+#else
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
+#endif
+
+/* ==== lib/kind_nca_bco.c ==== */
+/* The catalogue kinds "nca_pair" and "bco_pair" (each log-ratio through its
+ * own sigmoid), and bco_pair's running reward mean. */
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
@@ -3122,20 +3547,60 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float
     return prefloss__pair_make_k(va.sp_neg + vb.sp_pos, gc, la, gr, lb);
 }
 
-/* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
-PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
-                                                      prefloss__cat c)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
+
+PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
+                                           const float *policy_chosen,
+                                           const float *policy_rejected,
+                                           const float *ref_chosen, const float *ref_rejected,
+                                           size_t n, float beta)
 {
-    prefloss__df hb = c.half_inv_beta;
-    prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
-                                       prefloss__df_make(-hb.hi, -hb.lo));
-    prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
-    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi, 0), q2 = prefloss__two_prod(y2.hi, y2.hi, 0);
-    q1.lo = prefloss__lo_if_finite(q1.hi, q1.lo + 2.0f * y1.hi * y1.lo);
-    q2.lo = prefloss__lo_if_finite(q2.hi, q2.lo + 2.0f * y2.hi * y2.lo);
-    return prefloss__pair_make(prefloss__df_round(prefloss__df_add(q1, q2)),
-                               2.0f * prefloss__df_round(y1), 2.0f * prefloss__df_round(y2));
+    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
+    size_t i;
+    if (delta == NULL || count == NULL) return PREFLOSS_ERR_NULL;
+    if (!prefloss__beta_ok(beta) || !prefloss__finite(*delta) || !(*count >= 0.0f && *count <= FLT_MAX))
+        return PREFLOSS_ERR_PARAM;
+    if (n == 0) return PREFLOSS_OK;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
+        return PREFLOSS_ERR_NULL;
+    {
+        /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
+         * count * delta, which could overflow. The 2n deviations are summed
+         * in double-float. */
+        float bad = 0.0f;
+        prefloss__df total = prefloss__two_sum(*count, 2.0f * (float)n); /* exact: a fractional
+                                                                      * count may not fit */
+        for (i = 0; i < n; i++) {
+            float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
+            prefloss__df a = prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f, 0);
+            prefloss__df b = prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f, 0);
+            bad += prefloss__nan_if_nonfinite(policy_chosen[i]) + prefloss__nan_if_nonfinite(policy_rejected[i])
+                 + prefloss__nan_if_nonfinite(rc) + prefloss__nan_if_nonfinite(rr);
+            sum = prefloss__df_add(sum, prefloss__df_add_f(a, -*delta));
+            sum = prefloss__df_add(sum, prefloss__df_add_f(b, -*delta));
+        }
+        if (bad != bad) return PREFLOSS_NONFINITE;
+        {
+            /* shift = sum / total (both double-floats, one correction step);
+             * delta + shift can cancel: added in double-float, rounded once */
+            float q0 = sum.hi / total.hi;
+            prefloss__df pq = prefloss__two_prod(q0, total.hi, 0);
+            float q1 = (((sum.hi - pq.hi) - pq.lo) + sum.lo - q0 * total.lo) / total.hi;
+            prefloss__df shift = prefloss__fast_two_sum(q0, prefloss__lo_if_finite(q0, q1));
+            float updated = prefloss__df_round(prefloss__df_add_f(shift, *delta));
+            if (!prefloss__finite(updated)) return PREFLOSS_NONFINITE; /* the mean itself overflows */
+            *delta = updated;
+            *count = prefloss__df_round(total);
+        }
+    }
+    return PREFLOSS_OK;
 }
+
+/* ==== lib/kind_apo.c ==== */
+/* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
+ * optimisation), each in double and in double-float side by side. */
 
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
@@ -3333,145 +3798,9 @@ PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
 
-/* Double-float helpers of discopop, js_divergence and alpha_divergence. */
-
-/* -x, and c ? a : b, for double-floats. */
-PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
-PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
-{
-    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
-}
-
-/* x y for double-floats (relative error a few u^2), safe at the ends of
- * the range: a zero factor gives a (signed) 0 even against an infinite one,
- * and a product that overflows is +-inf with a zero low part, never NaN. */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
-    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
-    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
-    float hi = prefloss__select(fin, r.hi, p.hi);
-    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
-    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
-}
-
-/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
- * low part (prefloss__df_div_f would make NaN of it). */
-PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
-{
-    prefloss__df q = prefloss__df_div_f(x, d, 0);
-    float q0 = x.hi / d;
-    int fin = prefloss__fabs(q0) <= FLT_MAX;
-    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
-}
-
-/* e^{-|x|} as a double-float (0 for an infinite x). */
-PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
-{
-    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
-}
-
-/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
- * the first-order term of the low part. */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
-{
-    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
-}
-
-/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
- * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
- * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
- * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
- * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
- * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
- * out is < 2^-38). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
-{
-    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
-    float dl = d.lo + y.lo;
-    float s0 = y.hi / d.hi;
-    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
-    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
-    prefloss__df t = prefloss__two_prod(s0, s0, 0);
-    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
-    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
-    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
-    float q0 = c.hi / 3.0f;
-    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
-    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
-    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
-    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
-    float v0 = f.hi / 5.0f;
-    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
-    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
-    float w = t.hi, tail = 1.0f / 23;
-    prefloss__df r, u;
-    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
-    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
-    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
-    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
-    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
-    u = prefloss__two_sum(r.hi, 2.0f * v0);
-    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
-}
-
-/* relu(-u) as a double-float. */
-PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
-{
-    int neg = u.hi < 0.0f;
-    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
-}
-
-/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
- * (a double-float); +inf for x = -inf. */
-PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
-{
-    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
-}
-
-/* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
- * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
- * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
- * to an absolute ~u^2, too little next to z/4 for tiny z (and eps = 1/2), so
- * for |z| < 1/2 the difference is tanh(z/2)/2 - (1/2 - eps) instead, with
- * the odd series of tanh (|z/2| < 1/4: to w^11, the rest below 2^-31
- * relative) on the exact z/2. */
-typedef struct prefloss__ldf { float loss; prefloss__df dz; } prefloss__ldf;
-
-/* The same with dz also times 2^(64 lvl), in *dz_s: lvl > 0 only for
- * z >= 64 lvl and eps 2^(64 lvl) < 2^-36 (see prefloss__el_js), where
- * dz = eps - e^{-z} (1 + e^{-z} is 1 there), so that a dz that underflows
- * keeps its digits until after the upstream gradient. lvl = 0: *dz_s = dz. */
-PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_sd(prefloss__df z, float eps, int lvl,
-                                                             prefloss__df *dz_s)
-{
-    prefloss__ldf r;
-    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e_s = prefloss__sd_exp(ah, al, lvl);
-    prefloss__df e = prefloss__sd_unscale(e_s, lvl);
-    prefloss__df far = prefloss__df_add(prefloss__df_make(eps, 0.0f),
-                                        prefloss__df_negate(prefloss__sigmoid_neg_df(z.hi, e, 0)));
-    prefloss__df w = prefloss__df_make(0.5f * z.hi, 0.5f * z.lo), th, near;
-    float w2 = w.hi * w.hi;
-    float tpoly = w2 * (-1.0f / 3 + w2 * (2.0f / 15 + w2 * (-17.0f / 315 + w2 * (62.0f / 2835
-                  + w2 * (-1382.0f / 155925)))));
-    th = prefloss__df_add_f(w, w.hi * tpoly);                              /* tanh(z/2) */
-    near = prefloss__df_add(prefloss__df_make(0.5f * th.hi, 0.5f * th.lo),
-                            prefloss__df_negate(prefloss__two_sum(0.5f, -eps)));
-    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
-    r.dz = prefloss__df_pick(ah < 0.5f, near, far);
-    *dz_s = prefloss__df_pick(lvl > 0, prefloss__df_add(prefloss__df_make(prefloss__scale2(eps, 64 * (int32_t)lvl), 0.0f),
-                                                          prefloss__df_negate(e_s)), r.dz);
-    return r;
-}
-
-PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
-{
-    prefloss__df unused;
-    return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
-}
+/* ==== lib/kind_discopop.c ==== */
+/* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
+ * loss, switched by sigma(z/tau). */
 
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
@@ -3520,6 +3849,13 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
     gs = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
     return prefloss__pair_make_k(loss, gs, lg, -gs, lg);
 }
+
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
+
+/* ==== lib/kind_divergence.c ==== */
+/* The f-divergence kinds "js_divergence" and "alpha_divergence": the sigmoid
+ * loss on a transformed log-ratio difference, and alpha's rescue of
+ * results that overflow alone but not after the weights. */
 
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
@@ -3750,6 +4086,13 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
     }
 }
 
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+
+/* ==== lib/kind_reference_free.c ==== */
+/* The reference-free catalogue kinds "simpo" and "cpo", in double and in
+ * double-float side by side. */
+
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
@@ -3782,84 +4125,6 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
     return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c);
 }
 
-/* One kernel per kind, all of the same shape: the element function is
- * inlined into its own loop, so each loop is branch-free and vectorises. */
-typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
-                                    const float *, const float *, const float *, const float *,
-                                    float, size_t, const prefloss__cat *);
-
-#define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
-    {                                                                                        \
-        prefloss__cat c = *params;                                                           \
-        int bad_seen = 0;                                                                    \
-        size_t i;                                                                            \
-        for (i = 0; i < n; i++) {                                                            \
-            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
-                      + prefloss__nan_if_nonfinite(w[i]);                                    \
-            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
-            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
-            float gu = prefloss__times_up(o.gc, up[i]);                                      \
-            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
-            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
-                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
-            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
-            bad_seen |= bad_up != bad_up;                                                    \
-        }                                                                                    \
-        return bad_seen;                                                                     \
-    }
-
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
-#if PREFLOSS__WIDE
-/* robust in double (see "Wide evaluation"): z = beta h (h as in the DPO
- * kernel, prefloss__wdiff), e = exp(-|z|) (the catalogue's cap), c = eps/(1 -
- * 2 eps) (its two floats, exact in double):
- *   L = sp(-z) - c z,  sp(-z) = max(-z, 0) + log1p(e),
- *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
- * Near the loss's zero its terms cancel, within the budget's kappa/2: their
- * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
-{
-    const double beta = (double)params->beta;
-    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
-        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        int pos = z >= 0.0;
-        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
-        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
-        double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
-        float gc = prefloss__wgrad_cat(g, up[i], w[i], s);
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = -gc + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
-}
-#else
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
-#endif
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
-PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
-PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 #if PREFLOSS__WIDE
 /* simpo and cpo in double (see "Wide evaluation"; shift: simpo's gamma).
  * beta pc and beta pr are exact in double, and z = (beta pc - beta pr) -
@@ -3921,11 +4186,90 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
 #endif
 
-/* TRL's names, indexed by kind. */
-static const char *const prefloss__kind_names[] = {
-    "sigmoid", "ipo", "hinge", "robust", "exo_pair", "nca_pair", "bco_pair", "sppo_hard",
-    "apo_zero", "apo_down", "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo"};
-#define PREFLOSS__N_KINDS ((int)(sizeof prefloss__kind_names / sizeof prefloss__kind_names[0]))
+/* ==== lib/registry.c ==== */
+/* The kind registry: one row per kind of prefloss_pair_loss(), the only
+ * place that lists them. Everything else is generated from it: the name
+ * table, the dispatch, the parameter checks and the introspection
+ * (prefloss_loss_kind_reads). A row names its kernel, so a kind without a
+ * kernel does not compile, and a kernel without a row is an unused static
+ * function (the library's build makes that an error). Adding a kind: a
+ * row, its kernel in a lib/kind_*.c file, its PREFLOSS_LOSS_* value in
+ * lib/public.h (CONTRIBUTING.md has the steps).
+ *
+ *   X(NAME, value, TRL name, kernel, fix-up, what it reads, formula)
+ *
+ * value   the public PREFLOSS_LOSS_NAME (ABI: checked below), the row's index;
+ * kernel  a prefloss__cat_kernel over a chunk, inputs defaulted (zeros for a
+ *         NULL reference, ones for NULL weights and upstream gradient), or,
+ *         with PREFLOSS__KIND_WHOLE, over the whole batch with the caller's
+ *         NULL-able pointers (the dedicated DPO and IPO kernels);
+ * fix-up  NULL, or a pass over the whole batch after the kernel;
+ * reads   the PREFLOSS__READS_* bits: which parameters it checks and uses;
+ * formula its documentation: lib/amalgamate.sh writes the public
+ *         "#define PREFLOSS_LOSS_NAME value" with it into the header. */
+#define PREFLOSS__KINDS(X)                                                                     \
+    X(SIGMOID, 0, "sigmoid", prefloss__k_sigmoid, NULL, PREFLOSS__READS_EPS | PREFLOSS__KIND_WHOLE, \
+      "DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z)") \
+    X(IPO, 1, "ipo", prefloss__k_ipo, NULL, PREFLOSS__KIND_WHOLE, \
+      "(h - 1/(2 beta))^2") \
+    X(HINGE, 2, "hinge", prefloss__k_hinge, NULL, 0, \
+      "(SLiC) max(0, 1 - z)") \
+    X(ROBUST, 3, "robust", prefloss__k_robust, NULL, PREFLOSS__READS_EPS | PREFLOSS__EPS_BELOW_HALF, \
+      "[-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2)") \
+    X(EXO_PAIR, 4, "exo_pair", prefloss__k_exo, NULL, PREFLOSS__READS_EPS, \
+      "KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL)") \
+    X(NCA_PAIR, 5, "nca_pair", prefloss__k_nca, NULL, 0, \
+      "-log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur)") \
+    X(BCO_PAIR, 6, "bco_pair", prefloss__k_bco, NULL, PREFLOSS__READS_DELTA, \
+      "-log sigma(beta uc - delta) - log sigma(-(beta ur - delta))") \
+    X(SPPO_HARD, 7, "sppo_hard", prefloss__k_sppo, NULL, 0, \
+      "(uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2") \
+    X(APO_ZERO, 8, "apo_zero", prefloss__k_apo_zero, NULL, 0, \
+      "1 - sigma(beta uc) + sigma(beta ur)") \
+    X(APO_DOWN, 9, "apo_down", prefloss__k_apo_down, NULL, 0, \
+      "sigma(beta uc) + 1 - sigma(z)") \
+    X(DISCOPOP, 10, "discopop", prefloss__k_discopop, NULL, PREFLOSS__READS_TAU, \
+      "(1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau)") \
+    X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS, \
+      "sigmoid loss with h - (sp(uc) - sp(ur)) for h") \
+    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
+      "sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp)") \
+    X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs") \
+    X(CPO, 14, "cpo", prefloss__k_cpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference")
+
+/* What a kind reads besides beta and nll_weight (which every kind reads). */
+#define PREFLOSS__READS_EPS 0x01        /* label_smoothing, in [0, 1/2] */
+#define PREFLOSS__EPS_BELOW_HALF 0x02   /* ... in [0, 1/2) instead */
+#define PREFLOSS__READS_TAU 0x04        /* discopop_tau, in (0, 1] */
+#define PREFLOSS__READS_ALPHA 0x08      /* alpha, finite > 0 */
+#define PREFLOSS__READS_GAMMA 0x10      /* simpo_gamma, finite */
+#define PREFLOSS__READS_DELTA 0x20      /* bco_delta, finite */
+#define PREFLOSS__NO_REFERENCE 0x40     /* the reference log-probs are not read */
+#define PREFLOSS__KIND_WHOLE 0x80       /* the kernel takes the whole batch (see above) */
+
+/* A pass over the whole batch after the kernel (alpha's rescue). */
+typedef void (*prefloss__kind_fixup)(float *, float *, float *, const float *, const float *,
+                                     const float *, const float *, const float *, float,
+                                     const float *, size_t, const prefloss__cat *, float);
+typedef struct prefloss__kind {
+    const char *name;
+    prefloss__cat_kernel kernel;
+    prefloss__kind_fixup fixup;
+    int flags;
+} prefloss__kind;
+
+/* The row index of each kind, and the check that it is the public value. */
+#define PREFLOSS__KIND_INDEX(NAME, value, name, kernel, fixup, flags, formula) PREFLOSS__KIND_INDEX_##NAME,
+enum { PREFLOSS__KINDS(PREFLOSS__KIND_INDEX) PREFLOSS__N_KINDS };
+#define PREFLOSS__KIND_ABI(NAME, value, name, kernel, fixup, flags, formula)                             \
+    typedef char prefloss__kind_abi_##NAME[(PREFLOSS_LOSS_##NAME == (value)                     \
+                                            && PREFLOSS__KIND_INDEX_##NAME == (value)) ? 1 : -1];
+PREFLOSS__KINDS(PREFLOSS__KIND_ABI)
+
+#define PREFLOSS__KIND_ROW(NAME, value, name, kernel, fixup, flags, formula) {name, kernel, fixup, flags},
+static const prefloss__kind prefloss__kinds[PREFLOSS__N_KINDS] = {PREFLOSS__KINDS(PREFLOSS__KIND_ROW)};
 
 /* Assigns field f of the block where it lies within the first size bytes. */
 #define PREFLOSS__IF_FITS(size, f, stmt)                                          \
@@ -3946,20 +4290,44 @@ PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t 
     return PREFLOSS_OK;
 }
 
+/* Whether NUL-terminated a and b are equal. */
+static int prefloss__same_name(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) { a++; b++; }
+    return *a == '\0' && *b == '\0';
+}
+
 PREFLOSS_API const char *prefloss_loss_kind_name(int kind)
 {
-    return kind >= 0 && kind < PREFLOSS__N_KINDS ? prefloss__kind_names[kind] : NULL;
+    return kind >= 0 && kind < PREFLOSS__N_KINDS ? prefloss__kinds[kind].name : NULL;
 }
 
 PREFLOSS_API int prefloss_loss_kind_from_name(const char *name)
 {
     int k;
     if (name == NULL) return PREFLOSS_ERR_NULL;
-    for (k = 0; k < PREFLOSS__N_KINDS; k++) {
-        const char *a = prefloss__kind_names[k], *b = name;
-        while (*a != '\0' && *a == *b) { a++; b++; }
-        if (*a == '\0' && *b == '\0') return k;
-    }
+    for (k = 0; k < PREFLOSS__N_KINDS; k++)
+        if (prefloss__same_name(prefloss__kinds[k].name, name)) return k;
+    return PREFLOSS_ERR_PARAM;
+}
+
+PREFLOSS_API int prefloss_loss_kind_count(void) { return PREFLOSS__N_KINDS; }
+
+PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field)
+{
+    static const struct { const char *field; int bit; } fields[] = {
+        {"label_smoothing", PREFLOSS__READS_EPS}, {"label_smoothing<1/2", PREFLOSS__EPS_BELOW_HALF},
+        {"discopop_tau", PREFLOSS__READS_TAU}, {"alpha", PREFLOSS__READS_ALPHA},
+        {"simpo_gamma", PREFLOSS__READS_GAMMA}, {"bco_delta", PREFLOSS__READS_DELTA}};
+    size_t i;
+    if (field == NULL) return PREFLOSS_ERR_NULL;
+    if (kind < 0 || kind >= PREFLOSS__N_KINDS) return PREFLOSS_ERR_PARAM;
+    if (prefloss__same_name("beta", field) || prefloss__same_name("nll_weight", field)) return 1;
+    if (prefloss__same_name("reference", field))
+        return (prefloss__kinds[kind].flags & PREFLOSS__NO_REFERENCE) == 0;
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (prefloss__same_name(fields[i].field, field))
+            return (prefloss__kinds[kind].flags & fields[i].bit) != 0;
     return PREFLOSS_ERR_PARAM;
 }
 
@@ -3979,45 +4347,21 @@ static int prefloss__read_params(const prefloss_pair_params *in, prefloss_pair_p
     return PREFLOSS_OK;
 }
 
-/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
- * exo_pair's constants log(eps'), which its loss needs to more than float
- * accuracy: its two terms cancel by a factor of up to ~10 just outside the
- * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
- * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
- * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
-{
-    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
-    m = prefloss__select(high, 0.5f * m, m);
-    kl = prefloss__df_add_f(kl, ef * l3);
-    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
-}
-
 /* Checks the parameters the kind uses and derives the per-call constants. */
 static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, prefloss__cat *c)
 {
     float eps = p->label_smoothing;
-    int eps_half_open = kind == PREFLOSS_LOSS_ROBUST;
-    int uses_eps = kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_ROBUST
-                || kind == PREFLOSS_LOSS_EXO_PAIR || kind == PREFLOSS_LOSS_JS
-                || kind == PREFLOSS_LOSS_ALPHA || kind == PREFLOSS_LOSS_SIMPO
-                || kind == PREFLOSS_LOSS_CPO;
+    int reads = kind >= 0 && kind < PREFLOSS__N_KINDS ? prefloss__kinds[kind].flags : 0;
+    int eps_half_open = (reads & PREFLOSS__EPS_BELOW_HALF) != 0;
     if (kind < 0 || kind >= PREFLOSS__N_KINDS || !prefloss__beta_ok(p->beta)) return PREFLOSS_ERR_PARAM;
-    if (uses_eps && !(eps >= 0.0f && (eps_half_open ? eps < 0.5f : eps <= 0.5f))) return PREFLOSS_ERR_PARAM;
-    if (kind == PREFLOSS_LOSS_DISCOPOP && !(p->discopop_tau >= FLT_MIN && p->discopop_tau <= 1.0f))
+    if ((reads & PREFLOSS__READS_EPS) && !(eps >= 0.0f && (eps_half_open ? eps < 0.5f : eps <= 0.5f)))
         return PREFLOSS_ERR_PARAM;
-    if (kind == PREFLOSS_LOSS_ALPHA && !(p->alpha >= FLT_MIN && p->alpha <= FLT_MAX))
+    if ((reads & PREFLOSS__READS_TAU) && !(p->discopop_tau >= FLT_MIN && p->discopop_tau <= 1.0f))
         return PREFLOSS_ERR_PARAM;
-    if (kind == PREFLOSS_LOSS_SIMPO && !prefloss__finite(p->simpo_gamma)) return PREFLOSS_ERR_PARAM;
-    if (kind == PREFLOSS_LOSS_BCO_PAIR && !prefloss__finite(p->bco_delta)) return PREFLOSS_ERR_PARAM;
+    if ((reads & PREFLOSS__READS_ALPHA) && !(p->alpha >= FLT_MIN && p->alpha <= FLT_MAX))
+        return PREFLOSS_ERR_PARAM;
+    if ((reads & PREFLOSS__READS_GAMMA) && !prefloss__finite(p->simpo_gamma)) return PREFLOSS_ERR_PARAM;
+    if ((reads & PREFLOSS__READS_DELTA) && !prefloss__finite(p->bco_delta)) return PREFLOSS_ERR_PARAM;
     if (!prefloss__finite(p->nll_weight)) return PREFLOSS_ERR_PARAM;
     c->beta = p->beta;
     c->eps = eps;
@@ -4063,38 +4407,6 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
     return PREFLOSS_OK;
 }
 
-/* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
- * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
- * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
-static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
-                                size_t n, float lambda)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float u = up != NULL ? up[i] : 1.0f;
-        if (losses != NULL) losses[i] = prefloss__add_keep(losses[i], prefloss__times_up(-pc[i], lambda));
-        if (dc != NULL) dc[i] = prefloss__add_keep(dc[i], prefloss__times_up(-lambda, u));
-    }
-}
-
-/* Per-pair weights w (NULL for 1) and the mix weight s, applied after the
- * dedicated DPO and IPO kernels (the catalogue kernels apply them
- * themselves): every output of pair i times w_i s; a non-finite weight
- * makes the pair NaN. */
-static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
-{
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float wi = w != NULL ? w[i] : 1.0f, bad = prefloss__nan_if_nonfinite(wi);
-        if (losses != NULL) losses[i] = prefloss__weighted(prefloss__weighted(losses[i], wi), s) + bad;
-        if (dc != NULL) dc[i] = prefloss__weighted(prefloss__weighted(dc[i], wi), s) + bad;
-        if (dr != NULL) dr[i] = prefloss__weighted(prefloss__weighted(dr[i], wi), s) + bad;
-        bad_seen |= bad != bad;
-    }
-    return bad_seen;
-}
-
 /* One catalogue kind over [0, n) for validated arguments, every output
  * times the per-pair weight (NULL for 1) and the mix weight s (1 outside
  * prefloss_pair_loss_mix). */
@@ -4105,45 +4417,34 @@ static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejec
                                     int kind, const prefloss_pair_params *p,
                                     const prefloss__cat *c, float s)
 {
-    static const prefloss__cat_kernel kernels[PREFLOSS__N_KINDS] = {
-        NULL, NULL, prefloss__k_hinge, prefloss__k_robust, prefloss__k_exo, prefloss__k_nca,
-        prefloss__k_bco, prefloss__k_sppo, prefloss__k_apo_zero, prefloss__k_apo_down,
-        prefloss__k_discopop, prefloss__k_js, prefloss__k_alpha, prefloss__k_simpo, prefloss__k_cpo};
+    const prefloss__kind *k = &prefloss__kinds[kind];
     int bad = 0;
-    if (kind == PREFLOSS_LOSS_SIGMOID || kind == PREFLOSS_LOSS_IPO) {
-        /* the dedicated kernels (see prefloss_dpo_loss, prefloss_ipo_loss) */
-        int st = kind == PREFLOSS_LOSS_SIGMOID
-               ? prefloss_dpo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
-                                   ref_chosen, ref_rejected, dlosses, n, p->beta, p->label_smoothing)
-               : prefloss_ipo_loss(losses, dchosen, drejected, policy_chosen, policy_rejected,
-                                   ref_chosen, ref_rejected, dlosses, n, p->beta);
-        bad = st == PREFLOSS_NONFINITE;
-        if (p->nll_weight != 0.0f)
-            prefloss__apply_nll(losses, dchosen, policy_chosen, dlosses, n, p->nll_weight);
-        if (weights != NULL || s != 1.0f)
-            bad |= prefloss__apply_weights(losses, dchosen, drejected, weights, s, n);
+    (void)p;
+    if (k->flags & PREFLOSS__KIND_WHOLE) {
+        bad = k->kernel(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
+                        ref_rejected, dlosses, weights, s, n, c);
     } else {
-        /* the catalogue kernels add the NLL term and apply the weights
-         * themselves: a scaled gradient meets them before its power of two */
+        /* chunk by chunk, NULL inputs replaced by their defaults and NULL
+         * outputs by scratch */
         float s_loss[PREFLOSS__SCRATCH], s_dc[PREFLOSS__SCRATCH], s_dr[PREFLOSS__SCRATCH];
-        int refless = kind == PREFLOSS_LOSS_SIMPO || kind == PREFLOSS_LOSS_CPO;
+        int refless = (k->flags & PREFLOSS__NO_REFERENCE) != 0;
         const float *rc = refless ? NULL : ref_chosen, *rr = refless ? NULL : ref_rejected;
         int in_dflt = rc == NULL || dlosses == NULL || weights == NULL;
         int out_scr = losses == NULL || dchosen == NULL || drejected == NULL;
         size_t i, len;
         for (i = 0; i < n; i += len) {
             len = prefloss__step(n, i, in_dflt, out_scr);
-            bad |= kernels[kind](PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
-                                 PREFLOSS__OUT(drejected, i, s_dr), policy_chosen + i,
-                                 policy_rejected + i, PREFLOSS__IN(rc, i, prefloss__zeros),
-                                 PREFLOSS__IN(rr, i, prefloss__zeros),
-                                 PREFLOSS__IN(dlosses, i, prefloss__ones),
-                                 PREFLOSS__IN(weights, i, prefloss__ones), s, len, c);
+            bad |= k->kernel(PREFLOSS__OUT(losses, i, s_loss), PREFLOSS__OUT(dchosen, i, s_dc),
+                             PREFLOSS__OUT(drejected, i, s_dr), policy_chosen + i,
+                             policy_rejected + i, PREFLOSS__IN(rc, i, prefloss__zeros),
+                             PREFLOSS__IN(rr, i, prefloss__zeros),
+                             PREFLOSS__IN(dlosses, i, prefloss__ones),
+                             PREFLOSS__IN(weights, i, prefloss__ones), s, len, c);
         }
     }
-    if (kind == PREFLOSS_LOSS_ALPHA)
-        prefloss__alpha_rescue(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
-                               ref_rejected, weights, s, dlosses, n, c, p->nll_weight);
+    if (k->fixup != NULL)
+        k->fixup(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
+                 ref_rejected, weights, s, dlosses, n, c, c->nll);
     return bad;
 }
 
@@ -4175,53 +4476,9 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
          ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
-PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
-                                           const float *policy_chosen,
-                                           const float *policy_rejected,
-                                           const float *ref_chosen, const float *ref_rejected,
-                                           size_t n, float beta)
-{
-    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
-    size_t i;
-    if (delta == NULL || count == NULL) return PREFLOSS_ERR_NULL;
-    if (!prefloss__beta_ok(beta) || !prefloss__finite(*delta) || !(*count >= 0.0f && *count <= FLT_MAX))
-        return PREFLOSS_ERR_PARAM;
-    if (n == 0) return PREFLOSS_OK;
-    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
-    if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
-        return PREFLOSS_ERR_NULL;
-    {
-        /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
-         * count * delta, which could overflow. The 2n deviations are summed
-         * in double-float. */
-        float bad = 0.0f;
-        prefloss__df total = prefloss__two_sum(*count, 2.0f * (float)n); /* exact: a fractional
-                                                                      * count may not fit */
-        for (i = 0; i < n; i++) {
-            float rc = ref_chosen != NULL ? ref_chosen[i] : 0.0f, rr = ref_rejected != NULL ? ref_rejected[i] : 0.0f;
-            prefloss__df a = prefloss__beta_times_diff(beta, policy_chosen[i], rc, 0.0f, 0.0f, 0);
-            prefloss__df b = prefloss__beta_times_diff(beta, policy_rejected[i], rr, 0.0f, 0.0f, 0);
-            bad += prefloss__nan_if_nonfinite(policy_chosen[i]) + prefloss__nan_if_nonfinite(policy_rejected[i])
-                 + prefloss__nan_if_nonfinite(rc) + prefloss__nan_if_nonfinite(rr);
-            sum = prefloss__df_add(sum, prefloss__df_add_f(a, -*delta));
-            sum = prefloss__df_add(sum, prefloss__df_add_f(b, -*delta));
-        }
-        if (bad != bad) return PREFLOSS_NONFINITE;
-        {
-            /* shift = sum / total (both double-floats, one correction step);
-             * delta + shift can cancel: added in double-float, rounded once */
-            float q0 = sum.hi / total.hi;
-            prefloss__df pq = prefloss__two_prod(q0, total.hi, 0);
-            float q1 = (((sum.hi - pq.hi) - pq.lo) + sum.lo - q0 * total.lo) / total.hi;
-            prefloss__df shift = prefloss__fast_two_sum(q0, prefloss__lo_if_finite(q0, q1));
-            float updated = prefloss__df_round(prefloss__df_add_f(shift, *delta));
-            if (!prefloss__finite(updated)) return PREFLOSS_NONFINITE; /* the mean itself overflows */
-            *delta = updated;
-            *count = prefloss__df_round(total);
-        }
-    }
-    return PREFLOSS_OK;
-}
+/* ==== lib/orpo_kto.c ==== */
+/* ORPO (odds-ratio loss on mean log-probs, plus NLL) and KTO (unpaired
+ * samples against a batch KL baseline). */
 
 /* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
  * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
@@ -4435,6 +4692,10 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     return PREFLOSS_OK;
 }
 
+/* ==== lib/mix.c ==== */
+/* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
+ * (MPO style), every kind through the registry's evaluation. */
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
@@ -4496,6 +4757,7 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+/* ==== lib/aot.c ==== */
 /* ------------------------------------------------------------------------ */
 /* AOT: losses on rank-matched differences                                  */
 /* ------------------------------------------------------------------------ */
@@ -4622,6 +4884,8 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* ==== lib/ld.c ==== */
 /* LD-DPO: length-desensitised sequence log-probs                           */
 /* ------------------------------------------------------------------------ */
 
@@ -4730,6 +4994,7 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+/* ==== lib/footer.c ==== */
 #ifdef __cplusplus
 }
 #endif
@@ -4759,3 +5024,4 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
  * OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
  * SOFTWARE.
  */
+

@@ -82,3 +82,26 @@ check-unit-float: $(UNIT_float_BINS)
 	$(UNIT_RUN)
 
 CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable check-unit-float
+
+# make test: the edit-compile-test loop. The library and the tests built at
+# -O1 without the run-time dispatch (one compile of each kernel, not two),
+# every unit test run with fewer random samples. Not a replacement for
+# make check: -O3 with dispatch is what ships.
+TEST_SAMPLES ?= 20000
+TEST_QUICK_CFLAGS = $(WARN) -O1 -Iinclude -DPREFLOSS_NO_DISPATCH
+UNIT_quick_LIB  := $(UNIT_OUTDIR)/quick/libprefloss.a
+UNIT_quick_BINS := $(patsubst %,$(UNIT_OUTDIR)/quick/test_%,$(UNIT_NAMES))
+$(UNIT_OUTDIR)/quick/prefloss.o: lib/prefloss.c $(HEADER)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_QUICK_CFLAGS) -c $< -o $@
+$(UNIT_quick_LIB): $(UNIT_OUTDIR)/quick/prefloss.o
+	rm -f $@ && ar rcs $@ $^
+$(UNIT_OUTDIR)/quick/test_%: $(UNIT_SRCDIR)/test_%.c $(UNIT_DEPS) $(UNIT_quick_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_QUICK_CFLAGS) -Werror -I$(UNIT_SRCDIR) $< $(UNIT_quick_LIB) $(UNIT_LIBS) -o $@
+.PHONY: test
+test: $(UNIT_quick_BINS)
+	@fails=0; for t in $^; do \
+	    PREFLOSS_TEST_SAMPLES=$(TEST_SAMPLES) ./$$t >$(UNIT_OUTDIR)/quick/last.log 2>&1 \
+	    || { fails=$$((fails+1)); cat $(UNIT_OUTDIR)/quick/last.log; echo "FAILED: $$t"; }; \
+	done; echo "test: $(words $^) unit binaries, $$fails failed"; [ $$fails -eq 0 ]

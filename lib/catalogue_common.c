@@ -1,0 +1,257 @@
+/* The loss catalogue                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
+ * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
+#define PREFLOSS__EXP_CAP 88.7228f
+
+/* Everything a catalogue kernel needs, derived once per call. */
+typedef struct prefloss__cat {
+    float beta, eps, tau, alpha, gamma, delta;
+    float robust_c;          /* eps/(1 - 2 eps) = robust_c + robust_c_lo */
+    float robust_c_lo;
+    float exo_eps;           /* eps' = eps, or 1e-3 for eps = 0 (as TRL) */
+    prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
+    prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
+    prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    float nll;               /* the NLL term's weight lambda (params->nll_weight) */
+} prefloss__cat;
+
+/* The catalogue kernels' signature (PREFLOSS__CATALOGUE_KERNEL and the wide
+ * kernels): outputs, the four log-probs, the upstream gradients, the
+ * per-pair weights and the mix weight. */
+#define PREFLOSS__CAT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,    \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                      \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
+    const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
+    const prefloss__cat *PREFLOSS__RESTRICT params
+
+#if PREFLOSS__WIDE
+/* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
+ * formed in double and multiplied, unrounded, by the upstream gradient and
+ * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
+ * 2^-534, and its factor beta (< 2^128) lets e^-a matter down to ~2^-662
+ * (a ~ 459). e^-500 ~ 2^-721 times beta and those factors is below 2^-209,
+ * 0 in float like the exact value; every e and e/(1 + e)^2 stays a normal
+ * double. */
+#define PREFLOSS__WEXP_CAT_CAP 500.0
+
+/* x rounded to float precision (24 bits, to nearest even) in double's
+ * exponent range: x + C - C with C = 1.5 * 2^(e + 29) for x in [2^e, 2^(e+1)),
+ * whose ulp is x's at 24 bits (no multiplication, so no contraction into a
+ * fused multiply-add can change it); signed zeros kept. For normal doubles
+ * below 2^990 (the wide kernels' products are below 2^640). */
+PREFLOSS__INLINE double prefloss__round24_d(double x)
+{
+    uint64_t b = prefloss__double_to_bits(x);
+    double c = prefloss__bits_to_double(((b & 0x7ff0000000000000ull) + ((uint64_t)29 << 52))
+                                        | ((uint64_t)1 << 51));
+    double r = (x + c) - c;
+    return prefloss__bits_to_double(prefloss__double_to_bits(r) | (b & 0x8000000000000000ull));
+}
+
+/* A wide catalogue kernel's gradient output g u w s, before its NaN for a
+ * non-finite input: g rounded to a float's precision, then each product
+ * with the upstream gradient and the two weights rounded to it in turn, as
+ * the float arithmetic of PREFLOSS__CATALOGUE_KERNEL_K, but in double's
+ * range: nothing overflows or underflows on the way (so a gradient below
+ * the float range before a large weight keeps its digits), and the result
+ * is rounded to a float once, where it is subnormal or beyond FLT_MAX. */
+PREFLOSS__INLINE float prefloss__wgrad_cat(double g, float u, float w, float s)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+#endif
+
+/* One pair's loss and its two partial derivatives (before the upstream
+ * gradient). */
+typedef struct prefloss__pair_out { float loss, gc, gr; } prefloss__pair_out;
+
+PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, float gr)
+{
+    prefloss__pair_out o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
+/* The outputs of a catalogue kernel, with the per-pair weight w and the mix
+ * weight s (each 0 where it is 0, even against an infinite value; NaN stays
+ * NaN) and the NLL term of weight lambda:
+ *   loss = (L + lambda (-pc)) w s          dc = (g u - lambda u) w s
+ * The NLL term joins before the weights: where both overflow, the sign of
+ * their exact sum decides (prefloss__add_keep). */
+PREFLOSS__INLINE float prefloss__cat_loss_out(float loss, float pc, float w, float s, float lambda)
+{
+    float l = prefloss__select(lambda != 0.0f, prefloss__add_keep(loss, prefloss__times_up(-pc, lambda)), loss);
+    return prefloss__weighted2(l, w, s);
+}
+
+PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float s, float lambda)
+{
+    return prefloss__weighted2(prefloss__add_keep(gu, prefloss__times_up(-lambda, u)), w, s);
+}
+
+#if PREFLOSS__WIDE
+/* A wide kernel's dchosen: gfold = prefloss__wgrad_cat(g, u, w, s), or with
+ * an NLL term (lambda != 0) the float g u plus it, then the weights, as
+ * prefloss__cat_nll_grad. */
+PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float w, float s, float lambda)
+{
+    return prefloss__select(lambda != 0.0f,
+                            prefloss__cat_nll_grad(prefloss__times_up((float)g, u), u, w, s, lambda), gfold);
+}
+#endif
+
+/* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
+ * scaled form: finite wherever the exact value is (for finite factors;
+ * scalar, and only needed where a partial product overflowed). */
+static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
+{
+    float f[6];
+    f[0] = g; f[1] = u; f[2] = w; f[3] = s;
+    f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
+    f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
+    return prefloss__scaled_product(f, 6, 1.0f);
+}
+
+/* The catalogue kernel for elements with scaled gradients: as
+ * PREFLOSS__CATALOGUE_KERNEL, but a gradient g 2^k meets the upstream
+ * gradient and the weights before 2^k is applied: one rounding where the
+ * result is subnormal, so that a weight that brings a tiny gradient back to
+ * the normal range finds its digits. (With an NLL term, which then dominates
+ * dchosen, the weights apply to the sum.) The loop stays branch-free; a pair
+ * whose product overflowed part-way although the result need not (2^k or a
+ * small weight brings it back) is redone in scaled form after it. */
+#define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
+    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
+                                     float *PREFLOSS__RESTRICT dc,                           \
+                                     float *PREFLOSS__RESTRICT dr,                           \
+                                     const float *PREFLOSS__RESTRICT pc,                     \
+                                     const float *PREFLOSS__RESTRICT pr,                     \
+                                     const float *PREFLOSS__RESTRICT rc,                     \
+                                     const float *PREFLOSS__RESTRICT rr,                     \
+                                     const float *PREFLOSS__RESTRICT up,                     \
+                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
+                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    {                                                                                        \
+        prefloss__cat c = *params;                                                           \
+        int bad_seen = 0, over = 0;                                                          \
+        size_t i;                                                                            \
+        for (i = 0; i < n; i++) {                                                            \
+            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
+                      + prefloss__nan_if_nonfinite(w[i]);                                    \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
+            prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
+            float gu = prefloss__times_up(o.gc, up[i]);                                      \
+            float qc = prefloss__weighted2(gu, w[i], s);                                     \
+            float qr = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s);        \
+            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
+            dc[i] = prefloss__select(c.nll != 0.0f,                                          \
+                        prefloss__cat_nll_grad(prefloss__scale2(gu, o.kc), up[i], w[i], s, c.nll), \
+                        prefloss__scale2(qc, o.kc)) + bad_up;                                \
+            dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                     \
+            bad_seen |= bad_up != bad_up;                                                    \
+            over |= ((int)(prefloss__fabs(qc) > FLT_MAX) & (int)(c.nll == 0.0f))             \
+                  | (int)(prefloss__fabs(qr) > FLT_MAX);                                     \
+        }                                                                                    \
+        for (i = 0; over && i < n; i++) { /* rare: a product overflowed part-way */          \
+            prefloss__pair_out_k o;                                                          \
+            if (!(prefloss__fabs(dc[i]) > FLT_MAX || prefloss__fabs(dr[i]) > FLT_MAX)        \
+                || !prefloss__finite(pc[i]) || !prefloss__finite(pr[i])                      \
+                || !prefloss__finite(rc[i]) || !prefloss__finite(rr[i])                      \
+                || !prefloss__finite(up[i]) || !prefloss__finite(w[i]))                      \
+                continue;                                                                    \
+            o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
+            /* (a gradient that overflowed by itself stays: alpha's rescue) */                \
+            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
+                dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);             \
+            if (prefloss__fabs(dr[i]) > FLT_MAX && prefloss__finite(o.gr))                   \
+                dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);             \
+        }                                                                                    \
+        return bad_seen;                                                                     \
+    }
+
+/* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
+ * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
+ * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
+ * to an absolute ~u^2, too little next to z/4 for tiny z (and eps = 1/2), so
+ * for |z| < 1/2 the difference is tanh(z/2)/2 - (1/2 - eps) instead, with
+ * the odd series of tanh (|z/2| < 1/4: to w^11, the rest below 2^-31
+ * relative) on the exact z/2. */
+typedef struct prefloss__ldf { float loss; prefloss__df dz; } prefloss__ldf;
+
+/* The same with dz also times 2^(64 lvl), in *dz_s: lvl > 0 only for
+ * z >= 64 lvl and eps 2^(64 lvl) < 2^-36 (see prefloss__el_js), where
+ * dz = eps - e^{-z} (1 + e^{-z} is 1 there), so that a dz that underflows
+ * keeps its digits until after the upstream gradient. lvl = 0: *dz_s = dz. */
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_sd(prefloss__df z, float eps, int lvl,
+                                                             prefloss__df *dz_s)
+{
+    prefloss__ldf r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e_s = prefloss__sd_exp(ah, al, lvl);
+    prefloss__df e = prefloss__sd_unscale(e_s, lvl);
+    prefloss__df far = prefloss__df_add(prefloss__df_make(eps, 0.0f),
+                                        prefloss__df_negate(prefloss__sigmoid_neg_df(z.hi, e, 0)));
+    prefloss__df w = prefloss__df_make(0.5f * z.hi, 0.5f * z.lo), th, near;
+    float w2 = w.hi * w.hi;
+    float tpoly = w2 * (-1.0f / 3 + w2 * (2.0f / 15 + w2 * (-17.0f / 315 + w2 * (62.0f / 2835
+                  + w2 * (-1382.0f / 155925)))));
+    th = prefloss__df_add_f(w, w.hi * tpoly);                              /* tanh(z/2) */
+    near = prefloss__df_add(prefloss__df_make(0.5f * th.hi, 0.5f * th.lo),
+                            prefloss__df_negate(prefloss__two_sum(0.5f, -eps)));
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = prefloss__df_pick(ah < 0.5f, near, far);
+    *dz_s = prefloss__df_pick(lvl > 0, prefloss__df_add(prefloss__df_make(prefloss__scale2(eps, 64 * (int32_t)lvl), 0.0f),
+                                                          prefloss__df_negate(e_s)), r.dz);
+    return r;
+}
+
+PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, float eps)
+{
+    prefloss__df unused;
+    return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
+}
+
+/* One kernel per kind, all of the same shape: the element function is
+ * inlined into its own loop, so each loop is branch-free and vectorises. */
+typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
+                                    const float *, const float *, const float *, const float *,
+                                    float, size_t, const prefloss__cat *);
+
+#define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
+    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
+                                     float *PREFLOSS__RESTRICT dc,                           \
+                                     float *PREFLOSS__RESTRICT dr,                           \
+                                     const float *PREFLOSS__RESTRICT pc,                     \
+                                     const float *PREFLOSS__RESTRICT pr,                     \
+                                     const float *PREFLOSS__RESTRICT rc,                     \
+                                     const float *PREFLOSS__RESTRICT rr,                     \
+                                     const float *PREFLOSS__RESTRICT up,                     \
+                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
+                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    {                                                                                        \
+        prefloss__cat c = *params;                                                           \
+        int bad_seen = 0;                                                                    \
+        size_t i;                                                                            \
+        for (i = 0; i < n; i++) {                                                            \
+            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
+                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
+                      + prefloss__nan_if_nonfinite(w[i]);                                    \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
+            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
+            float gu = prefloss__times_up(o.gc, up[i]);                                      \
+            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
+            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
+                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
+            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
+            bad_seen |= bad_up != bad_up;                                                    \
+        }                                                                                    \
+        return bad_seen;                                                                     \
+    }

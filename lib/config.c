@@ -1,0 +1,74 @@
+/* ======================================================================== */
+/*                                                                          */
+/*                           IMPLEMENTATION                                 */
+/*                                                                          */
+/* Compiled only where PREFLOSS_IMPLEMENTATION is defined (one file).       */
+/* Internal names use the prefix prefloss__ and are never exported.         */
+/* ======================================================================== */
+#if defined(PREFLOSS_IMPLEMENTATION) && !defined(PREFLOSS_IMPLEMENTATION_INCLUDED)
+#define PREFLOSS_IMPLEMENTATION_INCLUDED
+
+#include <stdint.h> /* uint32_t, int32_t, uintptr_t, SIZE_MAX */
+#include <float.h>  /* FLT_MIN, FLT_MAX, FLT_EVAL_METHOD */
+
+/* The error-free transformations below need every float operation rounded
+ * to binary32. x87 excess precision (FLT_EVAL_METHOD 2, e.g. i386 without
+ * -msse2 -mfpmath=sse) silently breaks them. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != -1
+#  error "prefloss needs FLT_EVAL_METHOD == 0 (on i386 build with -msse2 -mfpmath=sse)"
+#endif
+
+#ifdef __cplusplus
+#  define PREFLOSS__RESTRICT __restrict
+#else
+#  define PREFLOSS__RESTRICT restrict
+#endif
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+/* always inlined: a helper compiled once, out of line, would lose the
+ * caller's compile-time `fma` flag and its target (see the dispatch) */
+#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
+#else
+#  define PREFLOSS__INLINE static inline
+#endif
+
+/* Run-time dispatch on x86-64 Linux. The loss kernels are built twice from
+ * one always-inline body: for the baseline, and for AVX2 with FMA, where the
+ * body's `fma` argument is 1 and the error-free products and polynomials use
+ * fused multiply-adds; each entry point picks one per call from the CPUID
+ * bits (__builtin_cpu_supports). The other kernels are built for AVX2 and
+ * for the baseline by target_clones (glibc's ifunc picks one). The variants
+ * give the same results to within the documented accuracy (both are tested).
+ * Define PREFLOSS_NO_DISPATCH to build only what the compiler flags say. */
+#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__linux__) \
+    && defined(__GLIBC__) && defined(__OPTIMIZE__) && !defined(__AVX2__) \
+    && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))
+#  define PREFLOSS__DISPATCH 1
+#  define PREFLOSS__KERNEL __attribute__((target_clones("avx2", "default")))
+#  define PREFLOSS__TARGET_FMA __attribute__((target("avx2,fma")))
+#else
+#  define PREFLOSS__DISPATCH 0
+#  define PREFLOSS__KERNEL
+#  define PREFLOSS__TARGET_FMA
+#endif
+
+/* PREFLOSS__HAS_FMA(f): whether PREFLOSS__FMAF(a, b, c), a * b + c fused
+ * (one rounding), may be used: where the caller's compile-time flag f is 1
+ * or the target always has a fast FMA; otherwise the helpers take their
+ * FMA-free branch, and fmaf is never referenced. Helpers that multiply take
+ * f as their last argument. */
+#if defined(__FP_FAST_FMAF)
+#  define PREFLOSS__HAS_FMA(f) ((void)(f), 1)
+#  define PREFLOSS__FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#elif PREFLOSS__DISPATCH
+#  define PREFLOSS__HAS_FMA(f) (f)
+#  define PREFLOSS__FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#else
+#  define PREFLOSS__HAS_FMA(f) ((void)(f), 0)
+#  define PREFLOSS__FMAF(a, b, c) ((a) * (b) + (c)) /* never evaluated */
+#endif
+/* a * b + c: fused under f, else two roundings (for polynomials). */
+#define PREFLOSS__MADD(f, a, b, c) (PREFLOSS__HAS_FMA(f) ? PREFLOSS__FMAF(a, b, c) : (a) * (b) + (c))
+
+#ifdef __cplusplus
+extern "C" {
+#endif

@@ -1,0 +1,31 @@
+/* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
+ * squared losses, exact without special functions. */
+
+/* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
+    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
+    return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
+}
+
+/* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
+PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
+                                                      prefloss__cat c)
+{
+    prefloss__df hb = c.half_inv_beta;
+    prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
+                                       prefloss__df_make(-hb.hi, -hb.lo));
+    prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
+    prefloss__df q1 = prefloss__two_prod(y1.hi, y1.hi, 0), q2 = prefloss__two_prod(y2.hi, y2.hi, 0);
+    q1.lo = prefloss__lo_if_finite(q1.hi, q1.lo + 2.0f * y1.hi * y1.lo);
+    q2.lo = prefloss__lo_if_finite(q2.hi, q2.lo + 2.0f * y2.hi * y2.lo);
+    return prefloss__pair_make(prefloss__df_round(prefloss__df_add(q1, q2)),
+                               2.0f * prefloss__df_round(y1), 2.0f * prefloss__df_round(y2));
+}
+
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
+
+PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)

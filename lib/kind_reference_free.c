@@ -1,0 +1,95 @@
+/* The reference-free catalogue kinds "simpo" and "cpo", in double and in
+ * double-float side by side. */
+
+/* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
+ * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
+ * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
+ * for |z| < 1/2), and beta dL/dz is rounded once. Where it underflows
+ * (eps ~ 0, z >~ 87) it is carried times 2^64 or 2^128 until after the
+ * upstream gradient, as js_divergence's. */
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, prefloss__cat c)
+{
+    prefloss__df dzs;
+    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
+    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
+    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c.beta, 0));
+    return prefloss__pair_make_k(l.loss, g, lz, -g, lz);
+}
+
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_simpo(float pc, float pr, float rc, float rr,
+                                                         prefloss__cat c)
+{
+    (void)rc;
+    (void)rr;
+    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0),
+                                                     -c.gamma), c);
+}
+
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float rc, float rr,
+                                                       prefloss__cat c)
+{
+    (void)rc;
+    (void)rr;
+    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c);
+}
+
+#if PREFLOSS__WIDE
+/* simpo and cpo in double (see "Wide evaluation"; shift: simpo's gamma).
+ * beta pc and beta pr are exact in double, and z = (beta pc - beta pr) -
+ * gamma is formed with the first difference's rounding error (TwoSum) added
+ * last, so that z is within ~2^-52 of itself even where gamma cancels the
+ * difference. With e = exp(-|z|) (the catalogue's cap, see
+ * PREFLOSS__WEXP_CAT_CAP), as prefloss__el_sigmoid_z:
+ *   L = w|z| + log1p(e),  w = eps for z >= 0, 1 - eps otherwise,
+ *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
+ *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
+ * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
+PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
+{
+    const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
+    const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
+    int bad_seen = 0;
+    size_t i;
+    (void)rc;
+    (void)rr;
+    for (i = 0; i < n; i++) {
+        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
+                  + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
+        double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+        double z = shift ? (d - gamma) + ed : d;
+        double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        int pos = z >= 0.0;
+        double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
+        double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+        double hz = 0.5 * z, t = hz * hz, near, g;
+        float gc;
+        double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
+        th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
+        th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
+        th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
+        th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
+        th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
+        near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
+        g = beta * prefloss__select_d(az < 0.5, near, far);
+        gc = prefloss__wgrad_cat(g, up[i], w[i], s);
+        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = -gc + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
+}
+PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+{
+    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
+}
+#else
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
+PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
+#endif
