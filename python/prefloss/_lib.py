@@ -87,14 +87,13 @@ _SIGNATURES_1_1 = {
     "prefloss_aot_loss": (_I, [_P, _P, _P, _P, _P, _P, _P, _P, _Z, _F, _F, _I, _P]),
     "prefloss_sequence_logps_ld": (_I, [_P, _P, _P, _P, _Z, _Z, _F]),
     "prefloss_sequence_logps_ld_backward": (_I, [_P, _P, _P, _P, _Z, _Z, _F]),
-    # optional, newer: the kind's flags (bits below); used when present
-    "prefloss_loss_kind_flags": (_I, [_I]),
 }
 
-#: Bits of ``prefloss_loss_kind_flags`` (when the library has it).
-KIND_USES_LABEL_SMOOTHING = 1
-KIND_NO_REFERENCE = 2
-KIND_BATCH_COUPLED = 4
+# Since 1.2 (version node PREFLOSS_1.2): what each kind reads; used when present.
+_SIGNATURES_1_2 = {
+    "prefloss_loss_kind_count": (_I, []),
+    "prefloss_loss_kind_reads": (_I, [_I, _ct.c_char_p]),
+}
 
 _HERE = _os.path.dirname(_os.path.abspath(__file__))
 
@@ -159,7 +158,8 @@ def _bind(cdll: _ct.CDLL, name: str) -> None:
             raise Error("%s is not libprefloss: no symbol %s" % (name, fname)) from None
         fn.restype = restype
         fn.argtypes = argtypes
-    for fname, (restype, argtypes) in _SIGNATURES_1_1.items():
+    for fname, (restype, argtypes) in list(_SIGNATURES_1_1.items()) + \
+            list(_SIGNATURES_1_2.items()):
         fn = getattr(cdll, fname, None)
         if fn is not None:
             fn.restype = restype
@@ -199,7 +199,7 @@ def fn(name: str) -> Any:
 # What the library says about itself (cached per loaded library)
 # ---------------------------------------------------------------------------
 
-_state: Dict[str, Any] = {}
+_state: Dict[Any, Any] = {}
 
 
 def kind_names() -> Tuple[str, ...]:
@@ -208,8 +208,9 @@ def kind_names() -> Tuple[str, ...]:
     names = _state.get("names")
     if names is None:
         f = fn("prefloss_loss_kind_name")
+        count = getattr(L(), "prefloss_loss_kind_count", None)
         out, k = [], 0
-        while True:
+        while count is None or k < count():
             s = f(k)
             if s is None:
                 break
@@ -226,10 +227,18 @@ def kind_index() -> Dict[str, int]:
     return idx
 
 
-def kind_flags(kind: int) -> Optional[int]:
-    """``prefloss_loss_kind_flags(kind)`` when the library has it, else None."""
-    f = getattr(L(), "prefloss_loss_kind_flags", None)
-    return None if f is None else f(kind)
+def kind_reads(kind: int, field: str) -> Optional[bool]:
+    """``prefloss_loss_kind_reads(kind, field)`` (libprefloss >= 1.2): whether
+    the kind reads a parameter or "reference"; None with an older library."""
+    key = ("reads", kind, field)
+    r = _state.get(key)
+    if r is None:
+        f = getattr(L(), "prefloss_loss_kind_reads", None)
+        if f is None:
+            return None
+        v = f(kind, field.encode())
+        r = _state[key] = None if v < 0 else bool(v)
+    return r
 
 
 def pair_param_defaults() -> Dict[str, float]:

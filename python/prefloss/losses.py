@@ -330,21 +330,36 @@ def param_rules(kinds: Sequence[int], given: dict,
                                  % (kind, len(names) - 1, ", ".join(names),
                                     _lib.strerror(_lib.ERR_PARAM)),
                                  _lib.ERR_PARAM, "PREFLOSS_ERR_PARAM")
-    used = {names[k] for k in kinds}
     r = [("beta", given["beta"], "positive")]
-    if used & {"sigmoid", "exo_pair", "js_divergence", "alpha_divergence", "simpo", "cpo"}:
-        r.append(("label_smoothing", given["label_smoothing"], "eps"))
-    if "robust" in used:
-        r.append(("label_smoothing", given["label_smoothing"], "eps_open"))
-    if "discopop" in used:
-        r.append(("discopop_tau", given["discopop_tau"], "tau"))
-    if "alpha_divergence" in used:
-        r.append(("alpha", given["alpha"], "positive"))
-    if "simpo" in used:
-        r.append(("simpo_gamma", given["simpo_gamma"], "finite"))
-    if "bco_pair" in used:
-        r.append(("bco_delta", given["bco_delta"], "finite"))
-    r.append(("nll_weight", given["nll_weight"], "finite"))
+    if kinds and _lib.kind_reads(kinds[0], "beta") is not None:
+        # libprefloss >= 1.2 says which parameters each kind reads
+        def reads(field: str) -> bool:
+            return any(_lib.kind_reads(k, field) for k in kinds)
+        if reads("label_smoothing<1/2"):
+            r.append(("label_smoothing", given["label_smoothing"], "eps_open"))
+        if reads("label_smoothing"):
+            r.append(("label_smoothing", given["label_smoothing"], "eps"))
+        for field, rule in (("discopop_tau", "tau"), ("alpha", "positive"),
+                            ("simpo_gamma", "finite"), ("bco_delta", "finite"),
+                            ("nll_weight", "finite")):
+            if reads(field):
+                r.append((field, given[field], rule))
+    else:  # libprefloss 1.1: its documented table
+        used = {names[k] for k in kinds}
+        if used & {"sigmoid", "exo_pair", "js_divergence", "alpha_divergence", "simpo",
+                   "cpo"}:
+            r.append(("label_smoothing", given["label_smoothing"], "eps"))
+        if "robust" in used:
+            r.append(("label_smoothing", given["label_smoothing"], "eps_open"))
+        if "discopop" in used:
+            r.append(("discopop_tau", given["discopop_tau"], "tau"))
+        if "alpha_divergence" in used:
+            r.append(("alpha", given["alpha"], "positive"))
+        if "simpo" in used:
+            r.append(("simpo_gamma", given["simpo_gamma"], "finite"))
+        if "bco_pair" in used:
+            r.append(("bco_delta", given["bco_delta"], "finite"))
+        r.append(("nll_weight", given["nll_weight"], "finite"))
     r.extend(("mix_weights[%d]" % i, w, "finite") for i, w in enumerate(mix_weights))
     return [(n, _lib.pair_param_defaults()[n] if v is None and n in given else v, rule)
             for n, v, rule in r]

@@ -453,10 +453,10 @@ def _params(values: Tuple[Any, ...]) -> Any:
 
 
 def _no_reference(kind: int) -> bool:
-    flags = _lib.kind_flags(kind)
-    if flags is not None:
-        return bool(flags & _lib.KIND_NO_REFERENCE)
-    return _lib.kind_names()[kind] in ("simpo", "cpo")
+    reads = _lib.kind_reads(kind, "reference")
+    if reads is not None:
+        return not reads
+    return _lib.kind_names()[kind] in ("simpo", "cpo")  # libprefloss 1.1
 
 
 def _given(values: Tuple[Any, ...]) -> Dict[str, Any]:
