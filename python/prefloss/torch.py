@@ -144,12 +144,26 @@ def _no_second_order(what: str, grads: Tuple[Optional[Tensor], ...],
     return tuple(None if g is None else next(it) for g in grads)
 
 
-def _scaled(ctx: Any, grad: Tensor) -> Tuple[Tensor, Tensor]:
-    """(dchosen, dotherside): the forward's gradients times the upstream
-    gradient (two products: new tensors, so that a retained graph can run its
-    backward again)."""
+def _grads(ctx: Any) -> Tuple[Tensor, Tensor]:
+    """The forward's two gradient buffers (at upstream 1); recomputed by one
+    library call from the saved inputs (unchanged: the saved-tensor check has
+    run) when an earlier backward through a retained graph consumed them."""
     g = ctx.g
-    return g[0] * grad, g[1] * grad
+    if g is None:
+        f, pre, post, shape = ctx.recall
+        g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
+        f(None, g[0].data_ptr(), g[1].data_ptr(), *pre, None, *post)
+    return g
+
+
+def _consume(ctx: Any, grad: Tensor) -> Tuple[Tensor, Tensor]:
+    """The forward's gradients times the upstream gradient, scaled in place:
+    the buffers are this node's own, so a backward allocates nothing."""
+    gc, gr = _grads(ctx)
+    ctx.g = None
+    gc.mul_(grad)
+    gr.mul_(grad)
+    return gc, gr
 
 
 def _need(ctx: Any, k: int) -> Tuple[bool, ...]:
@@ -192,6 +206,7 @@ def _pair_forward(ctx: Any, f: Any, fname: str, pc: Tensor, pr: Tensor,
     if st:
         _lib.check(st, fname, rules)
     ctx.g = g
+    ctx.recall = (f, (pc.data_ptr(), pr.data_ptr(), c, d), (n,) + params, shape)
     ctx.save_for_backward(pc, pr, rc, rr)
     return losses
 
@@ -202,8 +217,8 @@ def _pair_backward(ctx: Any, grad: Tensor, dh: Optional[Callable[..., Tensor]],
     dh(pc, pr, rc, rr) is PyTorch's dL/dh for second derivatives."""
     pc, pr, rc, rr = ctx.saved_tensors  # PyTorch's in-place check
     need = _need(ctx, 4)
-    g = ctx.g
     if _is_grad_enabled():  # create_graph=True
+        g = _grads(ctx)
         gl = g[0]
         if dh is not None:
             gt = dh(pc, pr, rc, rr)
@@ -213,7 +228,7 @@ def _pair_backward(ctx: Any, grad: Tensor, dh: Optional[Callable[..., Tensor]],
         dc, dr = grad * g[0], grad * g[1]
         out = (dc, dr, -dc if need[2] else None, -dr if need[3] else None)
         return _no_second_order(what, out, (pc, pr, rc, rr, grad))
-    dc, dr = g[0] * grad, g[1] * grad
+    dc, dr = _consume(ctx, grad)
     if need[2] or need[3]:
         return dc, dr, (-dc if need[2] else None), (-dr if need[3] else None)
     return dc, dr, None, None
@@ -269,6 +284,9 @@ class DPOLoss(_Function):
                            lambda: [("beta", beta, "positive"),
                                     ("label_smoothing", label_smoothing, "eps")])
             ctx.g = (gc, gr)
+            ctx.recall = (_dpo_fn(), (pc.data_ptr(), pr.data_ptr(), rc.data_ptr(),  # type: ignore[union-attr]
+                                      rr.data_ptr()),  # type: ignore[union-attr]
+                          (pc.numel(), beta, label_smoothing), shape)
             ctx.save_for_backward(pc, pr, rc, rr)
             return losses
         return _pair_forward(ctx, _dpo_fn(), "prefloss.torch.dpo_loss",
@@ -283,8 +301,8 @@ class DPOLoss(_Function):
         need = ctx.needs_input_grad
         if len(need) == 6 and not (need[2] or need[3]):
             ctx.saved_tensors  # PyTorch's in-place check
-            gc, gr = ctx.g
-            return gc * grad, gr * grad, None, None, None, None
+            gc, gr = _consume(ctx, grad)
+            return gc, gr, None, None, None, None
         return _pair_backward(ctx, grad, None, "dpo_loss") + (None, None)
 
 
@@ -376,7 +394,8 @@ class BTLoss(_Function):
             gl = g[1] + (gl - gl.detach())
             dw, dl = grad * gw, grad * gl
         else:
-            dw, dl = _scaled(ctx, grad)
+            g = ctx.g
+            dw, dl = g[0] * grad, g[1] * grad
         dm = (dl - dw) * 0.5 if need[2] else None
         return dw, dl, dm, None
 
@@ -529,6 +548,7 @@ def _catalogue_forward(ctx: Any, need: Tuple[bool, ...], spec: _Spec, pc: Tensor
         for i, kind in enumerate(spec.kinds):
             pl(lk[i].data_ptr(), None, None, a, b, c, d, wp, None, n, kind, pp)
     ctx.g, ctx.lu, ctx.lk, ctx.spec = g, lu, lk, spec
+    ctx.recall = (f, (a, b, c, d, wp), tail, shape)
     ctx.save_for_backward(pc, pr, rc, rr, w)
     return losses
 
@@ -537,18 +557,22 @@ def _catalogue_backward(ctx: Any, need: Tuple[bool, ...],
                         grad: Tensor) -> Tuple[Optional[Tensor], ...]:
     """(dpc, dpr, drc, drr, dw, dmix)."""
     pc, pr, rc, rr, w = ctx.saved_tensors
-    spec, g = ctx.spec, ctx.g
+    spec = ctx.spec
     second = _is_grad_enabled()
     dc = dr = None
-    if g is not None:
-        if second and spec.dh is not None and not need[4]:
-            gt = spec.dh(_h(pc, pr, rc, rr))
-            if w is not None:
-                gt = gt * w
-            dc = grad * (g[0] + (gt - gt.detach()))
-            dr = grad * (g[1] - (gt - gt.detach()))
+    if need[0] or need[1] or need[2] or need[3]:
+        if second:
+            g = _grads(ctx)
+            if spec.dh is not None and not need[4]:
+                gt = spec.dh(_h(pc, pr, rc, rr))
+                if w is not None:
+                    gt = gt * w
+                dc = grad * (g[0] + (gt - gt.detach()))
+                dr = grad * (g[1] - (gt - gt.detach()))
+            else:
+                dc, dr = g[0] * grad, g[1] * grad
         else:
-            dc, dr = g[0] * grad, g[1] * grad
+            dc, dr = _consume(ctx, grad)
     drc = drr = None
     if (need[2] or need[3]) and not spec.no_ref and dc is not None:
         # the reference enters as minus the policy, except in the NLL term -nll_weight*pc
@@ -854,7 +878,8 @@ class ORPOLoss(_Function):
             g = ctx.g
             out = _no_second_order("orpo_loss", (grad * g[0], grad * g[1]), (pc, pr, grad))
         else:
-            out = _scaled(ctx, grad)
+            g = ctx.g
+            out = (g[0] * grad, g[1] * grad)
         return out + (None, None)
 
 

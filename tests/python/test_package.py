@@ -108,14 +108,27 @@ def test_no_second_derivative_is_an_error_not_zero(call):
     assert torch.isfinite(g).all()
 
 
-def test_retain_graph_second_backward_is_the_same():
+@pytest.mark.parametrize("call", [
+    lambda a, r: PT.dpo_loss(a, PR, *r),
+    lambda a, r: PT.dpo_loss(a, PR),
+    lambda a, r: PT.ipo_loss(a, PR, *r),
+    lambda a, r: PT.pair_loss("hinge", a, PR, *r, beta=2.0),
+    lambda a, r: PT.pair_loss_mix(["sigmoid", "apo_zero"], [0.3, 0.7], a, PR, *r),
+])
+def test_retain_graph_second_backward_is_the_same(call):
+    # the first backward scales the forward's gradient buffers in place; a
+    # second one through the retained graph recomputes them
     pc = torch.tensor([-1.0, -2.0], requires_grad=True)
-    loss = PT.dpo_loss(pc, PR).mean()
+    r = [x.requires_grad_(True) for x in refs()]
+    loss = (call(pc, r) * torch.tensor([0.5, -3.0])).sum()
     loss.backward(retain_graph=True)
-    first = pc.grad.clone()
-    pc.grad = None
-    loss.backward()
-    assert torch.equal(first, pc.grad)
+    first = [pc.grad.clone(), r[0].grad]
+    pc.grad = r[0].grad = None
+    loss.backward(retain_graph=True)
+    assert torch.equal(first[0], pc.grad)
+    assert (first[1] is None and r[0].grad is None) or torch.equal(first[1], r[0].grad)
+    (g,) = torch.autograd.grad(loss, pc, create_graph=True)  # and the unscaled buffers
+    assert torch.equal(g.detach(), first[0])
 
 
 # --- in-place changes and out= -------------------------------------------------
