@@ -9,8 +9,8 @@ result back with ``.to(device)`` (autograd follows both copies).
 
 How it works. The forward is one library call that writes the losses and,
 when an input requires grad, their gradients at an upstream gradient of 1;
-the backward multiplies those by the upstream gradient (one tensor
-operation, no library call). The only exceptions are the batch-coupled
+the backward scales those by the upstream gradient in place (no library
+call; a second backward through a retained graph recomputes them). The only exceptions are the batch-coupled
 "aot"/"aot_pair" and ``sequence_logps``, whose backward is one library call.
 
 Autograd rules kept by every function here:
