@@ -10,8 +10,9 @@ result back with ``.to(device)`` (autograd follows both copies).
 How it works. The forward is one library call that writes the losses and,
 when an input requires grad, their gradients at an upstream gradient of 1;
 the backward scales those by the upstream gradient in place (no library
-call; a second backward through a retained graph recomputes them). The only exceptions are the batch-coupled
-"aot"/"aot_pair" and ``sequence_logps``, whose backward is one library call.
+call; a second backward through a retained graph recomputes them). The
+exceptions are the batch-coupled "aot"/"aot_pair" and ``sequence_logps``,
+whose backward is one library call.
 
 Autograd rules kept by every function here:
 
@@ -20,9 +21,11 @@ Autograd rules kept by every function here:
 * every input that requires grad gets its gradient: the policy log-probs,
   the reference log-probs (minus the policy's, where the loss depends on
   ``pc - rc`` and ``pr - rr``), per-pair ``weights`` (the unweighted loss
-  times the upstream gradient), the margin of ``bt_loss``. A parameter
-  given as a tensor that requires grad (``beta``, ``kl``) is refused with
-  ArgumentTypeError (no gradient is computed for parameters);
+  times the upstream gradient), the margin of ``bt_loss``, KTO's ``kl`` and
+  ``pair_loss_mix``'s mix weights given as tensors. Any other parameter
+  given as a tensor that requires grad (``beta``, ``label_smoothing``, ...)
+  is refused with ArgumentTypeError (a TypeError): no gradient is computed
+  for it;
 * second derivatives (``create_graph=True``: ``torch.autograd.functional.
   hessian``, gradient penalties): ``dpo_loss``, ``ipo_loss``, ``bt_loss``,
   ``sequence_logps`` and ``pair_loss`` with "sigmoid" or "ipo" give them
