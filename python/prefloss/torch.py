@@ -153,7 +153,8 @@ def _grads(ctx: Any) -> Tuple[Tensor, Tensor]:
     run) when an earlier backward through a retained graph consumed them."""
     g = ctx.g
     if g is None:
-        f, pre, post, shape = ctx.recall
+        recall = ctx.recall
+        f, pre, post, shape = recall(ctx) if callable(recall) else recall
         g = (_empty(shape, dtype=_F32), _empty(shape, dtype=_F32))
         f(None, g[0].data_ptr(), g[1].data_ptr(), *pre, None, *post)
     return g
@@ -253,6 +254,13 @@ def _ipo_dh(beta: float) -> Callable[..., Tensor]:
     return dh
 
 
+def _dpo_recall(ctx: Any) -> Tuple[Any, ...]:
+    """The DPO call of a forward, from its saved inputs (see _grads)."""
+    pc, pr, rc, rr = ctx.saved_tensors
+    return (_dpo_fn(), (pc.data_ptr(), pr.data_ptr(), rc.data_ptr(), rr.data_ptr()),
+            (pc.numel(),) + ctx.params, pc.shape)
+
+
 def _dpo_fn() -> Any:
     """prefloss_dpo_loss of the loaded library (cached until another is loaded)."""
     f = _lib._state.get("dpo")
@@ -287,9 +295,7 @@ class DPOLoss(_Function):
                            lambda: [("beta", beta, "positive"),
                                     ("label_smoothing", label_smoothing, "eps")])
             ctx.g = (gc, gr)
-            ctx.recall = (_dpo_fn(), (pc.data_ptr(), pr.data_ptr(), rc.data_ptr(),  # type: ignore[union-attr]
-                                      rr.data_ptr()),  # type: ignore[union-attr]
-                          (pc.numel(), beta, label_smoothing), shape)
+            ctx.recall = _dpo_recall
             ctx.save_for_backward(pc, pr, rc, rr)
             return losses
         return _pair_forward(ctx, _dpo_fn(), "prefloss.torch.dpo_loss",
