@@ -22,6 +22,7 @@ lib/validate.c
 lib/drivers.c
 lib/core.c
 lib/sequence.c
+lib/partials.c
 lib/catalogue_common.c
 lib/kind_sigmoid_ipo.c
 lib/kind_hinge_sppo.c
