@@ -748,7 +748,7 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
  * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
- *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE.
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
  * @par Thread safety
  *   As every function: no state of its own.
  */
@@ -878,6 +878,10 @@ typedef struct prefloss_partial {
 /** PREFLOSS_PARTIAL_WORDS as a function (for bindings that cannot read macros).
  *  @return 16. Writes nothing. Thread-safe. */
 PREFLOSS_API int prefloss_partial_words(void);
+
+/** PREFLOSS_PARTIAL_MAX_COUNT as a function (for bindings that cannot read macros).
+ *  @return 2^36. Writes nothing. Thread-safe. */
+PREFLOSS_API long long prefloss_partial_max_count(void);
 
 /**
  * Sets a partial to the empty sum (every word 0).
@@ -2802,6 +2806,7 @@ static int prefloss__partial_check(const prefloss_partial *p, size_t n, const vo
 }
 
 PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
+PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
 
 PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
 {

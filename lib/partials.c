@@ -77,6 +77,7 @@ static int prefloss__partial_check(const prefloss_partial *p, size_t n, const vo
 }
 
 PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
+PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
 
 PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
 {

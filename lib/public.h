@@ -747,7 +747,7 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
  * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
- *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE.
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
  * @par Thread safety
  *   As every function: no state of its own.
  */
@@ -877,6 +877,10 @@ typedef struct prefloss_partial {
 /** PREFLOSS_PARTIAL_WORDS as a function (for bindings that cannot read macros).
  *  @return 16. Writes nothing. Thread-safe. */
 PREFLOSS_API int prefloss_partial_words(void);
+
+/** PREFLOSS_PARTIAL_MAX_COUNT as a function (for bindings that cannot read macros).
+ *  @return 2^36. Writes nothing. Thread-safe. */
+PREFLOSS_API long long prefloss_partial_max_count(void);
 
 /**
  * Sets a partial to the empty sum (every word 0).

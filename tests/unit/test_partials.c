@@ -119,6 +119,8 @@ static void test_layout(void **state)
     prefloss_partial a, z = {{0}};
     (void)state;
     assert_int_equal(prefloss_partial_words(), PREFLOSS_PARTIAL_WORDS);
+    assert_true(prefloss_partial_max_count() == PREFLOSS_PARTIAL_MAX_COUNT);
+    assert_true(PREFLOSS_PARTIAL_MAX_COUNT == 1LL << 36);
     assert_int_equal(sizeof(prefloss_partial), PREFLOSS_PARTIAL_WORDS * 8);
     tu_fill_sentinel(&a, sizeof a);
     assert_status(prefloss_partial_init(&a), PREFLOSS_OK);
