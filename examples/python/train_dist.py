@@ -72,12 +72,23 @@ WORDS = 16   # PREFLOSS_PARTIAL_WORDS (checked against prefloss_partial_words())
 # The library's exact partials, through ctypes on the library prefloss loaded
 # ---------------------------------------------------------------------------
 
+def _library():
+    """The libprefloss the binding uses (prefloss.load()), else PREFLOSS_LIBRARY,
+    else the build directory of the source tree."""
+    load = getattr(prefloss, "load", None)
+    if load is not None:
+        return load()
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return ctypes.CDLL(os.environ.get("PREFLOSS_LIBRARY")
+                       or os.path.join(root, "build", "libprefloss.so.1"))
+
+
 class Partials:
     """Exact (sum, count) partials: an int64 tensor of shape (k, 16) that
     dist.all_reduce sums; the library adds to it and finishes it."""
 
     def __init__(self):
-        lib = prefloss.load()
+        lib = _library()
         P, F, LL, SZ = ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
         for name, args in (("prefloss_partial_add", (P, F, SZ)),
                            ("prefloss_partial_finish", (F, F, LL, P)),
@@ -91,6 +102,8 @@ class Partials:
             fn.restype, fn.argtypes = ctypes.c_int, list(args)
         if lib.prefloss_partial_words() != WORDS:
             raise SystemExit("train_dist: unexpected prefloss_partial_words()")
+        lib.prefloss_strerror.restype = ctypes.c_char_p
+        lib.prefloss_strerror.argtypes = [ctypes.c_int]
         self.lib = lib
 
     @staticmethod
