@@ -105,9 +105,14 @@ $(B)/$(SONAME): $(SHLIB)
 $(B)/libprefloss.so: $(B)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-# The .pc file names the install prefix, so it is made by `install`.
-PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+# The .pc file names the install prefix, so it is made by `install`. Its
+# libdir and includedir are written relative to ${prefix} where they lie
+# under it (as zlib's), so pkg-config --define-prefix can relocate a staged
+# tree.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(PC_INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 
 # --- the areas -------------------------------------------------------------
 include $(wildcard tests/*/*.mk examples/*/*.mk)
@@ -123,12 +128,14 @@ CHECK_DEPS := libcmocka-dev pkg-config python3-numpy python3-torch valgrind
 check-deps:
 	@$(call ensure_packages,$(CHECK_DEPS))
 
-# $(call run_targets,NAME,TARGETS): run each target, timing it; go on after
-# a failure; end with the plain "N passed, N failed" line.
+# $(call run_targets,NAME,TARGETS): run each target (its builds on
+# CHECK_JOBS cores), timing it; go on after a failure; end with the plain
+# "N passed, N failed" line.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 define run_targets
 fails=0; passed=0; failed=""; for t in $(2); do \
     echo "=== $$t"; t0=$$(date +%s); \
-    if $(MAKE) --no-print-directory $$t; then passed=$$((passed+1)); \
+    if $(MAKE) --no-print-directory -j$(CHECK_JOBS) $$t; then passed=$$((passed+1)); \
     else fails=$$((fails+1)); failed="$$failed $$t"; echo "FAILED: $$t"; fi; \
     echo "=== $$t: $$(( $$(date +%s) - t0 )) s"; \
 done; \
@@ -147,11 +154,13 @@ check-all: check-deps
 
 # --- install ---------------------------------------------------------------
 # Header, both libraries with the symlink chain, prefloss.pc, the CMake
-# package (find_package(prefloss CONFIG)) and the documentation (the pages;
+# package (find_package(prefloss CONFIG)) and the documentation (the pages and
+# their charts;
 # the HTML reference too if `make docs` has built it).
 CMAKEDIR ?= $(LIBDIR)/cmake/prefloss
 DOCDIR   ?= $(PREFIX)/share/doc/prefloss
-CMAKE_SED = $(PC_SED) -e 's|@CMAKEDIR@|$(CMAKEDIR)|g' -e 's|@SONAME@|$(SONAME)|g' \
+CMAKE_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@CMAKEDIR@|$(CMAKEDIR)|g' -e 's|@SONAME@|$(SONAME)|g' \
 	    -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@SHLIB@|$(notdir $(SHLIB))|g' \
 	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g'
 SIZEOF_VOID_P = $(shell printf '__SIZEOF_POINTER__\n' | $(CC) -E -P - 2>/dev/null | tail -n 1)
@@ -166,7 +175,7 @@ install: lib
 	$(PC_SED) pkgconfig/prefloss.pc.in > $(DESTDIR)$(PCDIR)/prefloss.pc
 	$(CMAKE_SED) lib/cmake/prefloss-config.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config.cmake
 	$(CMAKE_SED) lib/cmake/prefloss-config-version.cmake.in > $(DESTDIR)$(CMAKEDIR)/prefloss-config-version.cmake
-	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md CHANGELOG.md LICENSE docs/*.md docs/*.svg $(DESTDIR)$(DOCDIR)
 	if [ -f $(DOCS_OUT)/html/index.html ]; then \
 	    rm -rf $(DESTDIR)$(DOCDIR)/html && cp -R $(DOCS_OUT)/html $(DESTDIR)$(DOCDIR)/html; fi
 
@@ -181,20 +190,44 @@ uninstall:
 
 # --- docs ------------------------------------------------------------------
 # The reference (header) and the pages (docs/*.md) through Doxygen, into
-# build/docs/html. Any warning fails the build (WARN_AS_ERROR).
-DOCS_OUT := $(B)/docs
-.PHONY: docs
-docs: | $(B)
+# build/docs/html, with MathJax copied into build/docs/html/mathjax so that
+# formulas render offline. Any warning fails the build (WARN_AS_ERROR), and
+# so does a page of docs/ that docs/index.md does not link to: the pages go
+# into the documentation in the order the index links to them.
+DOCS_OUT    := $(B)/docs
+DOCS_DEPS   := doxygen libjs-mathjax
+MATHJAX_DIR ?= /usr/share/javascript/mathjax
+# What MathJax 2 needs for TeX input and SVG output (Doxyfile: MATHJAX_*).
+MATHJAX_FILES := MathJax.js extensions jax/input/TeX jax/element \
+    jax/output/SVG/jax.js jax/output/SVG/config.js jax/output/SVG/autoload \
+    jax/output/SVG/fonts/TeX
+DOCS_PAGES = docs/index.md $(shell grep -o '](\([A-Za-z0-9_-]*\.md\))' docs/index.md | \
+    sed 's|^](\(.*\))$$|docs/\1|' | awk '!seen[$$0]++')
+.PHONY: docs docs-deps
+docs-deps:
+	@$(call ensure_packages,$(DOCS_DEPS))
+docs: docs-deps | $(B)
 	@command -v doxygen >/dev/null || { echo "docs: doxygen not found (apt-get install doxygen)"; exit 1; }
+	@[ -f $(MATHJAX_DIR)/MathJax.js ] || { echo "docs: no MathJax in $(MATHJAX_DIR) (apt-get install libjs-mathjax)"; exit 1; }
+	@bad=0; for f in docs/*.md; do case " $(DOCS_PAGES) " in *" $$f "*) ;; \
+	    *) echo "docs: $$f is not linked from docs/index.md"; bad=1;; esac; done; [ $$bad = 0 ]
 	@rm -rf $(DOCS_OUT) && mkdir -p $(DOCS_OUT)
-	@PREFLOSS_VERSION=$(VERSION) PREFLOSS_DOCS_OUT=$(DOCS_OUT) doxygen docs/Doxyfile > $(DOCS_OUT)/doxygen.log 2> $(DOCS_OUT)/warnings.log; \
+	@PREFLOSS_VERSION=$(VERSION) PREFLOSS_DOCS_OUT=$(DOCS_OUT) PREFLOSS_DOCS_PAGES="$(DOCS_PAGES)" \
+	    doxygen docs/Doxyfile > $(DOCS_OUT)/doxygen.log 2> $(DOCS_OUT)/warnings.log; \
 	rc=$$?; if [ $$rc -ne 0 ] || [ -s $(DOCS_OUT)/warnings.log ]; then \
 	    cat $(DOCS_OUT)/warnings.log; echo "docs: FAILED ($$(grep -c . $(DOCS_OUT)/warnings.log) warning lines, doxygen exit $$rc)"; exit 1; fi
-	@echo "docs: $(DOCS_OUT)/html/index.html (zero warnings)"
+	@for f in $(MATHJAX_FILES); do mkdir -p $(DOCS_OUT)/html/mathjax/$$(dirname $$f) && \
+	    cp -RL $(MATHJAX_DIR)/$$f $(DOCS_OUT)/html/mathjax/$$f || exit 1; done; \
+	if [ -f /usr/share/doc/libjs-mathjax/copyright ]; then \
+	    cp /usr/share/doc/libjs-mathjax/copyright $(DOCS_OUT)/html/mathjax/copyright; fi
+	@echo "docs: $(DOCS_OUT)/html/index.html (zero warnings; $(words $(DOCS_PAGES)) pages)"
 
 # --- ABI guard -------------------------------------------------------------
-# abi-check compares a debug build of the shared library (same flags plus -g,
-# so abidiff sees the types) with the committed baseline; see docs/abi.md.
+# abi-check compares a debug build of the shared library (-g, so abidiff sees
+# the types; -O0, since the interface does not depend on the optimisation and
+# an unoptimised compile is quick) with the committed baseline, and checks the
+# release build's exported symbols against the version script; see
+# docs/abi.md.
 # abi-baseline rewrites the baseline: only when a release is cut.
 ABI_BASELINE := lib/prefloss.abi.xml
 ABI_DIR      := $(B)/abi
@@ -202,7 +235,7 @@ ABI_SHLIB    := $(ABI_DIR)/libprefloss.so.$(VERSION)
 .PHONY: abi-check abi-baseline
 $(ABI_SHLIB): lib/prefloss.c $(HEADER) lib/prefloss.map
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -g -fPIC -fvisibility=hidden -DPREFLOSS_BUILD_SHARED -c lib/prefloss.c -o $(ABI_DIR)/prefloss.pic.o
+	$(CC) $(WARN) -O0 -g -Iinclude -fPIC -fvisibility=hidden -DPREFLOSS_BUILD_SHARED -c lib/prefloss.c -o $(ABI_DIR)/prefloss.pic.o
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/prefloss.map \
 	    -Wl,--no-undefined -o $@ $(ABI_DIR)/prefloss.pic.o
 abi-check: $(SHLIB) $(ABI_SHLIB)

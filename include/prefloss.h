@@ -474,21 +474,21 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
  * With uc = pc - rc, ur = pr - rr, h = uc - ur, z = beta*h, sigma the
  * logistic function, sp(x) = log(1 + e^x) and eps the label smoothing:
  */
-#define PREFLOSS_LOSS_SIGMOID 0    /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
-#define PREFLOSS_LOSS_IPO 1        /**< "ipo": (h - 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_HINGE 2      /**< "hinge" (SLiC): max(0, 1 - z) */
-#define PREFLOSS_LOSS_ROBUST 3     /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
-#define PREFLOSS_LOSS_EXO_PAIR 4   /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
-#define PREFLOSS_LOSS_NCA_PAIR 5   /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
-#define PREFLOSS_LOSS_BCO_PAIR 6   /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
-#define PREFLOSS_LOSS_SPPO_HARD 7  /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_APO_ZERO 8   /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
-#define PREFLOSS_LOSS_APO_DOWN 9   /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
-#define PREFLOSS_LOSS_DISCOPOP 10  /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
-#define PREFLOSS_LOSS_JS 11        /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
-#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
-#define PREFLOSS_LOSS_SIMPO 13     /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
-#define PREFLOSS_LOSS_CPO 14       /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
+#define PREFLOSS_LOSS_SIGMOID 0       /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
+#define PREFLOSS_LOSS_IPO 1           /**< "ipo": (h - 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_HINGE 2         /**< "hinge": (SLiC) max(0, 1 - z) */
+#define PREFLOSS_LOSS_ROBUST 3        /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
+#define PREFLOSS_LOSS_EXO_PAIR 4      /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
+#define PREFLOSS_LOSS_NCA_PAIR 5      /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
+#define PREFLOSS_LOSS_BCO_PAIR 6      /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
+#define PREFLOSS_LOSS_SPPO_HARD 7     /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
+#define PREFLOSS_LOSS_APO_ZERO 8      /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
+#define PREFLOSS_LOSS_APO_DOWN 9      /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
+#define PREFLOSS_LOSS_DISCOPOP 10     /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
+#define PREFLOSS_LOSS_JS 11           /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
+#define PREFLOSS_LOSS_ALPHA 12        /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
+#define PREFLOSS_LOSS_SIMPO 13        /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
+#define PREFLOSS_LOSS_CPO 14          /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
 
 /**
  * Parameters of prefloss_pair_loss(). The block starts with its own size so
@@ -524,9 +524,8 @@ typedef struct prefloss_pair_params {
 PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size);
 
 /**
- * The kind for a TRL loss_type name ("sigmoid", "ipo", "hinge", "robust",
- * "exo_pair", "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down",
- * "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo").
+ * The kind for a TRL loss_type name: the quoted names of the
+ * PREFLOSS_LOSS_* list above ("sigmoid", "ipo", "hinge", ...).
  * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
  * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
  */
@@ -1110,6 +1109,42 @@ extern "C" {
 
 /* ==== lib/doublefloat.c ==== */
 /* ------------------------------------------------------------------------ */
+/* Glossary of the numeric helpers' names (this file and the ones after it) */
+/* ------------------------------------------------------------------------ */
+/*
+ * What a helper's name promises, so that one name has one meaning:
+ *
+ *   _df         works in double-float (below): its result, and where the
+ *               signature says so its argument, is hi + lo, ~48 bits from
+ *               float operations only; error bounds in the helper's comment
+ *   _df2        the same function taking a double-float argument where the
+ *               plain _df one takes a float (log1p_unit_df2)
+ *   _acc        a more accurate double-float form (relative error ~2^-34
+ *               instead of ~2^-29..-31), where a cancellation needs it
+ *   _sat        saturating at the ends of the range: +-inf with a zero low
+ *               part, never NaN from inf - inf or 0 * inf
+ *   _unit       for arguments in [0, 1] only (log1p_unit: log1p on [0, 1])
+ *   _neg        of the negated argument, e.g. wexp_neg(a) = e^-a for a >= 0
+ *   _d          on double values (select_d, fabs_d, round24_d): used only by
+ *               the wide kernels
+ *   w prefix    "wide": evaluated in double precision (wdiff, wexp_neg,
+ *               wlog1p_unit, wgrad_cat), compiled only where PREFLOSS__WIDE
+ *               (a double-precision FPU: x86-64, AArch64; see lib/wide.c);
+ *               every wide kernel has a double-float twin in the same file
+ *               for the float-only build (PREFLOSS_NO_DOUBLE)
+ *   sd_ prefix  scaled double-float: a value that would underflow is carried
+ *               times 2^(64 lvl), lvl in {0, 1, 2}, and unscaled after the
+ *               last product (lib/scaled.c)
+ *   _k          a kernel element's outputs with such scales attached
+ *               (pair_out_k: gradients gc 2^kc, gr 2^kr)
+ *   el_         a catalogue kind's element function (one pair);
+ *   k_          its kernel (a loop over a chunk, named in the registry)
+ *   fma         the last argument of a helper that multiplies: 1 where the
+ *               caller's code is compiled for fused multiply-add (see
+ *               PREFLOSS__HAS_FMA); results agree within the budget either way
+ */
+
+/* ------------------------------------------------------------------------ */
 /* Double-float arithmetic                                                  */
 /*                                                                          */
 /* A value is carried as an unevaluated sum hi + lo of two floats with      */
@@ -1309,6 +1344,48 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* More double-float operations: products of two double-floats, negation,
+ * selection, and the saturating forms used near the ends of the range. */
+
+/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+}
+
+/* -x, and c ? a : b, for double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
+PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
+{
+    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
+}
+
+/* x y for double-floats (relative error a few u^2), safe at the ends of
+ * the range: a zero factor gives a (signed) 0 even against an infinite one,
+ * and a product that overflows is +-inf with a zero low part, never NaN. */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
+    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
+    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
+    float hi = prefloss__select(fin, r.hi, p.hi);
+    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
+    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
+}
+
+/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
+ * low part (prefloss__df_div_f would make NaN of it). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
+{
+    prefloss__df q = prefloss__df_div_f(x, d, 0);
+    float q0 = x.hi / d;
+    int fin = prefloss__fabs(q0) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
+}
 
 /* ==== lib/difference.c ==== */
 /* Exact differences of log-probs                                           */
@@ -1520,6 +1597,99 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
 
 /* ------------------------------------------------------------------------ */
 
+/* Logarithms of double-float accuracy (the catalogue's cancelling terms). */
+
+/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
+ * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
+ * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
+{
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    m = prefloss__select(high, 0.5f * m, m);
+    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
+    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
+                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
+}
+
+/* e^{-|x|} as a double-float (0 for an infinite x). */
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
+{
+    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
+}
+
+/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
+ * the first-order term of the low part. */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
+{
+    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+}
+
+/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
+ * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
+ * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
+ * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
+ * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
+ * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
+ * out is < 2^-38). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
+{
+    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
+    float dl = d.lo + y.lo;
+    float s0 = y.hi / d.hi;
+    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
+    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
+    prefloss__df t = prefloss__two_prod(s0, s0, 0);
+    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
+    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
+    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
+    float q0 = c.hi / 3.0f;
+    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
+    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
+    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
+    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
+    float v0 = f.hi / 5.0f;
+    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
+    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
+    float w = t.hi, tail = 1.0f / 23;
+    prefloss__df r, u;
+    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
+    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
+    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
+    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
+    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
+    u = prefloss__two_sum(r.hi, 2.0f * v0);
+    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
+}
+
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}
+
 /* ==== lib/sigmoid.c ==== */
 /* The sigmoid family: -log sigma(z) and sigma(-z) for z = zh + zl          */
 /* ------------------------------------------------------------------------ */
@@ -1583,6 +1753,60 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* The sigmoid family's values at z = zh + zl from one exponential:
+ * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
+typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
+
+PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
+{
+    prefloss__sigvals v;
+    int pos = zh >= 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    int32_t k;
+    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
+    float e = prefloss__scale2(p, k);
+    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
+    float big0 = 1.0f / den.hi;
+    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
+    float small = e * big;                        /* e/(1 + e) */
+    float l1p = prefloss__log1p_unit(e, 0);
+    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
+    v.sig_pos = prefloss__select(pos, big, small);
+    v.sig_neg = prefloss__select(pos, small, big);
+    v.sp_pos = prefloss__select(pos, far, l1p);
+    v.sp_neg = prefloss__select(pos, l1p, far);
+    return v;
+}
+
+/* The sigmoid loss with label smoothing at z (double-float) and its
+ * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
+ * -(sigma(-z) - eps), the difference formed in double-float. */
+typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
+
+PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
+{
+    prefloss__ld r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
+    return r;
+}
+
+/* relu(-u) as a double-float. */
+PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
+{
+    int neg = u.hi < 0.0f;
+    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
+}
+
+/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
+ * (a double-float); +inf for x = -inf. */
+PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
+{
+    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
+}
 
 /* ==== lib/wide.c ==== */
 /* Wide evaluation: the pairwise loss kernels in double precision           */
@@ -2726,6 +2950,207 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
 
 /* ------------------------------------------------------------------------ */
 
+/* ==== lib/scaled.c ==== */
+/* Scaled gradients: values that would underflow before the upstream
+ * gradient and the weights bring them back are carried times 2^64 or 2^128
+ * (the "level" lvl = 1 or 2) and unscaled once, after the last product.
+ * The sd_ helpers compute such values; prefloss__scaled_* form exact
+ * products and sums of many factors without overflow or underflow. */
+
+/* ---- The derivative of the sigmoid, for exo_pair's and APO's gradients --- */
+
+/* sigma'(x) = sigma(x) sigma(-x) = e/(1 + e)^2 with e = exp(-|x|) is below
+ * 2^-92 for |x| >= 64 and subnormal beyond |x| ~ 87, where a gradient
+ * beta sigma'(x) times an upstream gradient and a weight can still be a
+ * normal float. So there it is computed times 2^(64 lvl), lvl = 1 for
+ * |x| >= 64 and 2 for |x| >= 128 (prefloss__sd_level), and the kernel
+ * (PREFLOSS__CATALOGUE_KERNEL_K) applies 2^(-64 lvl) after the product with
+ * the upstream gradient, rounding once. 2^64 e^-64 = E64_HI + E64_LO,
+ * 2^128 e^-128 = E128_HI + E128_LO. */
+#define PREFLOSS__E64_HI 2.95850899e-09f
+#define PREFLOSS__E64_LO -8.92869275e-17f
+#define PREFLOSS__E128_HI 8.75277526e-18f
+#define PREFLOSS__E128_LO -3.20393071e-25f
+
+PREFLOSS__INLINE int prefloss__sd_level(float x)
+{
+    float ax = prefloss__fabs(x);
+    return (int)(ax >= 64.0f) + (int)(ax >= 128.0f);
+}
+
+/* x / y for double-floats, y > 0: one correction from the exact remainder. */
+PREFLOSS__INLINE prefloss__df prefloss__sd_div(prefloss__df x, prefloss__df y)
+{
+    float q0 = x.hi / y.hi;
+    prefloss__df p = prefloss__two_prod(q0, y.hi, 0);
+    float q1 = (((x.hi - p.hi) - p.lo) + x.lo - q0 * y.lo) / y.hi;
+    return prefloss__fast_two_sum(q0, q1);
+}
+
+PREFLOSS__INLINE prefloss__df prefloss__sd_select(int c, prefloss__df x, prefloss__df y)
+{
+    return prefloss__df_make(prefloss__select(c, x.hi, y.hi), prefloss__select(c, x.lo, y.lo));
+}
+
+/* exp(-(ah + al)) for ah >= 0 as a double-float (relative error ~2^-32),
+ * times 2^(64 lvl) (callers pass lvl > 0 only for ah >= 64 lvl; ah - 64 lvl
+ * is then exact). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_exp(float ah, float al, int lvl)
+{
+    int l1 = lvl == 1, l2 = lvl == 2;
+    float ar = prefloss__select(l2, ah - 128.0f, prefloss__select(l1, ah - 64.0f, ah));
+    prefloss__df e = prefloss__exp_neg_df(ar, al, 0);
+    return prefloss__df_mul(e, prefloss__df_make(
+        prefloss__select(l2, PREFLOSS__E128_HI, prefloss__select(l1, PREFLOSS__E64_HI, 1.0f)),
+        prefloss__select(l2, PREFLOSS__E128_LO, prefloss__select(l1, PREFLOSS__E64_LO, 0.0f))));
+}
+
+/* sigma'(x) as a double-float (relative error ~2^-31), times 2^(64 lvl)
+ * (lvl > 0 only for |x| >= 64: there e < 2^-92 drops out of 1 + e). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_dsig(prefloss__df x, int lvl)
+{
+    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
+    prefloss__df den = prefloss__df_add_f(prefloss__sd_select(lvl > 0, prefloss__df_make(0.0f, 0.0f), e), 1.0f);
+    return prefloss__sd_div(e, prefloss__df_mul(den, den));
+}
+
+/* x 2^(-64 lvl), each part rounded once (only where it is subnormal). */
+PREFLOSS__INLINE prefloss__df prefloss__sd_unscale(prefloss__df x, int lvl)
+{
+    int32_t k = -64 * (int32_t)lvl;
+    return prefloss__df_make(prefloss__scale2(x.hi, k), prefloss__scale2(x.lo, k));
+}
+
+/* 2^(-64 lvl) */
+PREFLOSS__INLINE float prefloss__sd_unit(int lvl)
+{
+    return prefloss__select(lvl == 2, prefloss__pow2_half(-64) * prefloss__pow2_half(-64),
+                            prefloss__select(lvl == 1, prefloss__pow2_half(-64), 1.0f));
+}
+
+/* A gradient gs = g 2^(64 lvl), rounded, handed to the kernel as
+ * (value, k) with value 2^k = g. Where g is at least 2^-64 it is unscaled
+ * here (exactly), so that the product with the upstream gradient cannot
+ * overflow where g times it is finite; elsewhere k = -64 lvl. */
+typedef struct prefloss__sd_grad { float v; int32_t k; } prefloss__sd_grad;
+
+PREFLOSS__INLINE prefloss__sd_grad prefloss__sd_value(float gs, int lvl)
+{
+    prefloss__sd_grad r;
+    int32_t k = -64 * (int32_t)lvl;
+    float g = prefloss__scale2(gs, k);
+    int keep = (int)(lvl > 0) & (int)(prefloss__fabs(g) < prefloss__pow2_half(-64));
+    r.v = prefloss__select(keep, gs, g);
+    r.k = keep ? k : 0;
+    return r;
+}
+
+/* One pair's outputs with gradients gc 2^kc and gr 2^kr (k = -64 lvl, lvl <= 3). */
+typedef struct prefloss__pair_out_k { float loss, gc, gr; int32_t kc, kr; } prefloss__pair_out_k;
+
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gcs, int lc, float grs, int lr)
+{
+    prefloss__pair_out_k o;
+    prefloss__sd_grad c = prefloss__sd_value(gcs, lc), r = prefloss__sd_value(grs, lr);
+    o.loss = loss;
+    o.gc = c.v;
+    o.kc = c.k;
+    o.gr = r.v;
+    o.kr = r.k;
+    return o;
+}
+
+/* sigma(-x) as a double-float (relative error ~2^-31), times 2^(64 lvl):
+ * lvl > 0 only for x >= 64 (prefloss__sd_level_pos), where e = exp(-x) <
+ * 2^-92 and sigma(-x) = e/(1 + e) is e within 2^-92. For nca_pair's,
+ * bco_pair's and robust's gradients, which are subnormal beyond x ~ 87. */
+PREFLOSS__INLINE int prefloss__sd_level_pos(float x)
+{
+    return prefloss__sd_level(x) * (int)(x > 0.0f);
+}
+
+PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
+{
+    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
+    return prefloss__sd_select(lvl > 0, e, prefloss__sigmoid_neg_df(x.hi, e, 0));
+}
+
+/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
+static float prefloss__frexp2(float x, int *e)
+{
+    int sub = prefloss__fabs(x) < FLT_MIN;
+    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
+    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
+    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
+}
+
+/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
+ * +-inf beyond the float range, 0 far below it. */
+static float prefloss__ldexp2(float m, int e)
+{
+    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
+    int32_t k1 = k / 2;
+    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
+}
+
+/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0 as
+ * m 2^e: the mantissas are multiplied in double-float (relative error ~n
+ * 2^-48) and the power of two kept apart, so the value is known wherever
+ * the exact one is, however large or small the factors. */
+static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
+{
+    int e, ed, i;
+    float md = prefloss__frexp2(div, &ed);
+    prefloss__df m = prefloss__df_make(1.0f, 0.0f);
+    e = -ed;
+    *e_out = 0;
+    for (i = 0; i < n; i++) {
+        int ei;
+        if (f[i] == 0.0f) return prefloss__df_make(0.0f, 0.0f);
+        m = prefloss__df_mul_f(m, prefloss__frexp2(f[i], &ei), 0);
+        e += ei;
+        if (prefloss__fabs(m.hi) >= 2.0f) { m = prefloss__df_make(m.hi * 0.5f, m.lo * 0.5f); e++; }
+    }
+    *e_out = e;
+    return prefloss__df_div_f(m, md, 0);   /* |m / md| in (1/2, 2) */
+}
+
+/* m 2^e rounded to a float: once, except where it is subnormal. */
+static float prefloss__scaled_round(prefloss__df m, int e)
+{
+    int er;
+    float r = prefloss__df_round(m);
+    if (r == 0.0f || !(prefloss__fabs(r) >= FLT_MIN)) return prefloss__ldexp2(r, e);
+    r = prefloss__frexp2(r, &er);          /* after a cancellation |r| may be far below 1 */
+    return prefloss__ldexp2(r, e + er);
+}
+
+static float prefloss__scaled_product(const float *f, int n, float div)
+{
+    int e;
+    prefloss__df m = prefloss__scaled_parts(f, n, div, &e);
+    return prefloss__scaled_round(m, e);
+}
+
+/* f[0..n) / div + g[0..k): both products in scaled form, added in
+ * double-float at the larger power of two and rounded once, so that two
+ * terms beyond the float range in opposite directions give their true sum
+ * (finite, or the right +-inf), never inf - inf. */
+static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+{
+    int e1, e2, e;
+    prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    float s1, s2;
+    if (m1.hi == 0.0f) return prefloss__scaled_round(m2, e2);
+    if (m2.hi == 0.0f) return prefloss__scaled_round(m1, e1);
+    e = e1 > e2 ? e1 : e2;
+    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
+    s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
+    s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
+    return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
+                                                   prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
+}
+
 /* ==== lib/partials.c ==== */
 /* ------------------------------------------------------------------------ */
 /* Exact partial sums (prefloss_partial)                                    */
@@ -3081,67 +3506,6 @@ PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
- * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
- * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
- * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
-{
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    m = prefloss__select(high, 0.5f * m, m);
-    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
-    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
-                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
-}
-
-PREFLOSS__INLINE float prefloss__log_pos(float x) { return prefloss__df_round(prefloss__log_pos_df(x)); }
-
-/* The sigmoid family's values at z = zh + zl from one exponential:
- * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
-typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
-
-PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
-{
-    prefloss__sigvals v;
-    int pos = zh >= 0.0f;
-    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
-    int32_t k;
-    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
-    float e = prefloss__scale2(p, k);
-    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
-    float big0 = 1.0f / den.hi;
-    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
-    float small = e * big;                        /* e/(1 + e) */
-    float l1p = prefloss__log1p_unit(e, 0);
-    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
-    v.sig_pos = prefloss__select(pos, big, small);
-    v.sig_neg = prefloss__select(pos, small, big);
-    v.sp_pos = prefloss__select(pos, far, l1p);
-    v.sp_neg = prefloss__select(pos, l1p, far);
-    return v;
-}
-
-/* The sigmoid loss with label smoothing at z (double-float) and its
- * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
- * -(sigma(-z) - eps), the difference formed in double-float. */
-typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
-
-PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
-{
-    prefloss__ld r;
-    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
-    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
-    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
-    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
-    return r;
-}
-
 /* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
  * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
 #define PREFLOSS__EXP_CAP 88.7228f
@@ -3218,219 +3582,6 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__pair_make(float loss, float gc, fl
     o.gc = gc;
     o.gr = gr;
     return o;
-}
-
-/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-}
-
-/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
- * 2^-30 of the sum's leading term). */
-PREFLOSS__INLINE float prefloss__kl_tail(float x)
-{
-    float q = 1.0f / 182;
-    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
-    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
-    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
-    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
-    return (x * x) * (x * q);
-}
-
-/* ---- The derivative of the sigmoid, for exo_pair's and APO's gradients --- */
-
-/* sigma'(x) = sigma(x) sigma(-x) = e/(1 + e)^2 with e = exp(-|x|) is below
- * 2^-92 for |x| >= 64 and subnormal beyond |x| ~ 87, where a gradient
- * beta sigma'(x) times an upstream gradient and a weight can still be a
- * normal float. So there it is computed times 2^(64 lvl), lvl = 1 for
- * |x| >= 64 and 2 for |x| >= 128 (prefloss__sd_level), and the kernel
- * (PREFLOSS__CATALOGUE_KERNEL_K) applies 2^(-64 lvl) after the product with
- * the upstream gradient, rounding once. 2^64 e^-64 = E64_HI + E64_LO,
- * 2^128 e^-128 = E128_HI + E128_LO. */
-#define PREFLOSS__E64_HI 2.95850899e-09f
-#define PREFLOSS__E64_LO -8.92869275e-17f
-#define PREFLOSS__E128_HI 8.75277526e-18f
-#define PREFLOSS__E128_LO -3.20393071e-25f
-
-PREFLOSS__INLINE int prefloss__sd_level(float x)
-{
-    float ax = prefloss__fabs(x);
-    return (int)(ax >= 64.0f) + (int)(ax >= 128.0f);
-}
-
-/* x / y for double-floats, y > 0: one correction from the exact remainder. */
-PREFLOSS__INLINE prefloss__df prefloss__sd_div(prefloss__df x, prefloss__df y)
-{
-    float q0 = x.hi / y.hi;
-    prefloss__df p = prefloss__two_prod(q0, y.hi, 0);
-    float q1 = (((x.hi - p.hi) - p.lo) + x.lo - q0 * y.lo) / y.hi;
-    return prefloss__fast_two_sum(q0, q1);
-}
-
-PREFLOSS__INLINE prefloss__df prefloss__sd_select(int c, prefloss__df x, prefloss__df y)
-{
-    return prefloss__df_make(prefloss__select(c, x.hi, y.hi), prefloss__select(c, x.lo, y.lo));
-}
-
-/* exp(-(ah + al)) for ah >= 0 as a double-float (relative error ~2^-32),
- * times 2^(64 lvl) (callers pass lvl > 0 only for ah >= 64 lvl; ah - 64 lvl
- * is then exact). */
-PREFLOSS__INLINE prefloss__df prefloss__sd_exp(float ah, float al, int lvl)
-{
-    int l1 = lvl == 1, l2 = lvl == 2;
-    float ar = prefloss__select(l2, ah - 128.0f, prefloss__select(l1, ah - 64.0f, ah));
-    prefloss__df e = prefloss__exp_neg_df(ar, al, 0);
-    return prefloss__df_mul(e, prefloss__df_make(
-        prefloss__select(l2, PREFLOSS__E128_HI, prefloss__select(l1, PREFLOSS__E64_HI, 1.0f)),
-        prefloss__select(l2, PREFLOSS__E128_LO, prefloss__select(l1, PREFLOSS__E64_LO, 0.0f))));
-}
-
-/* sigma'(x) as a double-float (relative error ~2^-31), times 2^(64 lvl)
- * (lvl > 0 only for |x| >= 64: there e < 2^-92 drops out of 1 + e). */
-PREFLOSS__INLINE prefloss__df prefloss__sd_dsig(prefloss__df x, int lvl)
-{
-    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
-    prefloss__df den = prefloss__df_add_f(prefloss__sd_select(lvl > 0, prefloss__df_make(0.0f, 0.0f), e), 1.0f);
-    return prefloss__sd_div(e, prefloss__df_mul(den, den));
-}
-
-/* x 2^(-64 lvl), each part rounded once (only where it is subnormal). */
-PREFLOSS__INLINE prefloss__df prefloss__sd_unscale(prefloss__df x, int lvl)
-{
-    int32_t k = -64 * (int32_t)lvl;
-    return prefloss__df_make(prefloss__scale2(x.hi, k), prefloss__scale2(x.lo, k));
-}
-
-/* 2^(-64 lvl) */
-PREFLOSS__INLINE float prefloss__sd_unit(int lvl)
-{
-    return prefloss__select(lvl == 2, prefloss__pow2_half(-64) * prefloss__pow2_half(-64),
-                            prefloss__select(lvl == 1, prefloss__pow2_half(-64), 1.0f));
-}
-
-/* A gradient gs = g 2^(64 lvl), rounded, handed to the kernel as
- * (value, k) with value 2^k = g. Where g is at least 2^-64 it is unscaled
- * here (exactly), so that the product with the upstream gradient cannot
- * overflow where g times it is finite; elsewhere k = -64 lvl. */
-typedef struct prefloss__sd_grad { float v; int32_t k; } prefloss__sd_grad;
-
-PREFLOSS__INLINE prefloss__sd_grad prefloss__sd_value(float gs, int lvl)
-{
-    prefloss__sd_grad r;
-    int32_t k = -64 * (int32_t)lvl;
-    float g = prefloss__scale2(gs, k);
-    int keep = (int)(lvl > 0) & (int)(prefloss__fabs(g) < prefloss__pow2_half(-64));
-    r.v = prefloss__select(keep, gs, g);
-    r.k = keep ? k : 0;
-    return r;
-}
-
-/* One pair's outputs with gradients gc 2^kc and gr 2^kr (k = -64 lvl, lvl <= 3). */
-typedef struct prefloss__pair_out_k { float loss, gc, gr; int32_t kc, kr; } prefloss__pair_out_k;
-
-PREFLOSS__INLINE prefloss__pair_out_k prefloss__pair_make_k(float loss, float gcs, int lc, float grs, int lr)
-{
-    prefloss__pair_out_k o;
-    prefloss__sd_grad c = prefloss__sd_value(gcs, lc), r = prefloss__sd_value(grs, lr);
-    o.loss = loss;
-    o.gc = c.v;
-    o.kc = c.k;
-    o.gr = r.v;
-    o.kr = r.k;
-    return o;
-}
-
-/* sigma(-x) as a double-float (relative error ~2^-31), times 2^(64 lvl):
- * lvl > 0 only for x >= 64 (prefloss__sd_level_pos), where e = exp(-x) <
- * 2^-92 and sigma(-x) = e/(1 + e) is e within 2^-92. For nca_pair's,
- * bco_pair's and robust's gradients, which are subnormal beyond x ~ 87. */
-PREFLOSS__INLINE int prefloss__sd_level_pos(float x)
-{
-    return prefloss__sd_level(x) * (int)(x > 0.0f);
-}
-
-PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
-{
-    prefloss__df e = prefloss__sd_exp(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), lvl);
-    return prefloss__sd_select(lvl > 0, e, prefloss__sigmoid_neg_df(x.hi, e, 0));
-}
-
-/* x = m 2^e for a finite x != 0, |m| in [1, 2). */
-static float prefloss__frexp2(float x, int *e)
-{
-    int sub = prefloss__fabs(x) < FLT_MIN;
-    uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
-    *e = (int)((b >> 23) & 0xffu) - 127 - (sub ? 24 : 0);
-    return prefloss__bits_to_float((b & 0x807fffffu) | 0x3f800000u);
-}
-
-/* m 2^e for |m| in [2^-8, 2^8], rounded once where the result is normal;
- * +-inf beyond the float range, 0 far below it. */
-static float prefloss__ldexp2(float m, int e)
-{
-    int32_t k = (int32_t)(e < -252 ? -252 : e > 254 ? 254 : e);
-    int32_t k1 = k / 2;
-    return (m * prefloss__pow2_half(k1)) * prefloss__pow2_half(k - k1);
-}
-
-/* f[0] f[1] ... f[n-1] / div for finite factors and a finite div != 0 as
- * m 2^e: the mantissas are multiplied in double-float (relative error ~n
- * 2^-48) and the power of two kept apart, so the value is known wherever
- * the exact one is, however large or small the factors. */
-static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
-{
-    int e, ed, i;
-    float md = prefloss__frexp2(div, &ed);
-    prefloss__df m = prefloss__df_make(1.0f, 0.0f);
-    e = -ed;
-    *e_out = 0;
-    for (i = 0; i < n; i++) {
-        int ei;
-        if (f[i] == 0.0f) return prefloss__df_make(0.0f, 0.0f);
-        m = prefloss__df_mul_f(m, prefloss__frexp2(f[i], &ei), 0);
-        e += ei;
-        if (prefloss__fabs(m.hi) >= 2.0f) { m = prefloss__df_make(m.hi * 0.5f, m.lo * 0.5f); e++; }
-    }
-    *e_out = e;
-    return prefloss__df_div_f(m, md, 0);   /* |m / md| in (1/2, 2) */
-}
-
-/* m 2^e rounded to a float: once, except where it is subnormal. */
-static float prefloss__scaled_round(prefloss__df m, int e)
-{
-    int er;
-    float r = prefloss__df_round(m);
-    if (r == 0.0f || !(prefloss__fabs(r) >= FLT_MIN)) return prefloss__ldexp2(r, e);
-    r = prefloss__frexp2(r, &er);          /* after a cancellation |r| may be far below 1 */
-    return prefloss__ldexp2(r, e + er);
-}
-
-static float prefloss__scaled_product(const float *f, int n, float div)
-{
-    int e;
-    prefloss__df m = prefloss__scaled_parts(f, n, div, &e);
-    return prefloss__scaled_round(m, e);
-}
-
-/* f[0..n) / div + g[0..k): both products in scaled form, added in
- * double-float at the larger power of two and rounded once, so that two
- * terms beyond the float range in opposite directions give their true sum
- * (finite, or the right +-inf), never inf - inf. */
-static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
-{
-    int e1, e2, e;
-    prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
-    float s1, s2;
-    if (m1.hi == 0.0f) return prefloss__scaled_round(m2, e2);
-    if (m2.hi == 0.0f) return prefloss__scaled_round(m1, e1);
-    e = e1 > e2 ? e1 : e2;
-    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
-    s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
-    s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
-    return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
-                                                   prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
 
 /* The outputs of a catalogue kernel, with the per-pair weight w and the mix
@@ -3531,104 +3682,6 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
         return bad_seen;                                                                     \
     }
 
-/* Double-float helpers of discopop, js_divergence and alpha_divergence. */
-
-/* -x, and c ? a : b, for double-floats. */
-PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
-PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
-{
-    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
-}
-
-/* x y for double-floats (relative error a few u^2), safe at the ends of
- * the range: a zero factor gives a (signed) 0 even against an infinite one,
- * and a product that overflows is +-inf with a zero low part, never NaN. */
-PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
-{
-    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
-    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
-    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
-    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
-    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
-    float hi = prefloss__select(fin, r.hi, p.hi);
-    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
-    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
-}
-
-/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
- * low part (prefloss__df_div_f would make NaN of it). */
-PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
-{
-    prefloss__df q = prefloss__df_div_f(x, d, 0);
-    float q0 = x.hi / d;
-    int fin = prefloss__fabs(q0) <= FLT_MAX;
-    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
-}
-
-/* e^{-|x|} as a double-float (0 for an infinite x). */
-PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
-{
-    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
-}
-
-/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
- * the first-order term of the low part. */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
-{
-    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
-}
-
-/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
- * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
- * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
- * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
- * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
- * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
- * out is < 2^-38). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
-{
-    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
-    float dl = d.lo + y.lo;
-    float s0 = y.hi / d.hi;
-    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
-    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
-    prefloss__df t = prefloss__two_prod(s0, s0, 0);
-    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
-    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
-    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
-    float q0 = c.hi / 3.0f;
-    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
-    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
-    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
-    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
-    float v0 = f.hi / 5.0f;
-    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
-    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
-    float w = t.hi, tail = 1.0f / 23;
-    prefloss__df r, u;
-    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
-    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
-    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
-    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
-    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
-    u = prefloss__two_sum(r.hi, 2.0f * v0);
-    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
-}
-
-/* relu(-u) as a double-float. */
-PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
-{
-    int neg = u.hi < 0.0f;
-    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
-}
-
-/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
- * (a double-float); +inf for x = -inf. */
-PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
-{
-    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
-}
-
 /* The label-smoothed sigmoid loss at z (a double-float), rounded, and its
  * derivative dL/dz = eps - sigma(-z) as a double-float, so that a gradient
  * formed from it is rounded once. Near z = 0 sigma(-z) - 1/2 is known only
@@ -3669,28 +3722,6 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
 {
     prefloss__df unused;
     return prefloss__smoothed_sigmoid_sd(z, eps, 0, &unused);
-}
-
-/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
- * exo_pair's constants log(eps'), which its loss needs to more than float
- * accuracy: its two terms cancel by a factor of up to ~10 just outside the
- * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
- * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
- * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
-PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
-{
-    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
-    int sub = x < FLT_MIN;
-    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
-    uint32_t b = prefloss__float_to_bits(xs);
-    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
-    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
-    int high = m > 1.41421356f;
-    float ef = (float)(e + high);
-    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
-    m = prefloss__select(high, 0.5f * m, m);
-    kl = prefloss__df_add_f(kl, ef * l3);
-    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
 }
 
 /* One kernel per kind, all of the same shape: the element function is
@@ -3791,6 +3822,9 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
 }
 
 /* ==== lib/kind_hinge_sppo.c ==== */
+/* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
+ * squared losses, exact without special functions. */
+
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
@@ -3821,6 +3855,21 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 
 /* ==== lib/kind_exo.c ==== */
+/* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
+ * and the label-smoothed target. */
+
+/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
+ * 2^-30 of the sum's leading term). */
+PREFLOSS__INLINE float prefloss__kl_tail(float x)
+{
+    float q = 1.0f / 182;
+    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
+    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
+    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
+    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
+    return (x * x) * (x * q);
+}
+
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -3833,7 +3882,6 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {
@@ -3905,6 +3953,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
 /* ==== lib/kind_robust.c ==== */
+/* The catalogue kind "robust": the noise-robust sigmoid loss (cDPO's
+ * unbiased form), in double where there is a double FPU, else in
+ * double-float. */
+
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -3983,6 +4035,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
 
 /* ==== lib/kind_nca_bco.c ==== */
+/* The catalogue kinds "nca_pair" and "bco_pair" (each log-ratio through its
+ * own sigmoid), and bco_pair's running reward mean. */
+
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -4081,13 +4136,10 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     return PREFLOSS_OK;
 }
 
-/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
- * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
- * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
- * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
-typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
-
 /* ==== lib/kind_apo.c ==== */
+/* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
+ * optimisation), each in double and in double-float side by side. */
+
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
@@ -4285,6 +4337,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
 
 /* ==== lib/kind_discopop.c ==== */
+/* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
+ * loss, switched by sigma(z/tau). */
+
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
  * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather
@@ -4336,6 +4391,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 
 /* ==== lib/kind_divergence.c ==== */
+/* The f-divergence kinds "js_divergence" and "alpha_divergence": the sigmoid
+ * loss on a transformed log-ratio difference, and alpha's rescue of
+ * results that overflow alone but not after the weights. */
+
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
@@ -4569,6 +4628,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 
 /* ==== lib/kind_reference_free.c ==== */
+/* The reference-free catalogue kinds "simpo" and "cpo", in double and in
+ * double-float side by side. */
+
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
@@ -4672,7 +4734,7 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
  * row, its kernel in a lib/kind_*.c file, its PREFLOSS_LOSS_* value in
  * lib/public.h (CONTRIBUTING.md has the steps).
  *
- *   X(NAME, value, TRL name, kernel, fix-up, what it reads)
+ *   X(NAME, value, TRL name, kernel, fix-up, what it reads, formula)
  *
  * value   the public PREFLOSS_LOSS_NAME (ABI: checked below), the row's index;
  * kernel  a prefloss__cat_kernel over a chunk, inputs defaulted (zeros for a
@@ -4680,26 +4742,40 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
  *         with PREFLOSS__KIND_WHOLE, over the whole batch with the caller's
  *         NULL-able pointers (the dedicated DPO and IPO kernels);
  * fix-up  NULL, or a pass over the whole batch after the kernel;
- * reads   the PREFLOSS__READS_* bits: which parameters it checks and uses. */
+ * reads   the PREFLOSS__READS_* bits: which parameters it checks and uses;
+ * formula its documentation: lib/amalgamate.sh writes the public
+ *         "#define PREFLOSS_LOSS_NAME value" with it into the header. */
 #define PREFLOSS__KINDS(X)                                                                     \
-    X(SIGMOID, 0, "sigmoid", prefloss__k_sigmoid, NULL,                                         \
-      PREFLOSS__READS_EPS | PREFLOSS__KIND_WHOLE)                                               \
-    X(IPO, 1, "ipo", prefloss__k_ipo, NULL, PREFLOSS__KIND_WHOLE)                               \
-    X(HINGE, 2, "hinge", prefloss__k_hinge, NULL, 0)                                            \
-    X(ROBUST, 3, "robust", prefloss__k_robust, NULL, PREFLOSS__READS_EPS | PREFLOSS__EPS_BELOW_HALF) \
-    X(EXO_PAIR, 4, "exo_pair", prefloss__k_exo, NULL, PREFLOSS__READS_EPS)                      \
-    X(NCA_PAIR, 5, "nca_pair", prefloss__k_nca, NULL, 0)                                        \
-    X(BCO_PAIR, 6, "bco_pair", prefloss__k_bco, NULL, PREFLOSS__READS_DELTA)                    \
-    X(SPPO_HARD, 7, "sppo_hard", prefloss__k_sppo, NULL, 0)                                     \
-    X(APO_ZERO, 8, "apo_zero", prefloss__k_apo_zero, NULL, 0)                                   \
-    X(APO_DOWN, 9, "apo_down", prefloss__k_apo_down, NULL, 0)                                   \
-    X(DISCOPOP, 10, "discopop", prefloss__k_discopop, NULL, PREFLOSS__READS_TAU)                \
-    X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS)                       \
-    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue,                 \
-      PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA)                                              \
-    X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL,                                              \
-      PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE)                      \
-    X(CPO, 14, "cpo", prefloss__k_cpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__NO_REFERENCE)
+    X(SIGMOID, 0, "sigmoid", prefloss__k_sigmoid, NULL, PREFLOSS__READS_EPS | PREFLOSS__KIND_WHOLE, \
+      "DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z)") \
+    X(IPO, 1, "ipo", prefloss__k_ipo, NULL, PREFLOSS__KIND_WHOLE, \
+      "(h - 1/(2 beta))^2") \
+    X(HINGE, 2, "hinge", prefloss__k_hinge, NULL, 0, \
+      "(SLiC) max(0, 1 - z)") \
+    X(ROBUST, 3, "robust", prefloss__k_robust, NULL, PREFLOSS__READS_EPS | PREFLOSS__EPS_BELOW_HALF, \
+      "[-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2)") \
+    X(EXO_PAIR, 4, "exo_pair", prefloss__k_exo, NULL, PREFLOSS__READS_EPS, \
+      "KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL)") \
+    X(NCA_PAIR, 5, "nca_pair", prefloss__k_nca, NULL, 0, \
+      "-log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur)") \
+    X(BCO_PAIR, 6, "bco_pair", prefloss__k_bco, NULL, PREFLOSS__READS_DELTA, \
+      "-log sigma(beta uc - delta) - log sigma(-(beta ur - delta))") \
+    X(SPPO_HARD, 7, "sppo_hard", prefloss__k_sppo, NULL, 0, \
+      "(uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2") \
+    X(APO_ZERO, 8, "apo_zero", prefloss__k_apo_zero, NULL, 0, \
+      "1 - sigma(beta uc) + sigma(beta ur)") \
+    X(APO_DOWN, 9, "apo_down", prefloss__k_apo_down, NULL, 0, \
+      "sigma(beta uc) + 1 - sigma(z)") \
+    X(DISCOPOP, 10, "discopop", prefloss__k_discopop, NULL, PREFLOSS__READS_TAU, \
+      "(1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau)") \
+    X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS, \
+      "sigmoid loss with h - (sp(uc) - sp(ur)) for h") \
+    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
+      "sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp)") \
+    X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs") \
+    X(CPO, 14, "cpo", prefloss__k_cpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference")
 
 /* What a kind reads besides beta and nll_weight (which every kind reads). */
 #define PREFLOSS__READS_EPS 0x01        /* label_smoothing, in [0, 1/2] */
@@ -4723,14 +4799,14 @@ typedef struct prefloss__kind {
 } prefloss__kind;
 
 /* The row index of each kind, and the check that it is the public value. */
-#define PREFLOSS__KIND_INDEX(NAME, value, name, kernel, fixup, flags) PREFLOSS__KIND_INDEX_##NAME,
+#define PREFLOSS__KIND_INDEX(NAME, value, name, kernel, fixup, flags, formula) PREFLOSS__KIND_INDEX_##NAME,
 enum { PREFLOSS__KINDS(PREFLOSS__KIND_INDEX) PREFLOSS__N_KINDS };
-#define PREFLOSS__KIND_ABI(NAME, value, name, kernel, fixup, flags)                             \
+#define PREFLOSS__KIND_ABI(NAME, value, name, kernel, fixup, flags, formula)                             \
     typedef char prefloss__kind_abi_##NAME[(PREFLOSS_LOSS_##NAME == (value)                     \
                                             && PREFLOSS__KIND_INDEX_##NAME == (value)) ? 1 : -1];
 PREFLOSS__KINDS(PREFLOSS__KIND_ABI)
 
-#define PREFLOSS__KIND_ROW(NAME, value, name, kernel, fixup, flags) {name, kernel, fixup, flags},
+#define PREFLOSS__KIND_ROW(NAME, value, name, kernel, fixup, flags, formula) {name, kernel, fixup, flags},
 static const prefloss__kind prefloss__kinds[PREFLOSS__N_KINDS] = {PREFLOSS__KINDS(PREFLOSS__KIND_ROW)};
 
 /* Assigns field f of the block where it lies within the first size bytes. */
@@ -4939,6 +5015,15 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
 }
 
 /* ==== lib/orpo_kto.c ==== */
+/* ORPO (odds-ratio loss on mean log-probs, plus NLL) and KTO (unpaired
+ * samples against a batch KL baseline). */
+
+/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
+ * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
+ * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
+ * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
+typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
+
 PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
 {
     prefloss__l1me r;
@@ -5130,6 +5215,9 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
 }
 
 /* ==== lib/mix.c ==== */
+/* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
+ * (MPO style), every kind through the registry's evaluation. */
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,

@@ -1,4 +1,40 @@
 /* ------------------------------------------------------------------------ */
+/* Glossary of the numeric helpers' names (this file and the ones after it) */
+/* ------------------------------------------------------------------------ */
+/*
+ * What a helper's name promises, so that one name has one meaning:
+ *
+ *   _df         works in double-float (below): its result, and where the
+ *               signature says so its argument, is hi + lo, ~48 bits from
+ *               float operations only; error bounds in the helper's comment
+ *   _df2        the same function taking a double-float argument where the
+ *               plain _df one takes a float (log1p_unit_df2)
+ *   _acc        a more accurate double-float form (relative error ~2^-34
+ *               instead of ~2^-29..-31), where a cancellation needs it
+ *   _sat        saturating at the ends of the range: +-inf with a zero low
+ *               part, never NaN from inf - inf or 0 * inf
+ *   _unit       for arguments in [0, 1] only (log1p_unit: log1p on [0, 1])
+ *   _neg        of the negated argument, e.g. wexp_neg(a) = e^-a for a >= 0
+ *   _d          on double values (select_d, fabs_d, round24_d): used only by
+ *               the wide kernels
+ *   w prefix    "wide": evaluated in double precision (wdiff, wexp_neg,
+ *               wlog1p_unit, wgrad_cat), compiled only where PREFLOSS__WIDE
+ *               (a double-precision FPU: x86-64, AArch64; see lib/wide.c);
+ *               every wide kernel has a double-float twin in the same file
+ *               for the float-only build (PREFLOSS_NO_DOUBLE)
+ *   sd_ prefix  scaled double-float: a value that would underflow is carried
+ *               times 2^(64 lvl), lvl in {0, 1, 2}, and unscaled after the
+ *               last product (lib/scaled.c)
+ *   _k          a kernel element's outputs with such scales attached
+ *               (pair_out_k: gradients gc 2^kc, gr 2^kr)
+ *   el_         a catalogue kind's element function (one pair);
+ *   k_          its kernel (a loop over a chunk, named in the registry)
+ *   fma         the last argument of a helper that multiplies: 1 where the
+ *               caller's code is compiled for fused multiply-add (see
+ *               PREFLOSS__HAS_FMA); results agree within the budget either way
+ */
+
+/* ------------------------------------------------------------------------ */
 /* Double-float arithmetic                                                  */
 /*                                                                          */
 /* A value is carried as an unevaluated sum hi + lo of two floats with      */
@@ -198,3 +234,45 @@ PREFLOSS__INLINE float prefloss__df_round(prefloss__df x)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* More double-float operations: products of two double-floats, negation,
+ * selection, and the saturating forms used near the ends of the range. */
+
+/* (xh + xl)(yh + yl) as a double-float (relative error ~ a few u^2). */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    return prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+}
+
+/* -x, and c ? a : b, for double-floats. */
+PREFLOSS__INLINE prefloss__df prefloss__df_negate(prefloss__df x) { return prefloss__df_make(-x.hi, -x.lo); }
+PREFLOSS__INLINE prefloss__df prefloss__df_pick(int c, prefloss__df a, prefloss__df b)
+{
+    return prefloss__df_make(prefloss__select(c, a.hi, b.hi), prefloss__select(c, a.lo, b.lo));
+}
+
+/* x y for double-floats (relative error a few u^2), safe at the ends of
+ * the range: a zero factor gives a (signed) 0 even against an infinite one,
+ * and a product that overflows is +-inf with a zero low part, never NaN. */
+PREFLOSS__INLINE prefloss__df prefloss__df_mul_sat(prefloss__df x, prefloss__df y)
+{
+    prefloss__df p = prefloss__two_prod(x.hi, y.hi, 0);
+    prefloss__df r = prefloss__fast_two_sum(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+    int zero = (int)(x.hi == 0.0f) | (int)(y.hi == 0.0f);
+    int fin = prefloss__fabs(p.hi) <= FLT_MAX;
+    float z0 = prefloss__mulsign(prefloss__mulsign(0.0f, x.hi), y.hi);
+    float hi = prefloss__select(fin, r.hi, p.hi);
+    float lo = prefloss__select(fin, prefloss__lo_if_finite(r.hi, r.lo), 0.0f);
+    return prefloss__df_make(prefloss__select(zero, z0, hi), prefloss__select(zero, 0.0f, lo));
+}
+
+/* x / d for a float d > 0; a quotient that overflows is +-inf with a zero
+ * low part (prefloss__df_div_f would make NaN of it). */
+PREFLOSS__INLINE prefloss__df prefloss__df_div_sat(prefloss__df x, float d)
+{
+    prefloss__df q = prefloss__df_div_f(x, d, 0);
+    float q0 = x.hi / d;
+    int fin = prefloss__fabs(q0) <= FLT_MAX;
+    return prefloss__df_make(prefloss__select(fin, q.hi, q0), prefloss__select(fin, q.lo, 0.0f));
+}

@@ -144,3 +144,96 @@ PREFLOSS__INLINE float prefloss__log1p_unit(float y, int fma)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* Logarithms of double-float accuracy (the catalogue's cancelling terms). */
+
+/* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
+ * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
+ * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
+ * Subnormal x is scaled by 2^24 first. Branch-free (it runs in kernels). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_df(float x)
+{
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    m = prefloss__select(high, 0.5f * m, m);
+    /* e ln2_hi is exact (|e| < 2^9); the rest is small next to it */
+    return prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI,
+                                  ef * PREFLOSS__LN2_LO + prefloss__log1p_unit(m - 1.0f, 0));
+}
+
+/* e^{-|x|} as a double-float (0 for an infinite x). */
+PREFLOSS__INLINE prefloss__df prefloss__exp_neg_abs_df(prefloss__df x)
+{
+    return prefloss__exp_neg_df(prefloss__fabs(x.hi), prefloss__mulsign(x.lo, x.hi), 0);
+}
+
+/* log1p(e) for a double-float e in [0, 1]: the float argument's log1p plus
+ * the first-order term of the low part. */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_df2(prefloss__df e)
+{
+    return prefloss__df_add_f(prefloss__log1p_unit_df(e.hi, 0), e.lo / (1.0f + e.hi));
+}
+
+/* log1p(y) for a double-float y in [0, 1], relative error ~2^-34
+ * (prefloss__log1p_unit_df2 is within ~2^-29, which js_divergence's h' cannot
+ * afford near the zero of sigma(-z) - eps, where dL/dz amplifies the relative
+ * error of h' tens of times): 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ... with
+ * s = y/(2 + y) <= 1/3 a double-float, 2s, 2s^3/3 and 2s^5/5 in
+ * double-float, the rest (< 1.6e-4) in float, to s^23 (the first term left
+ * out is < 2^-38). */
+PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y)
+{
+    prefloss__df d = prefloss__fast_two_sum(2.0f, y.hi);          /* 2 + y.hi exactly */
+    float dl = d.lo + y.lo;
+    float s0 = y.hi / d.hi;
+    prefloss__df p = prefloss__two_prod(s0, d.hi, 0);
+    float s1 = (((y.hi - p.hi) - p.lo) + y.lo - s0 * dl) / d.hi;  /* s = s0 + s1 */
+    prefloss__df t = prefloss__two_prod(s0, s0, 0);
+    float t2 = t.lo + 2.0f * s0 * s1;                             /* s^2 = t.hi + t2 */
+    prefloss__df c = prefloss__two_prod(s0, t.hi, 0);
+    float cl = c.lo + (s0 * t2 + s1 * t.hi);                      /* s^3 = c.hi + cl */
+    float q0 = c.hi / 3.0f;
+    prefloss__df p3 = prefloss__two_prod(q0, 3.0f, 0);
+    float q1 = (((c.hi - p3.hi) - p3.lo) + cl) / 3.0f;            /* s^3/3 = q0 + q1 */
+    prefloss__df f = prefloss__two_prod(c.hi, t.hi, 0);
+    float fl = f.lo + (c.hi * t2 + cl * t.hi);                    /* s^5 = f.hi + fl */
+    float v0 = f.hi / 5.0f;
+    prefloss__df p5 = prefloss__two_prod(v0, 5.0f, 0);
+    float v1 = (((f.hi - p5.hi) - p5.lo) + fl) / 5.0f;            /* s^5/5 = v0 + v1 */
+    float w = t.hi, tail = 1.0f / 23;
+    prefloss__df r, u;
+    tail = 1.0f / 21 + w * tail; tail = 1.0f / 19 + w * tail; tail = 1.0f / 17 + w * tail;
+    tail = 1.0f / 15 + w * tail; tail = 1.0f / 13 + w * tail; tail = 1.0f / 11 + w * tail;
+    tail = 1.0f / 9 + w * tail; tail = 1.0f / 7 + w * tail;
+    tail = (f.hi * w) * tail;                                     /* s^7/7 + s^9/9 + ... */
+    r = prefloss__fast_two_sum(2.0f * s0, 2.0f * q0);
+    u = prefloss__two_sum(r.hi, 2.0f * v0);
+    return prefloss__fast_two_sum(u.hi, (r.lo + u.lo) + 2.0f * (s1 + (q1 + (v1 + tail))));
+}
+
+/* log(x) for a finite x > 0 as a double-float, relative error ~2^-34 (for
+ * exo_pair's constants log(eps'), which its loss needs to more than float
+ * accuracy: its two terms cancel by a factor of up to ~10 just outside the
+ * series window): x = m 2^k with m in [sqrt(1/2), sqrt(2)), log x =
+ * k ln2 + log1p(m - 1) (m - 1 exact), ln2 split three ways as in
+ * prefloss__exp_reduce (k LN2_HI and k l2 exact for |k| < 2^9). */
+PREFLOSS__INLINE prefloss__df prefloss__log_pos_acc(float x)
+{
+    const float l2 = 1.4285906e-06f, l3 = 1.619851e-11f; /* ln2 - LN2_HI = l2 + l3 + ~6e-19 */
+    int sub = x < FLT_MIN;
+    float xs = prefloss__select(sub, x * 16777216.0f, x);          /* 2^24 */
+    uint32_t b = prefloss__float_to_bits(xs);
+    int32_t e = (int32_t)(b >> 23) - 127 - (sub ? 24 : 0);
+    float m = prefloss__bits_to_float((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    int high = m > 1.41421356f;
+    float ef = (float)(e + high);
+    prefloss__df kl = prefloss__two_sum(ef * PREFLOSS__LN2_HI, ef * l2);
+    m = prefloss__select(high, 0.5f * m, m);
+    kl = prefloss__df_add_f(kl, ef * l3);
+    return prefloss__df_add(kl, prefloss__log1p_unit_acc(prefloss__df_make(m - 1.0f, 0.0f)));
+}

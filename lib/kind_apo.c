@@ -1,3 +1,6 @@
+/* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
+ * optimisation), each in double and in double-float side by side. */
+
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */

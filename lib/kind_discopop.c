@@ -1,3 +1,6 @@
+/* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
+ * loss, switched by sigma(z/tau). */
+
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
  * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather

@@ -1,3 +1,7 @@
+/* The f-divergence kinds "js_divergence" and "alpha_divergence": the sigmoid
+ * loss on a transformed log-ratio difference, and alpha's rescue of
+ * results that overflow alone but not after the weights. */
+
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)

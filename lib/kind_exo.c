@@ -1,3 +1,18 @@
+/* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
+ * and the label-smoothed target. */
+
+/* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
+ * 2^-30 of the sum's leading term). */
+PREFLOSS__INLINE float prefloss__kl_tail(float x)
+{
+    float q = 1.0f / 182;
+    q = 1.0f / 156 + x * q; q = 1.0f / 132 + x * q; q = 1.0f / 110 + x * q;
+    q = 1.0f / 90 + x * q; q = 1.0f / 72 + x * q; q = 1.0f / 56 + x * q;
+    q = 1.0f / 42 + x * q; q = 1.0f / 30 + x * q; q = 1.0f / 20 + x * q;
+    q = 1.0f / 12 + x * q; q = 1.0f / 6 + x * q;
+    return (x * x) * (x * q);
+}
+
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -10,7 +25,6 @@
  * factor only). The gradient beta sigma'(z)(z - d) is a product of
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
-PREFLOSS__INLINE prefloss__df prefloss__log1p_unit_acc(prefloss__df y); /* defined below */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
 {

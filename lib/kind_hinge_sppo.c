@@ -1,3 +1,6 @@
+/* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
+ * squared losses, exact without special functions. */
+
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)

@@ -1,3 +1,6 @@
+/* The reference-free catalogue kinds "simpo" and "cpo", in double and in
+ * double-float side by side. */
+
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)

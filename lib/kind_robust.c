@@ -1,3 +1,7 @@
+/* The catalogue kind "robust": the noise-robust sigmoid loss (cDPO's
+ * unbiased form), in double where there is a double FPU, else in
+ * double-float. */
+
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all

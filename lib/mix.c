@@ -1,3 +1,6 @@
+/* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
+ * (MPO style), every kind through the registry's evaluation. */
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,

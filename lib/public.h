@@ -473,21 +473,8 @@ PREFLOSS_API int prefloss_bt_loss(float *losses, float *dscore_chosen,
  * With uc = pc - rc, ur = pr - rr, h = uc - ur, z = beta*h, sigma the
  * logistic function, sp(x) = log(1 + e^x) and eps the label smoothing:
  */
-#define PREFLOSS_LOSS_SIGMOID 0    /**< "sigmoid": DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z) */
-#define PREFLOSS_LOSS_IPO 1        /**< "ipo": (h - 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_HINGE 2      /**< "hinge" (SLiC): max(0, 1 - z) */
-#define PREFLOSS_LOSS_ROBUST 3     /**< "robust": [-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2) */
-#define PREFLOSS_LOSS_EXO_PAIR 4   /**< "exo_pair": KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL) */
-#define PREFLOSS_LOSS_NCA_PAIR 5   /**< "nca_pair": -log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur) */
-#define PREFLOSS_LOSS_BCO_PAIR 6   /**< "bco_pair": -log sigma(beta uc - delta) - log sigma(-(beta ur - delta)) */
-#define PREFLOSS_LOSS_SPPO_HARD 7  /**< "sppo_hard": (uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2 */
-#define PREFLOSS_LOSS_APO_ZERO 8   /**< "apo_zero": 1 - sigma(beta uc) + sigma(beta ur) */
-#define PREFLOSS_LOSS_APO_DOWN 9   /**< "apo_down": sigma(beta uc) + 1 - sigma(z) */
-#define PREFLOSS_LOSS_DISCOPOP 10  /**< "discopop": (1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau) */
-#define PREFLOSS_LOSS_JS 11        /**< "js_divergence": sigmoid loss with h - (sp(uc) - sp(ur)) for h */
-#define PREFLOSS_LOSS_ALPHA 12     /**< "alpha_divergence": sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp) */
-#define PREFLOSS_LOSS_SIMPO 13     /**< "simpo": -(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs */
-#define PREFLOSS_LOSS_CPO 14       /**< "cpo": -(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference */
+/* @PREFLOSS_LOSS_VALUES@: lib/amalgamate.sh writes one #define per row of
+ * the kind registry (PREFLOSS__KINDS in lib/registry.c) here. */
 
 /**
  * Parameters of prefloss_pair_loss(). The block starts with its own size so
@@ -523,9 +510,8 @@ typedef struct prefloss_pair_params {
 PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size);
 
 /**
- * The kind for a TRL loss_type name ("sigmoid", "ipo", "hinge", "robust",
- * "exo_pair", "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down",
- * "discopop", "js_divergence", "alpha_divergence", "simpo", "cpo").
+ * The kind for a TRL loss_type name: the quoted names of the
+ * PREFLOSS_LOSS_* list above ("sigmoid", "ipo", "hinge", ...).
  * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
  * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
  */

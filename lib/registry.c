@@ -7,7 +7,7 @@
  * row, its kernel in a lib/kind_*.c file, its PREFLOSS_LOSS_* value in
  * lib/public.h (CONTRIBUTING.md has the steps).
  *
- *   X(NAME, value, TRL name, kernel, fix-up, what it reads)
+ *   X(NAME, value, TRL name, kernel, fix-up, what it reads, formula)
  *
  * value   the public PREFLOSS_LOSS_NAME (ABI: checked below), the row's index;
  * kernel  a prefloss__cat_kernel over a chunk, inputs defaulted (zeros for a
@@ -15,26 +15,40 @@
  *         with PREFLOSS__KIND_WHOLE, over the whole batch with the caller's
  *         NULL-able pointers (the dedicated DPO and IPO kernels);
  * fix-up  NULL, or a pass over the whole batch after the kernel;
- * reads   the PREFLOSS__READS_* bits: which parameters it checks and uses. */
+ * reads   the PREFLOSS__READS_* bits: which parameters it checks and uses;
+ * formula its documentation: lib/amalgamate.sh writes the public
+ *         "#define PREFLOSS_LOSS_NAME value" with it into the header. */
 #define PREFLOSS__KINDS(X)                                                                     \
-    X(SIGMOID, 0, "sigmoid", prefloss__k_sigmoid, NULL,                                         \
-      PREFLOSS__READS_EPS | PREFLOSS__KIND_WHOLE)                                               \
-    X(IPO, 1, "ipo", prefloss__k_ipo, NULL, PREFLOSS__KIND_WHOLE)                               \
-    X(HINGE, 2, "hinge", prefloss__k_hinge, NULL, 0)                                            \
-    X(ROBUST, 3, "robust", prefloss__k_robust, NULL, PREFLOSS__READS_EPS | PREFLOSS__EPS_BELOW_HALF) \
-    X(EXO_PAIR, 4, "exo_pair", prefloss__k_exo, NULL, PREFLOSS__READS_EPS)                      \
-    X(NCA_PAIR, 5, "nca_pair", prefloss__k_nca, NULL, 0)                                        \
-    X(BCO_PAIR, 6, "bco_pair", prefloss__k_bco, NULL, PREFLOSS__READS_DELTA)                    \
-    X(SPPO_HARD, 7, "sppo_hard", prefloss__k_sppo, NULL, 0)                                     \
-    X(APO_ZERO, 8, "apo_zero", prefloss__k_apo_zero, NULL, 0)                                   \
-    X(APO_DOWN, 9, "apo_down", prefloss__k_apo_down, NULL, 0)                                   \
-    X(DISCOPOP, 10, "discopop", prefloss__k_discopop, NULL, PREFLOSS__READS_TAU)                \
-    X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS)                       \
-    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue,                 \
-      PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA)                                              \
-    X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL,                                              \
-      PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE)                      \
-    X(CPO, 14, "cpo", prefloss__k_cpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__NO_REFERENCE)
+    X(SIGMOID, 0, "sigmoid", prefloss__k_sigmoid, NULL, PREFLOSS__READS_EPS | PREFLOSS__KIND_WHOLE, \
+      "DPO/cDPO, -(1-eps) log sigma(z) - eps log sigma(-z)") \
+    X(IPO, 1, "ipo", prefloss__k_ipo, NULL, PREFLOSS__KIND_WHOLE, \
+      "(h - 1/(2 beta))^2") \
+    X(HINGE, 2, "hinge", prefloss__k_hinge, NULL, 0, \
+      "(SLiC) max(0, 1 - z)") \
+    X(ROBUST, 3, "robust", prefloss__k_robust, NULL, PREFLOSS__READS_EPS | PREFLOSS__EPS_BELOW_HALF, \
+      "[-(1-eps) log sigma(z) + eps log sigma(-z)] / (1 - 2 eps), eps in [0, 1/2)") \
+    X(EXO_PAIR, 4, "exo_pair", prefloss__k_exo, NULL, PREFLOSS__READS_EPS, \
+      "KL(Bernoulli(sigma(z)) || Bernoulli(1-eps)); eps = 0 means 1e-3 (as TRL)") \
+    X(NCA_PAIR, 5, "nca_pair", prefloss__k_nca, NULL, 0, \
+      "-log sigma(beta uc) - 1/2 log sigma(-beta uc) - 1/2 log sigma(-beta ur)") \
+    X(BCO_PAIR, 6, "bco_pair", prefloss__k_bco, NULL, PREFLOSS__READS_DELTA, \
+      "-log sigma(beta uc - delta) - log sigma(-(beta ur - delta))") \
+    X(SPPO_HARD, 7, "sppo_hard", prefloss__k_sppo, NULL, 0, \
+      "(uc - 1/(2 beta))^2 + (ur + 1/(2 beta))^2") \
+    X(APO_ZERO, 8, "apo_zero", prefloss__k_apo_zero, NULL, 0, \
+      "1 - sigma(beta uc) + sigma(beta ur)") \
+    X(APO_DOWN, 9, "apo_down", prefloss__k_apo_down, NULL, 0, \
+      "sigma(beta uc) + 1 - sigma(z)") \
+    X(DISCOPOP, 10, "discopop", prefloss__k_discopop, NULL, PREFLOSS__READS_TAU, \
+      "(1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau)") \
+    X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS, \
+      "sigmoid loss with h - (sp(uc) - sp(ur)) for h") \
+    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
+      "sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp)") \
+    X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs") \
+    X(CPO, 14, "cpo", prefloss__k_cpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__NO_REFERENCE, \
+      "-(1-eps) log sigma(beta(pc - pr)) - eps log sigma(-(...)); no reference")
 
 /* What a kind reads besides beta and nll_weight (which every kind reads). */
 #define PREFLOSS__READS_EPS 0x01        /* label_smoothing, in [0, 1/2] */
@@ -58,14 +72,14 @@ typedef struct prefloss__kind {
 } prefloss__kind;
 
 /* The row index of each kind, and the check that it is the public value. */
-#define PREFLOSS__KIND_INDEX(NAME, value, name, kernel, fixup, flags) PREFLOSS__KIND_INDEX_##NAME,
+#define PREFLOSS__KIND_INDEX(NAME, value, name, kernel, fixup, flags, formula) PREFLOSS__KIND_INDEX_##NAME,
 enum { PREFLOSS__KINDS(PREFLOSS__KIND_INDEX) PREFLOSS__N_KINDS };
-#define PREFLOSS__KIND_ABI(NAME, value, name, kernel, fixup, flags)                             \
+#define PREFLOSS__KIND_ABI(NAME, value, name, kernel, fixup, flags, formula)                             \
     typedef char prefloss__kind_abi_##NAME[(PREFLOSS_LOSS_##NAME == (value)                     \
                                             && PREFLOSS__KIND_INDEX_##NAME == (value)) ? 1 : -1];
 PREFLOSS__KINDS(PREFLOSS__KIND_ABI)
 
-#define PREFLOSS__KIND_ROW(NAME, value, name, kernel, fixup, flags) {name, kernel, fixup, flags},
+#define PREFLOSS__KIND_ROW(NAME, value, name, kernel, fixup, flags, formula) {name, kernel, fixup, flags},
 static const prefloss__kind prefloss__kinds[PREFLOSS__N_KINDS] = {PREFLOSS__KINDS(PREFLOSS__KIND_ROW)};
 
 /* Assigns field f of the block where it lies within the first size bytes. */

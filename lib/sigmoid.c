@@ -60,3 +60,57 @@ PREFLOSS__INLINE float prefloss__df_sub_round(prefloss__df s, prefloss__df c)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* The sigmoid family's values at z = zh + zl from one exponential:
+ * sigma(z), sigma(-z), sp(z) = log(1 + e^z) and sp(-z), each within ~2 ulp. */
+typedef struct prefloss__sigvals { float sig_pos, sig_neg, sp_pos, sp_neg; } prefloss__sigvals;
+
+PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
+{
+    prefloss__sigvals v;
+    int pos = zh >= 0.0f;
+    float ah = prefloss__fabs(zh), al = prefloss__mulsign(zl, zh);
+    int32_t k;
+    float p = prefloss__exp_neg_parts(ah, al, &k, 0); /* k is written here: its own statement */
+    float e = prefloss__scale2(p, k);
+    prefloss__df den = prefloss__fast_two_sum(1.0f, e);
+    float big0 = 1.0f / den.hi;
+    float big = big0 - big0 * (den.lo * big0);    /* 1/(1 + e), rounding of 1 + e corrected */
+    float small = e * big;                        /* e/(1 + e) */
+    float l1p = prefloss__log1p_unit(e, 0);
+    float far = ah + (al + l1p);                  /* sp(|z|) = |z| + log1p(e) */
+    v.sig_pos = prefloss__select(pos, big, small);
+    v.sig_neg = prefloss__select(pos, small, big);
+    v.sp_pos = prefloss__select(pos, far, l1p);
+    v.sp_neg = prefloss__select(pos, l1p, far);
+    return v;
+}
+
+/* The sigmoid loss with label smoothing at z (double-float) and its
+ * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
+ * -(sigma(-z) - eps), the difference formed in double-float. */
+typedef struct prefloss__ld { float loss, dz; } prefloss__ld;
+
+PREFLOSS__INLINE prefloss__ld prefloss__smoothed_sigmoid(prefloss__df z, float eps)
+{
+    prefloss__ld r;
+    float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
+    prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
+    r.loss = prefloss__softplus_family(z.hi, z.lo, e.hi, eps, 0);
+    r.dz = -prefloss__df_sub_round(prefloss__sigmoid_neg_df(z.hi, e, 0), prefloss__df_make(eps, 0.0f));
+    return r;
+}
+
+/* relu(-u) as a double-float. */
+PREFLOSS__INLINE prefloss__df prefloss__relu_neg_df(prefloss__df u)
+{
+    int neg = u.hi < 0.0f;
+    return prefloss__df_make(prefloss__select(neg, -u.hi, 0.0f), prefloss__select(neg, -u.lo, 0.0f));
+}
+
+/* sp(-x) = relu(-x) + log1p(e^{-|x|}) as a double-float, from e = e^{-|x|}
+ * (a double-float); +inf for x = -inf. */
+PREFLOSS__INLINE prefloss__df prefloss__softplus_neg_df(prefloss__df x, prefloss__df e)
+{
+    return prefloss__df_add(prefloss__relu_neg_df(x), prefloss__log1p_unit_df2(e));
+}

@@ -1,5 +1,5 @@
 /*
- * main.c — the seed's bandit experiment (DESIGN.md section 7, seed section 5):
+ * main.c — the seed's bandit experiment (the DPO-vs-IPO notes, section 5; docs/bandit.md):
  * DPO and IPO trained on the same preferences land on different optima.
  *
  *   three actions, scores s = [10, 9.593, 7.8], preferences Bradley–Terry

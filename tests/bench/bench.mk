@@ -1,5 +1,7 @@
 # make bench: kernel throughput against memcpy (same run) and PyTorch (same
-# `make bench` run), with the accuracy on the stress set. See docs/performance.md.
+# `make bench` run), with the accuracy on the stress set; its output is kept in
+# build/bench.txt and drawn in build/bench.svg (bench_chart.py).
+# See docs/performance.md.
 BENCH_BIN := $(B)/bench
 
 $(BENCH_BIN): tests/bench/bench.c $(HEADER) $(STLIB) | $(B)
@@ -14,4 +16,7 @@ bench: $(BENCH_BIN)
 	@py="$(BENCH_PYTHON)"; rm -f $(B)/torch_bench.txt; \
 	if [ -n "$$py" ]; then $$py tests/bench/torch_bench.py > $(B)/torch_bench.txt; \
 	else echo "bench: no Python with PyTorch found; vs_torch=na"; fi; \
-	$(BENCH_BIN) $(B)/torch_bench.txt
+	{ $(BENCH_BIN) $(B)/torch_bench.txt; echo $$? > $(B)/bench.rc; } | tee $(B)/bench.txt; \
+	[ "$$(cat $(B)/bench.rc)" = 0 ] || exit 1; \
+	if command -v python3 >/dev/null; then python3 tests/bench/bench_chart.py $(B)/bench.svg \
+	    $(B)/bench.txt $(B)/torch_bench.txt; else echo "bench: no python3; no chart"; fi

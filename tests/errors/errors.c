@@ -47,7 +47,8 @@ static float MA[N] = {-0.5f, -1, -0.1f, -2, -0.01f}, MB[N] = {-0.7f, -0.9f, -3, 
 static unsigned char DES[N] = {1, 0, 1, 1, 0};
 static const int MIXK[2] = {PREFLOSS_LOSS_SIGMOID, PREFLOSS_LOSS_DISCOPOP};
 static const float MIXW[2] = {1.0f, 0.5f};
-#define NKINDS 15
+/* the kinds of prefloss_pair_loss, as the library reports them */
+#define NKINDS prefloss_loss_kind_count()
 static void pp(void) { prefloss_pair_params_init(&PP, sizeof PP); }
 static int pl(int kind, size_t n) { return prefloss_pair_loss(O[0], O[1], O[2], PC, PR, RC, RR, WT, UP, n, kind, &PP); }
 static int mix(const int *k, const float *mw, size_t nk, size_t n) { return prefloss_pair_loss_mix(O[0], O[1], O[2], PC, PR, RC, RR, WT, UP, n, k, mw, nk, &PP); }
@@ -111,21 +112,35 @@ static void row_psize(const char *w)
 static void row_pls(const char *w)
 {
     const float bad[] = {-1e-45f, -0.1f, 0.50000006f, 1.0f, NAN, INFINITY, -INFINITY};
-    const int uses[] = {PREFLOSS_LOSS_SIGMOID, PREFLOSS_LOSS_ROBUST, PREFLOSS_LOSS_EXO_PAIR, PREFLOSS_LOSS_JS,
-                        PREFLOSS_LOSS_ALPHA, PREFLOSS_LOSS_SIMPO, PREFLOSS_LOSS_CPO};
-    size_t k, j;
-    for (k = 0; k < sizeof bad / sizeof bad[0]; k++)
-        for (j = 0; j < sizeof uses / sizeof uses[0]; j++) {
+    size_t k;
+    int j, users = 0;
+    /* the kinds that read label smoothing, as the library says */
+    for (j = 0; j < NKINDS; j++) {
+        int reads = prefloss_loss_kind_reads(j, "label_smoothing");
+        int open_half = prefloss_loss_kind_reads(j, "label_smoothing<1/2");
+        CHECK(reads == 0 || reads == 1, "%s: kind_reads(%d, label_smoothing) = %d", w, j, reads);
+        users += reads == 1;
+        for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
             pp();
             PP.label_smoothing = bad[k];
-            EXPECT_ERR(pl(uses[j], N), PREFLOSS_ERR_PARAM, w);
+            if (reads == 1) EXPECT_ERR(pl(j, N), PREFLOSS_ERR_PARAM, w);
+            else CHECK(pl(j, N) == PREFLOSS_OK, "%s: kind %d checks label_smoothing it does not read", w, j);
         }
-    pp();
-    PP.label_smoothing = 0.5f; /* robust: [0, 1/2) */
-    EXPECT_ERR(pl(PREFLOSS_LOSS_ROBUST, N), PREFLOSS_ERR_PARAM, w);
-    CHECK(pl(PREFLOSS_LOSS_SIGMOID, N) == PREFLOSS_OK, "%s: sigmoid refuses eps = 0.5", w);
-    PP.label_smoothing = NAN; /* a kind that does not use it ignores it */
-    CHECK(pl(PREFLOSS_LOSS_HINGE, N) == PREFLOSS_OK, "%s: hinge checks label_smoothing", w);
+        pp();
+        PP.label_smoothing = 0.5f; /* [0, 1/2] or, for robust, [0, 1/2) */
+        if (open_half == 1) EXPECT_ERR(pl(j, N), PREFLOSS_ERR_PARAM, w);
+        else CHECK(pl(j, N) == PREFLOSS_OK, "%s: kind %d refuses eps = 0.5", w, j);
+    }
+    CHECK(users == 7, "%s: %d kinds read label_smoothing, documented 7", w, users);
+    CHECK(prefloss_loss_kind_reads(PREFLOSS_LOSS_ROBUST, "label_smoothing<1/2") == 1
+          && prefloss_loss_kind_reads(PREFLOSS_LOSS_SIGMOID, "label_smoothing<1/2") == 0,
+          "%s: only robust has the open bound 1/2", w);
+    /* the introspection's own errors */
+    CHECK(prefloss_loss_kind_reads(0, NULL) == PREFLOSS_ERR_NULL, "%s: kind_reads(0, NULL)", w);
+    CHECK(prefloss_loss_kind_reads(0, "betas") == PREFLOSS_ERR_PARAM
+          && prefloss_loss_kind_reads(0, "") == PREFLOSS_ERR_PARAM, "%s: kind_reads of an unknown field", w);
+    CHECK(prefloss_loss_kind_reads(-1, "beta") == PREFLOSS_ERR_PARAM
+          && prefloss_loss_kind_reads(NKINDS, "beta") == PREFLOSS_ERR_PARAM, "%s: kind_reads of an unknown kind", w);
     pp();
 }
 static void row_tau(const char *w)

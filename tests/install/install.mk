@@ -7,8 +7,10 @@
 #      four print the same thing, and the shared ones load the installed
 #      libprefloss.so.1;
 #   2. PREFIX=/opt/prefloss DESTDIR=<tmp>/stage: the staged tree has every
-#      file and link, the .pc names the final prefix, and the CMake package
-#      works from the staging area (its paths are relative to itself);
+#      file and link, the .pc names the final prefix with libdir and
+#      includedir relative to it (pkg-config --define-prefix relocates it: a
+#      consumer builds against the staged tree), and the CMake package works
+#      from the staging area (its paths are relative to itself);
 #   3. `make uninstall` (with the same PREFIX/DESTDIR) removes every file.
 INSTALL_TMP := $(CURDIR)/$(B)/install-test
 INSTALL_QS  := $(CURDIR)/examples/quickstart/quickstart.c
@@ -72,6 +74,18 @@ check-install: lib
 	@$(call install_tree_ok,$(INSTALL_TMP)/stage/opt/prefloss)
 	@grep -qx 'prefix=/opt/prefloss' $(INSTALL_TMP)/stage/opt/prefloss/lib/pkgconfig/prefloss.pc || \
 	    { echo "install: the staged .pc does not name /opt/prefloss"; exit 1; }
+	@grep -qx 'libdir=$${prefix}/lib' $(INSTALL_TMP)/stage/opt/prefloss/lib/pkgconfig/prefloss.pc && \
+	grep -qx 'includedir=$${prefix}/include' $(INSTALL_TMP)/stage/opt/prefloss/lib/pkgconfig/prefloss.pc || \
+	    { echo "install: the .pc's libdir and includedir are not relative to \$${prefix}"; exit 1; }
+	@# the staged tree, relocated by pkg-config --define-prefix: a consumer builds and runs from it
+	@cd $(INSTALL_TMP) && st=$(INSTALL_TMP)/stage/opt/prefloss && \
+	flags="$$(PKG_CONFIG_PATH=$$st/lib/pkgconfig pkg-config --define-prefix --cflags --libs prefloss)" && \
+	case "$$flags" in *"-I$$st/include"*"-L$$st/lib"*) ;; \
+	    *) echo "install: pkg-config --define-prefix gave '$$flags'"; exit 1 ;; esac && \
+	$(CC) -o consumer-staged $(INSTALL_QS) $$flags -Wl,-rpath,$$st/lib && \
+	./consumer-staged > staged.out && cmp shared.out staged.out || \
+	    { echo "install: consumer of the relocated staged tree failed"; exit 1; }
+	@echo "install: pkg-config --define-prefix relocates the staged tree; its consumer ran"
 	@$(call cmake_consumer,$(INSTALL_TMP)/stage/opt/prefloss,$(INSTALL_TMP)/cmake-staged)
 	@cmp $(INSTALL_TMP)/shared.out $(INSTALL_TMP)/cmake-staged-shared.out
 	@$(MAKE) --no-print-directory -s uninstall PREFIX=/opt/prefloss DESTDIR=$(INSTALL_TMP)/stage

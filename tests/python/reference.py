@@ -90,7 +90,7 @@ def ulp_error(got, ref):
 
 def check_budget(testcase, got, ref, budget, what, abs_floor=None):
     """Asserts |got - ref| <= budget ulp(ref) wherever ref is a normal float32
-    (DESIGN §5); elsewhere (|ref| < FLT_MIN) |got - ref| <= FLT_MIN.
+    (docs/numerics.md); elsewhere (|ref| < FLT_MIN) |got - ref| <= FLT_MIN.
     ``abs_floor`` optionally gives an absolute allowance per element."""
     got = np.asarray(got, dtype=np.float64).ravel()
     ref = np.asarray(ref, dtype=np.float64).ravel()

@@ -1,6 +1,6 @@
 """Every function of the binding against float64 PyTorch references of the
 published formulas (TRL v0.26), on random and extreme inputs, with the
-accuracy budget of DESIGN §5: error <= (4 + kappa/2) ulp wherever the
+accuracy budget of docs/numerics.md: error <= (4 + kappa/2) ulp wherever the
 reference is a normal float32 (kappa the condition number of the output with
 respect to the loss's scalar argument)."""
 import math

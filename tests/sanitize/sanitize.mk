@@ -3,10 +3,11 @@
 # run once under valgrind memcheck. Also defines `reliability-deps`, which
 # the fuzz, guard-page and thread fragments depend on.
 #
-#   make check-sanitize   ASan+UBSan build of every unit test (the library
-#                         compiled in from lib/prefloss.c), run; any report fails
+#   make check-sanitize   ASan+UBSan build of every unit test (linked with the
+#                         library compiled once so), run; any report fails
 #   make check-valgrind   gcc build of every unit test, run under
 #                         valgrind --error-exitcode=1 --leak-check=full
+#                         (make check-all only)
 #
 # Knobs: SAN_SAMPLES (default 20000) and VALGRIND_SAMPLES (default 1000) set
 # PREFLOSS_TEST_SAMPLES for the sanitizer and valgrind runs.
@@ -35,13 +36,20 @@ UNIT_HDRS      = $(wildcard tests/unit/*.h)
 SAN_BINS = $(patsubst tests/unit/test_%.c,$(SAN_OUT)/asan/test_%,$(SAN_SRCS))
 VG_BINS  = $(patsubst tests/unit/test_%.c,$(SAN_OUT)/valgrind/test_%,$(SAN_SRCS))
 
-$(SAN_OUT)/asan/test_%: tests/unit/test_%.c lib/prefloss.c $(HEADER) $(UNIT_HDRS) | reliability-deps
+# The library is compiled once per tool and linked into every test.
+$(SAN_OUT)/asan/prefloss.o: lib/prefloss.c $(HEADER) | reliability-deps
 	@mkdir -p $(@D)
-	$(SAN_CC) $(SAN_FLAGS) $< lib/prefloss.c -lcmocka -lm -o $@
+	$(SAN_CC) $(SAN_FLAGS) -c $< -o $@
+$(SAN_OUT)/asan/test_%: tests/unit/test_%.c $(SAN_OUT)/asan/prefloss.o $(HEADER) $(UNIT_HDRS) | reliability-deps
+	@mkdir -p $(@D)
+	$(SAN_CC) $(SAN_FLAGS) $< $(SAN_OUT)/asan/prefloss.o -lcmocka -lm -o $@
 
-$(SAN_OUT)/valgrind/test_%: tests/unit/test_%.c lib/prefloss.c $(HEADER) $(UNIT_HDRS) | reliability-deps
+$(SAN_OUT)/valgrind/prefloss.o: lib/prefloss.c $(HEADER) | reliability-deps
 	@mkdir -p $(@D)
-	$(VALGRIND_CC) $(VALGRIND_FLAGS) $< lib/prefloss.c -lcmocka -lm -o $@
+	$(VALGRIND_CC) $(VALGRIND_FLAGS) -c $< -o $@
+$(SAN_OUT)/valgrind/test_%: tests/unit/test_%.c $(SAN_OUT)/valgrind/prefloss.o $(HEADER) $(UNIT_HDRS) | reliability-deps
+	@mkdir -p $(@D)
+	$(VALGRIND_CC) $(VALGRIND_FLAGS) $< $(SAN_OUT)/valgrind/prefloss.o -lcmocka -lm -o $@
 
 .PHONY: check-sanitize check-valgrind
 check-sanitize: reliability-deps
@@ -62,4 +70,6 @@ check-valgrind: reliability-deps
 	    { fails=$$((fails+1)); echo "FAILED: $$t"; }; \
 	done; echo "check-valgrind: $(words $(VG_BINS)) binaries, $$fails failed"; [ $$fails -eq 0 ]
 
-CHECK_TARGETS += check-sanitize check-valgrind
+# valgrind runs every test at a fraction of its speed: make check-all only.
+CHECK_TARGETS += check-sanitize
+CHECK_ALL_TARGETS += check-valgrind

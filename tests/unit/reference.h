@@ -12,7 +12,7 @@
  *
  * Each output also has its condition number kappa = |x f'(x) / f(x)| with
  * respect to the loss's scalar argument x; the accuracy budget is
- * (4 + kappa/2) ulp (DESIGN.md section 5).
+ * (4 + kappa/2) ulp (docs/numerics.md, "The accuracy budget").
  */
 #ifndef PREFLOSS_REFERENCE_H
 #define PREFLOSS_REFERENCE_H

@@ -1,5 +1,5 @@
 /*
- * test_accuracy.c — the accuracy acceptance criterion (DESIGN.md section 5):
+ * test_accuracy.c — the accuracy acceptance criterion (docs/numerics.md, "The accuracy budget"):
  *
  *   every loss and every gradient is within (4 + kappa/2) ulp of the exact
  *   value for the given float32 inputs, wherever that value is a normal
