@@ -190,7 +190,6 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
-    if ((unsigned long long)n > (unsigned long long)PREFLOSS_PARTIAL_MAX_COUNT) return PREFLOSS_ERR_SIZE;
     prefloss_partial_init(&acc);
     st = prefloss_kto_kl_partial(&acc, policy_kl_logps, ref_kl_logps, n);
     if (st < 0) return st;

@@ -168,12 +168,17 @@ static float prefloss__partial_round(const long long *w, long long count)
             c = v >> 24;
         }
     }
-    /* exact long division by count (< 2^40): remainder * 2^24 + digit < 2^64 */
+    /* exact long division by count, one bit at a time (shifts and
+     * subtractions only: no 64-bit division, which 32-bit targets do in a
+     * library helper); the remainder stays below 2 count <= 2^37 */
     r = 0;
     for (k = PREFLOSS__PWORK - 1; k >= 0; k--) {
-        unsigned long long cur = (r << 24) | d[k];
-        d[k] = (uint32_t)(cur / (unsigned long long)count);
-        r = cur % (unsigned long long)count;
+        uint32_t q = 0;
+        for (i = 23; i >= 0; i--) {
+            r = (r << 1) | ((d[k] >> i) & 1u);
+            if (r >= (unsigned long long)count) { r -= (unsigned long long)count; q |= 1u << i; }
+        }
+        d[k] = q;
     }
     /* the quotient's top bit */
     top = -1;
