@@ -737,14 +737,17 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
 
 /**
  * KTO's KL estimate: max(0, mean_i (policy_kl_logps[i] - ref_kl_logps[i])),
- * the sum formed exactly in double-float (TRL computes it on mismatched
- * prompt/completion pairs and detaches it).
+ * the sum formed exactly and the mean rounded once (TRL computes it on
+ * mismatched prompt/completion pairs and detaches it). It is
+ * prefloss_kto_kl_partial on the whole batch followed by
+ * prefloss_kto_kl_finish: with data parallelism, the partials of the shards,
+ * all-reduced, give bitwise this value of the concatenated batch.
  *
  * @param[out] kl  the estimate.
  * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
- *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE.
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
  * @par Thread safety
  *   As every function: no state of its own.
  */
@@ -837,6 +840,190 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
                                                      const unsigned char *mask,
                                                      const size_t *public_lengths, size_t batch,
                                                      size_t seq_len, float alpha);
+
+/* ------------------------------------------------------------------------ */
+/* Exact partial sums for global batch means (data-parallel training)       */
+/* ------------------------------------------------------------------------ */
+
+/** Number of 64-bit integers in a prefloss_partial (16). */
+#define PREFLOSS_PARTIAL_WORDS 16
+/** Most values one partial may count, all ranks together (2^36). */
+#define PREFLOSS_PARTIAL_MAX_COUNT 68719476736LL
+
+/**
+ * An exact sum of float values and their count, to be summed across
+ * processes by any all-reduce engine as PREFLOSS_PARTIAL_WORDS signed 64-bit
+ * integers (MPI_LONG_LONG with MPI_SUM, torch.int64 with ReduceOp.SUM,
+ * ncclInt64 with ncclSum).
+ *
+ * Every float (the whole range, subnormals included) is added exactly, as
+ * an integer multiple of 2^-149 spread over 24-bit digits kept in 64-bit
+ * words, and the words are never normalised: integer addition is
+ * associative, so the words of a batch are the same whichever way it was
+ * split into shards and in whatever order the shards were added. The mean
+ * or sum finished from them (prefloss_partial_finish) is the exact value
+ * rounded once to nearest: bitwise the same for every split, and equal to
+ * the one-call result on the concatenated batch.
+ *
+ * Layout (words 0..15): 0..11 the digits, 12 the count, 13 the number of
+ * non-finite values added, 14..15 reserved (0). Initialise with
+ * prefloss_partial_init, or to all zeros (`prefloss_partial p = {{0}};`).
+ * Treat it as opaque apart from that: sum it elementwise, never as floats.
+ */
+typedef struct prefloss_partial {
+    long long word[PREFLOSS_PARTIAL_WORDS]; /**< digits, count, non-finite count, reserved */
+} prefloss_partial;
+
+/** PREFLOSS_PARTIAL_WORDS as a function (for bindings that cannot read macros).
+ *  @return 16. Writes nothing. Thread-safe. */
+PREFLOSS_API int prefloss_partial_words(void);
+
+/** PREFLOSS_PARTIAL_MAX_COUNT as a function (for bindings that cannot read macros).
+ *  @return 2^36. Writes nothing. Thread-safe. */
+PREFLOSS_API long long prefloss_partial_max_count(void);
+
+/**
+ * Sets a partial to the empty sum (every word 0).
+ * @param[out] partial  required.
+ * @return PREFLOSS_OK, or PREFLOSS_ERR_NULL (nothing written).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial);
+
+/**
+ * Adds n float values exactly to a partial (the sum grows by
+ * sum_i values[i], the count by n). Accumulates: the partial is read and
+ * updated, not overwritten.
+ *
+ * @param[in,out] partial  required; must not overlap values.
+ * @param[in]  values  (n) required if n > 0.
+ * @param      n       number of values.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a value was NaN or +-inf: it is
+ *   counted as non-finite, and the finished mean and sum will be NaN);
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (the count
+ *   would exceed PREFLOSS_PARTIAL_MAX_COUNT), PREFLOSS_ERR_PARAM (the partial
+ *   is not a valid one: a reserved word or the count out of range).
+ *   Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own; concurrent calls must not
+ *   update the same partial.
+ */
+PREFLOSS_API int prefloss_partial_add(prefloss_partial *partial, const float *values, size_t n);
+
+/**
+ * Adds the partial src into dst, word by word (what an all-reduce does
+ * across processes; this is the same within one).
+ *
+ * @param[in,out] dst  required.
+ * @param[in]     src  required; may be dst itself (doubles it).
+ * @return PREFLOSS_OK; PREFLOSS_ERR_NULL; PREFLOSS_ERR_PARAM (either is not
+ *   a valid partial); PREFLOSS_ERR_SIZE (the counts together exceed
+ *   PREFLOSS_PARTIAL_MAX_COUNT). Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_merge(prefloss_partial *dst, const prefloss_partial *src);
+
+/**
+ * Finishes a partial (typically after an all-reduce):
+ *
+ *     sum   = round(sum of every value added)
+ *     mean  = round(sum of every value added / count)   (0 when count == 0)
+ *     count = the number of values added
+ *
+ * Each of mean and sum is the exact value rounded once to nearest (ties to
+ * even; beyond the float range, +-inf). A zero result is +0.
+ *
+ * @param[out] mean, sum, count  each optional (NULL: not written).
+ * @param[in]  partial  required; must not overlap the outputs.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite value was added:
+ *   mean and sum are NaN, count is written); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_PARAM (not a valid partial: a
+ *   reserved word non-zero, a negative count or non-finite count, a count
+ *   above PREFLOSS_PARTIAL_MAX_COUNT, or digits that count cannot explain,
+ *   e.g. a partial summed as floats). Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_finish(float *mean, float *sum, long long *count,
+                                         const prefloss_partial *partial);
+
+/**
+ * The partial of KTO's KL estimate: adds policy_kl_logps[i] -
+ * ref_kl_logps[i] exactly for each i (the count grows by n). All-reduce the
+ * partial, then prefloss_kto_kl_finish gives the estimate over the global
+ * batch; prefloss_kto_kl on one process is this followed by the finish.
+ *
+ * @param[in,out] partial  required; accumulates.
+ * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param      n  number of samples.
+ * @return as for prefloss_partial_add.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_kl_partial(prefloss_partial *partial, const float *policy_kl_logps,
+                                         const float *ref_kl_logps, size_t n);
+
+/**
+ * KTO's KL estimate from a (reduced) partial of prefloss_kto_kl_partial:
+ * max(0, mean), the mean rounded once; 0 for an empty partial.
+ *
+ * @param[out] kl  required.
+ * @param[in]  partial  required.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (*kl is NaN); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_PARAM (as for prefloss_partial_finish; nothing written).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_kl_finish(float *kl, const prefloss_partial *partial);
+
+/**
+ * Partials of the logged reward metrics: for each pair, the values that
+ * prefloss_rewards writes (beta uc, beta ur, beta h, and the accuracy 0 or
+ * 1, each rounded once) are added exactly to the partial given for them.
+ * After an all-reduce, prefloss_partial_finish gives the batch means
+ * (rewards/chosen, rewards/rejected, rewards/margins, rewards/accuracies).
+ *
+ * @param[in,out] chosen_rewards, rejected_rewards, margins, accuracies
+ *             partials, each optional (NULL: not accumulated); distinct,
+ *             and not overlapping any input.
+ * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen, ref_rejected  (n) both or neither.
+ * @param      n     number of pairs.
+ * @param      beta  finite normal > 0.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite input
+ *   adds NaN to every partial given); PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM
+ *   (beta, or a partial that is not valid), PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE. Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
+                                          prefloss_partial *rejected_rewards,
+                                          prefloss_partial *margins, prefloss_partial *accuracies,
+                                          const float *policy_chosen, const float *policy_rejected,
+                                          const float *ref_chosen, const float *ref_rejected,
+                                          size_t n, float beta);
+
+/**
+ * The partial of a token-level mean over the whole batch (e.g. an NLL term
+ * averaged over every completion token of the global batch, as TRL's ORPO
+ * and RPO do): adds m[b,j] * t[b,j] for every counted token, and the count
+ * grows by the number of counted tokens. Its finished count is the global
+ * token count, whose inverse is the per-token upstream gradient.
+ *
+ * @param[in,out] partial  required; accumulates.
+ * @param[in]  token_logps  (batch, seq_len) row-major; required if batch*seq_len > 0.
+ * @param[in]  mask  (batch, seq_len) bytes, non-zero = counted; NULL: every token counts.
+ * @param      batch, seq_len  the shape.
+ * @return as for prefloss_partial_add (a non-finite counted token gives
+ *   PREFLOSS_NONFINITE; masked tokens are never read into the sum).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
+                                        const unsigned char *mask, size_t batch, size_t seq_len);
 
 #ifdef __cplusplus
 }
@@ -2964,6 +3151,362 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
                                                    prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
 
+/* ==== lib/partials.c ==== */
+/* ------------------------------------------------------------------------ */
+/* Exact partial sums (prefloss_partial)                                    */
+/*                                                                          */
+/* A float x = m 2^(e-150) (m < 2^24, biased exponent e >= 1; subnormals    */
+/* with e = 1) is the integer m 2^(e-1) in units of 2^-149, at most 277     */
+/* bits. It is added to 24-bit digits kept in 64-bit words: m << ((e-1) %   */
+/* 24) has at most 47 bits, i.e. at most two digits, each added (or         */
+/* subtracted) whole, so a word moves by less than 2^24 per value. The      */
+/* words are never carried: with at most 2 values per counted item and the  */
+/* count at most 2^36, every word stays below 2^61 in magnitude, whatever   */
+/* the split and whatever the order of the integer additions. The finish    */
+/* carries them into a sign and magnitude, divides by the count with an     */
+/* exact long division and rounds once.                                     */
+/* ------------------------------------------------------------------------ */
+
+#define PREFLOSS__PD 12                /* digit words */
+#define PREFLOSS__PCOUNT 12            /* word holding the count */
+#define PREFLOSS__PBAD 13              /* word holding the non-finite count */
+#define PREFLOSS__PW 16                /* in all */
+#define PREFLOSS__PWORK (PREFLOSS__PD + 4) /* digits while finishing: carries, one fraction digit */
+
+/* long long must have 64 bits: the words' headroom and the engines'
+ * 64-bit integer types (MPI_LONG_LONG, torch.int64) depend on it */
+typedef char prefloss__long_long_is_64_bits[(sizeof(long long) == 8) ? 1 : -1];
+
+/* Adds (sign > 0) or subtracts x, finite, exactly into the digit words. */
+PREFLOSS__INLINE void prefloss__partial_put(long long *w, float x)
+{
+    uint32_t b = prefloss__float_to_bits(x);
+    uint32_t e = (b >> 23) & 0xffu;
+    unsigned long long m = b & 0x7fffffu, v;
+    unsigned p, k;
+    long long lo, hi, sgn = (b >> 31) ? -1 : 1;
+    if (e != 0) m |= 0x800000u; else e = 1;
+    p = (unsigned)(e - 1u);            /* position of m's last bit, in units of 2^-149 */
+    k = p / 24u;
+    v = m << (p % 24u);                /* < 2^47 */
+    lo = (long long)(v & 0xffffffu);
+    hi = (long long)(v >> 24);
+    w[k] += sgn * lo;
+    w[k + 1] += sgn * hi;              /* k <= 10 */
+}
+
+/* PREFLOSS_OK when p is a partial these functions could have produced. */
+static int prefloss__partial_valid(const prefloss_partial *p)
+{
+    long long c = p->word[PREFLOSS__PCOUNT], bad = p->word[PREFLOSS__PBAD], lim;
+    int k;
+    if (c < 0 || c > PREFLOSS_PARTIAL_MAX_COUNT) return PREFLOSS_ERR_PARAM;
+    if (bad < 0 || bad > c) return PREFLOSS_ERR_PARAM;
+    for (k = PREFLOSS__PBAD + 1; k < PREFLOSS__PW; k++)
+        if (p->word[k] != 0) return PREFLOSS_ERR_PARAM;
+    lim = 2 * c * 16777216LL;          /* at most two values per count, each < 2^24 per word */
+    for (k = 0; k < PREFLOSS__PD; k++)
+        if (p->word[k] > lim || p->word[k] < -lim) return PREFLOSS_ERR_PARAM;
+    return PREFLOSS_OK;
+}
+
+/* Common checks of the accumulating functions: the partial itself, the
+ * count after adding n, and the overlap of the partial with the inputs. */
+static int prefloss__partial_check(const prefloss_partial *p, size_t n, const void *in1,
+                                   size_t bytes1, const void *in2, size_t bytes2)
+{
+    int st;
+    if (p == NULL) return PREFLOSS_ERR_NULL;
+    st = prefloss__partial_valid(p);
+    if (st != PREFLOSS_OK) return st;
+    if ((unsigned long long)n > (unsigned long long)(PREFLOSS_PARTIAL_MAX_COUNT - p->word[PREFLOSS__PCOUNT]))
+        return PREFLOSS_ERR_SIZE;
+    {
+        prefloss__range out[1], in[2];
+        out[0].p = p; out[0].bytes = sizeof *p;
+        in[0].p = in1; in[0].bytes = bytes1;
+        in[1].p = in2; in[1].bytes = bytes2;
+        return prefloss__check_overlap(out, 1, in, 2);
+    }
+}
+
+PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
+PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
+
+PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
+{
+    int k;
+    if (partial == NULL) return PREFLOSS_ERR_NULL;
+    for (k = 0; k < PREFLOSS__PW; k++) partial->word[k] = 0;
+    return PREFLOSS_OK;
+}
+
+/* Adds sgn * x[i] (sgn = +-1) exactly for each of n values; returns how
+ * many were not finite (skipped; the caller counts them in the bad word,
+ * and the items in the count word). */
+static long long prefloss__partial_add_values(long long *w, const float *x, size_t n, float sgn)
+{
+    long long bad = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float v = sgn * x[i];
+        if (prefloss__finite(v)) prefloss__partial_put(w, v);
+        else bad++;
+    }
+    return bad;
+}
+
+PREFLOSS_API int prefloss_partial_add(prefloss_partial *partial, const float *values, size_t n)
+{
+    int st;
+    long long bad;
+    if (partial == NULL) return PREFLOSS_ERR_NULL;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (n > 0 && values == NULL) return PREFLOSS_ERR_NULL;
+    st = prefloss__partial_check(partial, n, values, n * sizeof(float), NULL, 0);
+    if (st != PREFLOSS_OK || n == 0) return st;
+    bad = prefloss__partial_add_values(partial->word, values, n, 1.0f);
+    partial->word[PREFLOSS__PCOUNT] += (long long)n;
+    partial->word[PREFLOSS__PBAD] += bad;
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_partial_merge(prefloss_partial *dst, const prefloss_partial *src)
+{
+    int st, k;
+    if (dst == NULL || src == NULL) return PREFLOSS_ERR_NULL;
+    st = prefloss__partial_valid(dst);
+    if (st == PREFLOSS_OK) st = prefloss__partial_valid(src);
+    if (st != PREFLOSS_OK) return st;
+    if (src->word[PREFLOSS__PCOUNT] > PREFLOSS_PARTIAL_MAX_COUNT - dst->word[PREFLOSS__PCOUNT])
+        return PREFLOSS_ERR_SIZE;
+    if (src == dst) {
+        for (k = 0; k < PREFLOSS__PW; k++) dst->word[k] *= 2;
+    } else {
+        for (k = 0; k < PREFLOSS__PW; k++) dst->word[k] += src->word[k];
+    }
+    return PREFLOSS_OK;
+}
+
+/* Bit i of a magnitude held in 24-bit digits. */
+PREFLOSS__INLINE unsigned prefloss__digit_bit(const uint32_t *d, int i)
+{
+    return (unsigned)(d[i / 24] >> (i % 24)) & 1u;
+}
+
+/* The digit words divided by `count` (>= 1), rounded once to the nearest
+ * float (ties to even). */
+static float prefloss__partial_round(const long long *w, long long count)
+{
+    uint32_t d[PREFLOSS__PWORK];           /* d[0] a fraction digit: units of 2^-173 */
+    unsigned long long r;
+    long long carry = 0;
+    int k, top, negative, lsb, i;
+    unsigned long long mant;
+    unsigned guard, sticky;
+    uint32_t bits;
+    /* carry into digits in [0, 2^24): value = sum d[k] 2^(24(k-1)) + carry 2^(24(W-1)) */
+    d[0] = 0;
+    for (k = 1; k < PREFLOSS__PWORK; k++) {
+        long long v = (k - 1 < PREFLOSS__PD ? w[k - 1] : 0) + carry;
+        uint32_t dk = (uint32_t)((unsigned long long)v & 0xffffffu);
+        carry = (v - (long long)dk) / 16777216LL;   /* exact */
+        d[k] = dk;
+    }
+    negative = carry < 0;                  /* carry is 0 or -1: the headroom is ample */
+    if (negative) {                        /* magnitude: two's complement in base 2^24 */
+        uint32_t c = 1;
+        for (k = 0; k < PREFLOSS__PWORK; k++) {
+            uint32_t v = (0xffffffu - d[k]) + c;
+            d[k] = v & 0xffffffu;
+            c = v >> 24;
+        }
+    }
+    /* exact long division by count, one bit at a time (shifts and
+     * subtractions only: no 64-bit division, which 32-bit targets do in a
+     * library helper); the remainder stays below 2 count <= 2^37 */
+    r = 0;
+    for (k = PREFLOSS__PWORK - 1; k >= 0; k--) {
+        uint32_t q = 0;
+        for (i = 23; i >= 0; i--) {
+            r = (r << 1) | ((d[k] >> i) & 1u);
+            if (r >= (unsigned long long)count) { r -= (unsigned long long)count; q |= 1u << i; }
+        }
+        d[k] = q;
+    }
+    /* the quotient's top bit */
+    top = -1;
+    for (i = 24 * PREFLOSS__PWORK - 1; i >= 0; i--)
+        if (prefloss__digit_bit(d, i)) { top = i; break; }
+    if (top < 0) return negative ? -0.0f : 0.0f; /* below 2^-173 (or zero): rounds to 0 */
+    /* the last bit kept: 24 significant bits, but never below 2^-149 (bit 24) */
+    lsb = top - 23 > 24 ? top - 23 : 24;
+    mant = 0;
+    for (i = top; i >= lsb; i--) mant = (mant << 1) | prefloss__digit_bit(d, i);
+    guard = lsb >= 1 ? prefloss__digit_bit(d, lsb - 1) : 0u;
+    sticky = r != 0;
+    for (i = lsb - 2; i >= 0 && !sticky; i--) sticky |= prefloss__digit_bit(d, i);
+    if (guard && (sticky || (mant & 1u))) mant++;
+    if (mant == (1ull << 24)) { mant >>= 1; lsb++; }
+    /* value = mant 2^(lsb - 173); a normal float has mant >= 2^23 and biased exponent lsb - 23 */
+    if (mant < (1ull << 23)) {
+        bits = (uint32_t)mant;             /* subnormal (lsb == 24) */
+    } else if (lsb - 23 >= 255) {
+        bits = 0x7f800000u;                /* beyond the float range */
+    } else {
+        bits = ((uint32_t)(lsb - 23) << 23) | (uint32_t)(mant - (1ull << 23));
+    }
+    if (negative) bits |= 0x80000000u;
+    return prefloss__bits_to_float(bits);
+}
+
+PREFLOSS_API int prefloss_partial_finish(float *mean, float *sum, long long *count,
+                                         const prefloss_partial *partial)
+{
+    int st;
+    long long c;
+    if (partial == NULL) return PREFLOSS_ERR_NULL;
+    st = prefloss__partial_valid(partial);
+    if (st != PREFLOSS_OK) return st;
+    {
+        prefloss__range out[3], in[1];
+        out[0].p = mean; out[0].bytes = sizeof(float);
+        out[1].p = sum; out[1].bytes = sizeof(float);
+        out[2].p = count; out[2].bytes = sizeof(long long);
+        in[0].p = partial; in[0].bytes = sizeof *partial;
+        st = prefloss__check_overlap(out, 3, in, 1);
+        if (st != PREFLOSS_OK) return st;
+    }
+    c = partial->word[PREFLOSS__PCOUNT];
+    if (count != NULL) *count = c;
+    if (partial->word[PREFLOSS__PBAD] != 0) {
+        if (mean != NULL) *mean = prefloss__nan();
+        if (sum != NULL) *sum = prefloss__nan();
+        return PREFLOSS_NONFINITE;
+    }
+    if (mean != NULL) *mean = c > 0 ? prefloss__partial_round(partial->word, c) : 0.0f;
+    if (sum != NULL) {
+        float s = prefloss__partial_round(partial->word, 1);
+        *sum = s == 0.0f ? 0.0f : s;
+    }
+    if (mean != NULL && *mean == 0.0f) *mean = 0.0f;   /* an exact or underflowed zero is +0 */
+    return PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_kto_kl_partial(prefloss_partial *partial, const float *policy_kl_logps,
+                                         const float *ref_kl_logps, size_t n)
+{
+    int st;
+    long long bad = 0;
+    size_t i;
+    if (partial == NULL) return PREFLOSS_ERR_NULL;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
+    st = prefloss__partial_check(partial, n, policy_kl_logps, n * sizeof(float), ref_kl_logps,
+                                 n * sizeof(float));
+    if (st != PREFLOSS_OK || n == 0) return st;
+    for (i = 0; i < n; i++) {
+        float p = policy_kl_logps[i], r = ref_kl_logps[i];
+        if (prefloss__finite(p) && prefloss__finite(r)) {
+            prefloss__partial_put(partial->word, p);
+            prefloss__partial_put(partial->word, -r);
+        } else {
+            bad++;
+        }
+    }
+    partial->word[PREFLOSS__PCOUNT] += (long long)n;
+    partial->word[PREFLOSS__PBAD] += bad;
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_kto_kl_finish(float *kl, const prefloss_partial *partial)
+{
+    float mean = 0.0f;
+    int st;
+    if (kl == NULL || partial == NULL) return PREFLOSS_ERR_NULL;
+    st = prefloss_partial_finish(&mean, NULL, NULL, partial);
+    if (st < 0) return st;
+    *kl = mean > 0.0f ? mean : (mean != mean ? mean : 0.0f);
+    return st;
+}
+
+PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
+                                          prefloss_partial *rejected_rewards,
+                                          prefloss_partial *margins, prefloss_partial *accuracies,
+                                          const float *policy_chosen, const float *policy_rejected,
+                                          const float *ref_chosen, const float *ref_rejected,
+                                          size_t n, float beta)
+{
+    prefloss_partial *acc[4];
+    float s[4][PREFLOSS__SCRATCH];
+    int st, k, j, bad = 0;
+    size_t i, len, bytes;
+    acc[0] = chosen_rewards; acc[1] = rejected_rewards; acc[2] = margins; acc[3] = accuracies;
+    if (!prefloss__beta_ok(beta)) return PREFLOSS_ERR_PARAM;
+    if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (n > 0 && (policy_chosen == NULL || policy_rejected == NULL)) return PREFLOSS_ERR_NULL;
+    if ((ref_chosen == NULL) != (ref_rejected == NULL)) return PREFLOSS_ERR_NULL;
+    bytes = n * sizeof(float);
+    for (k = 0; k < 4; k++) {
+        if (acc[k] == NULL) continue;
+        st = prefloss__partial_check(acc[k], n, policy_chosen, bytes, policy_rejected, bytes);
+        if (st == PREFLOSS_OK)
+            st = prefloss__partial_check(acc[k], n, ref_chosen, bytes, ref_rejected, bytes);
+        if (st != PREFLOSS_OK) return st;
+        for (j = k + 1; j < 4; j++) {
+            prefloss__range a, b;
+            a.p = acc[k]; b.p = acc[j];
+            a.bytes = b.bytes = sizeof *acc[k];
+            if (prefloss__ranges_overlap(a, b)) return PREFLOSS_ERR_OVERLAP;
+        }
+    }
+    if (n == 0) return PREFLOSS_OK;
+    for (i = 0; i < n; i += len) {
+        len = n - i < PREFLOSS__SCRATCH ? n - i : PREFLOSS__SCRATCH;
+        /* valid arguments: only PREFLOSS_OK or PREFLOSS_NONFINITE */
+        bad |= prefloss_rewards(s[0], s[1], s[2], s[3], policy_chosen + i, policy_rejected + i,
+                                ref_chosen != NULL ? ref_chosen + i : NULL,
+                                ref_rejected != NULL ? ref_rejected + i : NULL, len, beta)
+               == PREFLOSS_NONFINITE;
+        for (k = 0; k < 4; k++)
+            if (acc[k] != NULL)
+                acc[k]->word[PREFLOSS__PBAD] += prefloss__partial_add_values(acc[k]->word, s[k], len, 1.0f);
+    }
+    for (k = 0; k < 4; k++)
+        if (acc[k] != NULL) acc[k]->word[PREFLOSS__PCOUNT] += (long long)n;
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
+                                        const unsigned char *mask, size_t batch, size_t seq_len)
+{
+    int st;
+    size_t i, total, counted = 0;
+    long long bad = 0;
+    if (partial == NULL) return PREFLOSS_ERR_NULL;
+    if (seq_len != 0 && batch > SIZE_MAX / sizeof(float) / seq_len) return PREFLOSS_ERR_SIZE;
+    total = batch * seq_len;
+    if (total > 0 && token_logps == NULL) return PREFLOSS_ERR_NULL;
+    if (mask == NULL) {
+        counted = total;
+    } else {
+        for (i = 0; i < total; i++) counted += mask[i] != 0;
+    }
+    st = prefloss__partial_check(partial, counted, token_logps, total * sizeof(float), mask,
+                                 mask != NULL ? total : 0);
+    if (st != PREFLOSS_OK || total == 0) return st;
+    for (i = 0; i < total; i++) {
+        float t = token_logps[i];
+        if (mask != NULL && mask[i] == 0) continue;
+        if (prefloss__finite(t)) prefloss__partial_put(partial->word, t);
+        else bad++;
+    }
+    partial->word[PREFLOSS__PCOUNT] += (long long)counted;
+    partial->word[PREFLOSS__PBAD] += bad;
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+
 /* ==== lib/catalogue_common.c ==== */
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
@@ -4659,37 +5202,20 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+/* The one-process estimate is the partial of the whole batch, finished:
+ * bitwise what any split of the batch gives after an all-reduce. */
 PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
                                  const float *ref_kl_logps, size_t n)
 {
-    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
-    float bad = 0.0f;
-    size_t i;
+    prefloss_partial acc;
+    int st;
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
-    {
-        /* where an input is huge the partial sums could overflow: then every
-         * difference is scaled by 2^-64 (exactly; what is lost is far below
-         * the huge terms) and the mean unscaled at the end */
-        float scale = 1.0f, big = 0.0f, mean;
-        for (i = 0; i < n; i++) {
-            float m = prefloss__fabs(policy_kl_logps[i]) > prefloss__fabs(ref_kl_logps[i])
-                    ? prefloss__fabs(policy_kl_logps[i]) : prefloss__fabs(ref_kl_logps[i]);
-            big = m > big ? m : big;
-        }
-        if (big >= 18446744073709551616.0f) scale = 5.42101086e-20f;   /* 2^64, 2^-64 */
-        for (i = 0; i < n; i++) { /* the differences summed in double-float */
-            bad += prefloss__nan_if_nonfinite(policy_kl_logps[i]) + prefloss__nan_if_nonfinite(ref_kl_logps[i]);
-            sum = prefloss__df_add(sum, prefloss__diff_of_diffs(scale * policy_kl_logps[i],
-                                                                scale * ref_kl_logps[i], 0.0f, 0.0f));
-        }
-        if (bad != bad) { *kl = prefloss__nan(); return PREFLOSS_NONFINITE; }
-        if (n == 0) { *kl = 0.0f; return PREFLOSS_OK; }
-        mean = prefloss__df_round(prefloss__df_div_f(sum, (float)n, 0)) / scale;
-        *kl = mean > 0.0f ? mean : 0.0f;
-    }
-    return PREFLOSS_OK;
+    prefloss_partial_init(&acc);
+    st = prefloss_kto_kl_partial(&acc, policy_kl_logps, ref_kl_logps, n);
+    if (st < 0) return st;
+    return prefloss_kto_kl_finish(kl, &acc);
 }
 
 /* ==== lib/mix.c ==== */

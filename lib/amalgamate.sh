@@ -27,6 +27,7 @@ lib/drivers.c
 lib/core.c
 lib/sequence.c
 lib/scaled.c
+lib/partials.c
 lib/catalogue_common.c
 lib/kind_sigmoid_ipo.c
 lib/kind_hinge_sppo.c

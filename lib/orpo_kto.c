@@ -180,35 +180,18 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+/* The one-process estimate is the partial of the whole batch, finished:
+ * bitwise what any split of the batch gives after an all-reduce. */
 PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
                                  const float *ref_kl_logps, size_t n)
 {
-    prefloss__df sum = prefloss__df_make(0.0f, 0.0f);
-    float bad = 0.0f;
-    size_t i;
+    prefloss_partial acc;
+    int st;
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
-    {
-        /* where an input is huge the partial sums could overflow: then every
-         * difference is scaled by 2^-64 (exactly; what is lost is far below
-         * the huge terms) and the mean unscaled at the end */
-        float scale = 1.0f, big = 0.0f, mean;
-        for (i = 0; i < n; i++) {
-            float m = prefloss__fabs(policy_kl_logps[i]) > prefloss__fabs(ref_kl_logps[i])
-                    ? prefloss__fabs(policy_kl_logps[i]) : prefloss__fabs(ref_kl_logps[i]);
-            big = m > big ? m : big;
-        }
-        if (big >= 18446744073709551616.0f) scale = 5.42101086e-20f;   /* 2^64, 2^-64 */
-        for (i = 0; i < n; i++) { /* the differences summed in double-float */
-            bad += prefloss__nan_if_nonfinite(policy_kl_logps[i]) + prefloss__nan_if_nonfinite(ref_kl_logps[i]);
-            sum = prefloss__df_add(sum, prefloss__diff_of_diffs(scale * policy_kl_logps[i],
-                                                                scale * ref_kl_logps[i], 0.0f, 0.0f));
-        }
-        if (bad != bad) { *kl = prefloss__nan(); return PREFLOSS_NONFINITE; }
-        if (n == 0) { *kl = 0.0f; return PREFLOSS_OK; }
-        mean = prefloss__df_round(prefloss__df_div_f(sum, (float)n, 0)) / scale;
-        *kl = mean > 0.0f ? mean : 0.0f;
-    }
-    return PREFLOSS_OK;
+    prefloss_partial_init(&acc);
+    st = prefloss_kto_kl_partial(&acc, policy_kl_logps, ref_kl_logps, n);
+    if (st < 0) return st;
+    return prefloss_kto_kl_finish(kl, &acc);
 }

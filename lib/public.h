@@ -723,14 +723,17 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
 
 /**
  * KTO's KL estimate: max(0, mean_i (policy_kl_logps[i] - ref_kl_logps[i])),
- * the sum formed exactly in double-float (TRL computes it on mismatched
- * prompt/completion pairs and detaches it).
+ * the sum formed exactly and the mean rounded once (TRL computes it on
+ * mismatched prompt/completion pairs and detaches it). It is
+ * prefloss_kto_kl_partial on the whole batch followed by
+ * prefloss_kto_kl_finish: with data parallelism, the partials of the shards,
+ * all-reduced, give bitwise this value of the concatenated batch.
  *
  * @param[out] kl  the estimate.
  * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
- *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE.
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
  * @par Thread safety
  *   As every function: no state of its own.
  */
@@ -823,6 +826,190 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
                                                      const unsigned char *mask,
                                                      const size_t *public_lengths, size_t batch,
                                                      size_t seq_len, float alpha);
+
+/* ------------------------------------------------------------------------ */
+/* Exact partial sums for global batch means (data-parallel training)       */
+/* ------------------------------------------------------------------------ */
+
+/** Number of 64-bit integers in a prefloss_partial (16). */
+#define PREFLOSS_PARTIAL_WORDS 16
+/** Most values one partial may count, all ranks together (2^36). */
+#define PREFLOSS_PARTIAL_MAX_COUNT 68719476736LL
+
+/**
+ * An exact sum of float values and their count, to be summed across
+ * processes by any all-reduce engine as PREFLOSS_PARTIAL_WORDS signed 64-bit
+ * integers (MPI_LONG_LONG with MPI_SUM, torch.int64 with ReduceOp.SUM,
+ * ncclInt64 with ncclSum).
+ *
+ * Every float (the whole range, subnormals included) is added exactly, as
+ * an integer multiple of 2^-149 spread over 24-bit digits kept in 64-bit
+ * words, and the words are never normalised: integer addition is
+ * associative, so the words of a batch are the same whichever way it was
+ * split into shards and in whatever order the shards were added. The mean
+ * or sum finished from them (prefloss_partial_finish) is the exact value
+ * rounded once to nearest: bitwise the same for every split, and equal to
+ * the one-call result on the concatenated batch.
+ *
+ * Layout (words 0..15): 0..11 the digits, 12 the count, 13 the number of
+ * non-finite values added, 14..15 reserved (0). Initialise with
+ * prefloss_partial_init, or to all zeros (`prefloss_partial p = {{0}};`).
+ * Treat it as opaque apart from that: sum it elementwise, never as floats.
+ */
+typedef struct prefloss_partial {
+    long long word[PREFLOSS_PARTIAL_WORDS]; /**< digits, count, non-finite count, reserved */
+} prefloss_partial;
+
+/** PREFLOSS_PARTIAL_WORDS as a function (for bindings that cannot read macros).
+ *  @return 16. Writes nothing. Thread-safe. */
+PREFLOSS_API int prefloss_partial_words(void);
+
+/** PREFLOSS_PARTIAL_MAX_COUNT as a function (for bindings that cannot read macros).
+ *  @return 2^36. Writes nothing. Thread-safe. */
+PREFLOSS_API long long prefloss_partial_max_count(void);
+
+/**
+ * Sets a partial to the empty sum (every word 0).
+ * @param[out] partial  required.
+ * @return PREFLOSS_OK, or PREFLOSS_ERR_NULL (nothing written).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial);
+
+/**
+ * Adds n float values exactly to a partial (the sum grows by
+ * sum_i values[i], the count by n). Accumulates: the partial is read and
+ * updated, not overwritten.
+ *
+ * @param[in,out] partial  required; must not overlap values.
+ * @param[in]  values  (n) required if n > 0.
+ * @param      n       number of values.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a value was NaN or +-inf: it is
+ *   counted as non-finite, and the finished mean and sum will be NaN);
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (the count
+ *   would exceed PREFLOSS_PARTIAL_MAX_COUNT), PREFLOSS_ERR_PARAM (the partial
+ *   is not a valid one: a reserved word or the count out of range).
+ *   Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own; concurrent calls must not
+ *   update the same partial.
+ */
+PREFLOSS_API int prefloss_partial_add(prefloss_partial *partial, const float *values, size_t n);
+
+/**
+ * Adds the partial src into dst, word by word (what an all-reduce does
+ * across processes; this is the same within one).
+ *
+ * @param[in,out] dst  required.
+ * @param[in]     src  required; may be dst itself (doubles it).
+ * @return PREFLOSS_OK; PREFLOSS_ERR_NULL; PREFLOSS_ERR_PARAM (either is not
+ *   a valid partial); PREFLOSS_ERR_SIZE (the counts together exceed
+ *   PREFLOSS_PARTIAL_MAX_COUNT). Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_merge(prefloss_partial *dst, const prefloss_partial *src);
+
+/**
+ * Finishes a partial (typically after an all-reduce):
+ *
+ *     sum   = round(sum of every value added)
+ *     mean  = round(sum of every value added / count)   (0 when count == 0)
+ *     count = the number of values added
+ *
+ * Each of mean and sum is the exact value rounded once to nearest (ties to
+ * even; beyond the float range, +-inf). A zero result is +0.
+ *
+ * @param[out] mean, sum, count  each optional (NULL: not written).
+ * @param[in]  partial  required; must not overlap the outputs.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite value was added:
+ *   mean and sum are NaN, count is written); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_PARAM (not a valid partial: a
+ *   reserved word non-zero, a negative count or non-finite count, a count
+ *   above PREFLOSS_PARTIAL_MAX_COUNT, or digits that count cannot explain,
+ *   e.g. a partial summed as floats). Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_partial_finish(float *mean, float *sum, long long *count,
+                                         const prefloss_partial *partial);
+
+/**
+ * The partial of KTO's KL estimate: adds policy_kl_logps[i] -
+ * ref_kl_logps[i] exactly for each i (the count grows by n). All-reduce the
+ * partial, then prefloss_kto_kl_finish gives the estimate over the global
+ * batch; prefloss_kto_kl on one process is this followed by the finish.
+ *
+ * @param[in,out] partial  required; accumulates.
+ * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param      n  number of samples.
+ * @return as for prefloss_partial_add.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_kl_partial(prefloss_partial *partial, const float *policy_kl_logps,
+                                         const float *ref_kl_logps, size_t n);
+
+/**
+ * KTO's KL estimate from a (reduced) partial of prefloss_kto_kl_partial:
+ * max(0, mean), the mean rounded once; 0 for an empty partial.
+ *
+ * @param[out] kl  required.
+ * @param[in]  partial  required.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (*kl is NaN); PREFLOSS_ERR_NULL,
+ *   PREFLOSS_ERR_PARAM (as for prefloss_partial_finish; nothing written).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_kto_kl_finish(float *kl, const prefloss_partial *partial);
+
+/**
+ * Partials of the logged reward metrics: for each pair, the values that
+ * prefloss_rewards writes (beta uc, beta ur, beta h, and the accuracy 0 or
+ * 1, each rounded once) are added exactly to the partial given for them.
+ * After an all-reduce, prefloss_partial_finish gives the batch means
+ * (rewards/chosen, rewards/rejected, rewards/margins, rewards/accuracies).
+ *
+ * @param[in,out] chosen_rewards, rejected_rewards, margins, accuracies
+ *             partials, each optional (NULL: not accumulated); distinct,
+ *             and not overlapping any input.
+ * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen, ref_rejected  (n) both or neither.
+ * @param      n     number of pairs.
+ * @param      beta  finite normal > 0.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite input
+ *   adds NaN to every partial given); PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM
+ *   (beta, or a partial that is not valid), PREFLOSS_ERR_OVERLAP,
+ *   PREFLOSS_ERR_SIZE. Nothing is written on an error.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
+                                          prefloss_partial *rejected_rewards,
+                                          prefloss_partial *margins, prefloss_partial *accuracies,
+                                          const float *policy_chosen, const float *policy_rejected,
+                                          const float *ref_chosen, const float *ref_rejected,
+                                          size_t n, float beta);
+
+/**
+ * The partial of a token-level mean over the whole batch (e.g. an NLL term
+ * averaged over every completion token of the global batch, as TRL's ORPO
+ * and RPO do): adds m[b,j] * t[b,j] for every counted token, and the count
+ * grows by the number of counted tokens. Its finished count is the global
+ * token count, whose inverse is the per-token upstream gradient.
+ *
+ * @param[in,out] partial  required; accumulates.
+ * @param[in]  token_logps  (batch, seq_len) row-major; required if batch*seq_len > 0.
+ * @param[in]  mask  (batch, seq_len) bytes, non-zero = counted; NULL: every token counts.
+ * @param      batch, seq_len  the shape.
+ * @return as for prefloss_partial_add (a non-finite counted token gives
+ *   PREFLOSS_NONFINITE; masked tokens are never read into the sum).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ */
+PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
+                                        const unsigned char *mask, size_t batch, size_t seq_len);
 
 #ifdef __cplusplus
 }
