@@ -124,7 +124,8 @@ demo: $(DEMO_TARGET)
 
 # --- check -----------------------------------------------------------------
 # Debian packages the tests need; installed when missing (CI runs as root).
-CHECK_DEPS := libcmocka-dev pkg-config python3-numpy python3-torch valgrind
+CHECK_DEPS := libcmocka-dev pkg-config python3-numpy python3-torch valgrind \
+              python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
 check-deps:
 	@$(call ensure_packages,$(CHECK_DEPS))
 
