@@ -4921,7 +4921,8 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
                                                           size_t V, int fma)
 {
     prefloss__lse_row out;
-    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES], mx[PREFLOSS__TLANES], nf[PREFLOSS__TLANES];
+    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES], nf[PREFLOSS__TLANES];
+    uint32_t mx[PREFLOSS__TLANES]; /* the maximum's bits as an ordered unsigned key */
     float m = -FLT_MAX, nonfinite = 0.0f;
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     size_t j0, j, k;
@@ -4932,18 +4933,26 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
         const float *b = x + j0;
         float bm = m;
         /* the block's maximum (and x - x: NaN for a non-finite logit) */
-        for (k = 0; k < PREFLOSS__TLANES; k++) mx[k] = m;
+        for (k = 0; k < PREFLOSS__TLANES; k++) mx[k] = 0u;
         for (j = 0; j < body; j += PREFLOSS__TLANES)
             for (k = 0; k < PREFLOSS__TLANES; k++) {
                 float v = b[j + k];
-                mx[k] = v > mx[k] ? v : mx[k];
+                uint32_t u = prefloss__float_to_bits(v);
+                uint32_t key = u ^ ((0u - (u >> 31)) | 0x80000000u);
+                mx[k] = key > mx[k] ? key : mx[k];
                 nf[k] += v - v;
             }
         for (j = body; j < len; j++) {
             bm = b[j] > bm ? b[j] : bm;
             nonfinite += b[j] - b[j];
         }
-        for (k = 0; k < PREFLOSS__TLANES; k++) bm = mx[k] > bm ? mx[k] : bm;
+        for (k = 0; k < PREFLOSS__TLANES; k++) {
+            /* back from the key: a non-negative float had its sign bit set,
+             * a negative one all its bits flipped */
+            uint32_t key = mx[k];
+            float v = prefloss__bits_to_float(key & 0x80000000u ? key ^ 0x80000000u : ~key);
+            bm = key != 0u && v > bm ? v : bm;
+        }
         if (bm > m) {
             /* fold the lanes, then scale the sum to the new maximum:
              * e^(m - bm) in double-float from the exact difference */
