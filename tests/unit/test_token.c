@@ -20,9 +20,9 @@ typedef struct { ld logp, lse, kappa, kappa_lse; } ref_tok;
 static ref_tok ref_token(const float *x, size_t V, int32_t t)
 {
     ref_tok r;
-    ld m = x[0], s = 0, s1 = 0, num = 0, numl = 0;
+    ld m = (ld)x[0], s = 0, s1 = 0, num = 0, numl = 0;
     size_t j, am = 0;
-    for (j = 1; j < V; j++) if ((ld)x[j] > m) { m = x[j]; am = j; }
+    for (j = 1; j < V; j++) if ((ld)x[j] > m) { m = (ld)x[j]; am = j; }
     /* s = 1 + s1, s1 the terms other than the (first) maximum: log1p(s1)
      * keeps the digits of log s when s1 is tiny */
     for (j = 0; j < V; j++) if (j != am) s1 += expl((ld)x[j] - m);
@@ -171,10 +171,10 @@ static void test_forward_confident(void **state)
  * (documented). */
 static void check_grad_row(const float *x, const float *d, size_t V, int32_t t, float g, float lse)
 {
-    ld m = x[0], s = 0, L;
+    ld m = (ld)x[0], s = 0, L;
     size_t j;
     const ld u = 5.9604644775390625e-8L;
-    for (j = 1; j < V; j++) if ((ld)x[j] > m) m = x[j];
+    for (j = 1; j < V; j++) if ((ld)x[j] > m) m = (ld)x[j];
     for (j = 0; j < V; j++) s += expl((ld)x[j] - m);
     L = m + logl(s);
     for (j = 0; j < V; j++) {
@@ -332,7 +332,7 @@ static ld ref_seq(const float *x, const int32_t *t, size_t T, size_t V, size_t s
     size_t r, j, cnt = 0;
     for (r = 0; r < T; r++) {
         const float *row = x + r * stride;
-        ld m = -INFINITY, s = 0, xt = 0;
+        ld m = -(ld)INFINITY, s = 0, xt = 0;
         if (t[r] == IGN) continue;
         for (j = 0; j < V; j++) {
             ld v = (ld)row[j] + ((bump != NULL && row + j == bump) ? h : 0);
@@ -351,9 +351,9 @@ static ld ref_seq(const float *x, const int32_t *t, size_t T, size_t V, size_t s
 
 static ld ref_pair(int kind, float beta, ld pc, ld pr, float rc, float rr)
 {
-    ld hh = (pc - rc) - (pr - rr);
+    ld hh = (pc - (ld)rc) - (pr - (ld)rr);
     if (kind == PREFLOSS_LOSS_IPO) {
-        ld d = hh - 1.0L / (2.0L * beta);
+        ld d = hh - 1.0L / (2.0L * (ld)beta);
         return d * d;
     }
     return ref_neglogsig((ld)beta * hh);
@@ -403,14 +403,14 @@ static void test_fused_finite_differences(void **state)
                         const float *base = side == 0 ? xci : xri;
                         const float *pt = base + r;
                         const ld hstep = 1e-4L;
-                        ld Lp, Lm, fd, got = side == 0 ? dc[i * T * stride + r] : dr[i * T * stride + r];
+                        ld Lp, Lm, fd, got = (ld)(side == 0 ? dc[i * T * stride + r] : dr[i * T * stride + r]);
                         ld a = side == 0 ? ref_seq(xci, tc + i * T, T, V, stride, mean, pt, hstep) : Pc;
                         ld b = side == 1 ? ref_seq(xri, tr + i * T, T, V, stride, mean, pt, hstep) : Pr;
                         Lp = ref_pair(kind, p.beta, a, b, rc[i], rr[i]);
                         a = side == 0 ? ref_seq(xci, tc + i * T, T, V, stride, mean, pt, -hstep) : Pc;
                         b = side == 1 ? ref_seq(xri, tr + i * T, T, V, stride, mean, pt, -hstep) : Pr;
                         Lm = ref_pair(kind, p.beta, a, b, rc[i], rr[i]);
-                        fd = (Lp - Lm) / (2 * hstep) * up[i];
+                        fd = (Lp - Lm) / (2 * hstep) * (ld)up[i];
                         if (!(fabsl(got - fd) <= 1e-5L * fabsl(fd) + 2e-7L)) {
                             print_error("kind %d mean %d pair %zu side %d entry %zu: %.9Lg vs fd %.12Lg\n",
                                         kind, mean, i, side, r, got, fd);
