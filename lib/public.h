@@ -1013,7 +1013,9 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
  * @param      workspace_len    its length in floats.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite counted
  *   logit, reference or upstream gradient: its loss, log-probs and gradient
- *   rows are NaN, as prefloss_pair_loss gives them; other pairs exact);
+ *   rows are NaN, as prefloss_pair_loss gives them; other pairs exact;
+ *   where finite inputs give a pair gradient beyond the float range, its
+ *   rows are +-inf where p_j > 0 and 0 elsewhere, with PREFLOSS_OK);
  *   PREFLOSS_ERR_PARAM (kind or params as for prefloss_pair_loss, vocab == 0,
  *   row_stride < vocab, decreasing offsets, a target outside [0, vocab)
  *   that is not ignore_index); PREFLOSS_ERR_NULL (a required pointer, one of

@@ -109,7 +109,8 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
                 float v = b[j + k], dh = v - m, bb = dh - v;
                 float dl = (v - (dh - bb)) + (-m - bb);
                 float eh = prefloss__exp_softmax(dh, fma);
-                float e = PREFLOSS__MADD(fma, eh, dl, eh);
+                /* (dl is NaN where x - m overflowed: that term is 0) */
+                float e = prefloss__select(dh > -104.0f, PREFLOSS__MADD(fma, eh, dl, eh), 0.0f);
                 float sum = s[k] + e, bv = sum - s[k];
                 c[k] += (s[k] - (sum - bv)) + (e - bv);
                 s[k] = sum;
@@ -117,7 +118,7 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
         for (j = body; j < len; j++) {
             prefloss__df d = prefloss__two_sum(b[j], -m);
             float eh = prefloss__exp_softmax(d.hi, fma);
-            acc = prefloss__df_add_f(acc, PREFLOSS__MADD(fma, eh, d.lo, eh));
+            acc = prefloss__df_add_f(acc, d.hi > -104.0f ? PREFLOSS__MADD(fma, eh, d.lo, eh) : 0.0f);
         }
     }
     for (k = 0; k < PREFLOSS__TLANES; k++) {
@@ -138,14 +139,20 @@ PREFLOSS__INLINE void prefloss__softmax_row_body(float *PREFLOSS__RESTRICT out,
 {
     size_t j;
     float ng = -g;
-    for (j = 0; j < V; j++) out[j] = ng * prefloss__exp_softmax(x[j] - lse, fma);
+    for (j = 0; j < V; j++) {
+        float e = prefloss__exp_softmax(x[j] - lse, fma);
+        out[j] = prefloss__select(e != 0.0f, ng * e, 0.0f); /* 0, not inf * 0, for an overflowed g */
+    }
 }
 PREFLOSS__INLINE void prefloss__softmax_row_inplace_body(float *PREFLOSS__RESTRICT x, size_t V,
                                                          float lse, float g, int fma)
 {
     size_t j;
     float ng = -g;
-    for (j = 0; j < V; j++) x[j] = ng * prefloss__exp_softmax(x[j] - lse, fma);
+    for (j = 0; j < V; j++) {
+        float e = prefloss__exp_softmax(x[j] - lse, fma);
+        x[j] = prefloss__select(e != 0.0f, ng * e, 0.0f);
+    }
 }
 
 /* The callable variants (baseline, and AVX2 + FMA where dispatching). */
@@ -201,7 +208,8 @@ static int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
     }
     ls = prefloss__log_ge1_df(r.s);
     {
-        prefloss__df d = prefloss__two_sum(x[t], -r.m); /* exact, <= 0 */
+        prefloss__df d = prefloss__two_sum(x[t], -r.m); /* exact, <= 0 (-inf if it overflows) */
+        d.lo = prefloss__lo_if_finite(d.hi, d.lo);
         prefloss__df nl = prefloss__df_make(-ls.hi, -ls.lo);
         *logp = prefloss__df_add(d, nl);
         *lse = prefloss__df_round(prefloss__df_add_f(ls, r.m));
@@ -223,14 +231,16 @@ static float prefloss__one_minus_exp(float d)
 }
 
 /* Writes the backward of one counted row. x_t is the target's logit, read
- * before an in-place row is overwritten. */
+ * before an in-place row is overwritten. inf_ok: an infinite g is a
+ * gradient that overflowed for finite inputs (the fused call), not a
+ * non-finite input. */
 static int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
-                                        float g, int fma)
+                                        float g, int inf_ok, int fma)
 {
     float xt = x[t];
     size_t j;
     (void)fma;
-    if (!prefloss__finite(lse) || !prefloss__finite(g)) {
+    if (!prefloss__finite(lse) || g != g || (!inf_ok && !prefloss__finite(g))) {
         for (j = 0; j < V; j++) out[j] = prefloss__nan();
         return 1;
     }
@@ -247,7 +257,8 @@ static int prefloss__token_row_backward(float *out, const float *x, size_t V, in
     {
         float d = xt - lse;
         /* d > 0 only by lse's rounding (p_t is 1 to float precision) */
-        out[t] = g * prefloss__one_minus_exp(d < 0.0f ? d : 0.0f);
+        float q = prefloss__one_minus_exp(d < 0.0f ? d : 0.0f);
+        out[t] = q != 0.0f ? g * q : 0.0f;
     }
     return 0;
 }
@@ -350,7 +361,7 @@ PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_st
             continue;
         }
         bad |= prefloss__token_row_backward(o, logits + i * row_stride, vocab, t, lse[i],
-                                            dtoken_logps != NULL ? dtoken_logps[i] : 1.0f, fma);
+                                            dtoken_logps != NULL ? dtoken_logps[i] : 1.0f, 0, fma);
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
@@ -453,7 +464,7 @@ static int prefloss__seq_backward(float *dlogits, const float *logits, size_t st
             for (j = 0; j < V; j++) o[j] = 0.0f;
             continue;
         }
-        bad |= prefloss__token_row_backward(o, logits + r * stride, V, t, lse[r - first], g, fma);
+        bad |= prefloss__token_row_backward(o, logits + r * stride, V, t, lse[r - first], g, 1, fma);
     }
     return bad;
 }
