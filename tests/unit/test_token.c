@@ -593,6 +593,33 @@ static void test_bad_input_fused(void **state)
     }
 }
 
+
+/* Finite logits whose pair gradient overflows (sppo_hard with a rejected
+ * log-prob near -FLT_MAX): PREFLOSS_OK, and the rows are +-inf where
+ * p_j > 0 and 0 elsewhere, never NaN. A logit whose difference from the
+ * row's maximum overflows gives the log-prob -inf, not NaN. */
+static void test_fused_overflowed_gradient(void **state)
+{
+    float xc[4] = { 0.5f, 0.25f, -1.0f, 2.0f }, xr[4] = { 3.0e38f, -3.0e38f, 0.0f, 1.0f };
+    int32_t tc[1] = { 3 }, tr[1] = { 1 };
+    float loss, pc, pr, dc[4], dr[4], ws[2];
+    size_t j;
+    (void)state;
+    assert_status(prefloss_token_logps(&pr, NULL, xr, tr, 1, 4, 4, IGN), PREFLOSS_OK);
+    assert_true(isinf(pr) && pr < 0);
+    xr[0] = 1.0e38f;
+    xr[1] = -1.0e38f; /* log p = -2e38: finite, its sppo_hard gradient is not */
+    assert_status(prefloss_pair_loss_from_logits(&loss, &pc, &pr, dc, dr, xc, xr, tc, tr, NULL, NULL, NULL, NULL,
+                                                 NULL, 1, 1, 4, 4, IGN, 0, PREFLOSS_LOSS_SPPO_HARD, NULL, ws, 2),
+                  PREFLOSS_OK);
+    assert_true(isinf(loss));
+    for (j = 0; j < 4; j++) {
+        assert_true(!isnan(dc[j]));
+        assert_true(!isnan(dr[j]));
+    }
+    assert_true(isinf(pr) == 0 && isinf(dr[0]) && dr[2] == 0.0f && dr[3] == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_fused_every_kind_consistent),
         cmocka_unit_test(test_fused_packed_nonfinite),
         cmocka_unit_test(test_bad_input_fused),
+        cmocka_unit_test(test_fused_overflowed_gradient),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }
