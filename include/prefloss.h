@@ -79,6 +79,7 @@
 #define PREFLOSS_H
 
 #include <stddef.h> /* size_t */
+#include <stdint.h> /* int32_t (target token ids) */
 
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
@@ -1024,6 +1025,202 @@ PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
  */
 PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
                                         const unsigned char *mask, size_t batch, size_t seq_len);
+/* From logits: token log-probs, their gradient, the fused pair loss        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Per-token log-probs of target ids from rows of logits (the first stage of
+ * a preference step: TRL's gather(log_softmax(logits), labels)):
+ *
+ *     lse_i          = log sum_j exp(x[i,j])                (j in [0, V))
+ *     token_logps[i] = x[i, t_i] - lse_i                    (0 where t_i == ignore_index)
+ *
+ * Each row is read once (one streaming pass: a running maximum and a
+ * compensated sum of exp(x_j - max) per block of the row, each x_j - max
+ * carried exactly), nothing V-wide is stored. The log-prob is formed as
+ * (x_t - max) - log s, two terms of one sign: the cancellation of the
+ * textbook form x_t - lse, whose condition number
+ * kappa = (|x_t| + |lse|) / |x_t - lse| is huge where the model is
+ * confident (p_t near 1), is never incurred. The result is within 4 ulp of
+ * the exact value for the given floats wherever it is a normal float
+ * (tested; see docs/from-logits.md); lse within (4 + kappa_lse/2) ulp,
+ * kappa_lse = (|max| + sum_j p_j |x_j - max|) / |lse|.
+ *
+ * @param[out] token_logps (n_tokens) optional; 0 for ignored tokens.
+ * @param[out] lse         (n_tokens) optional: each row's log-sum-exp, rounded
+ *                         to float, for prefloss_token_logps_backward; 0 for
+ *                         ignored tokens (their rows are never read).
+ * @param[in]  logits      n_tokens rows of vocab floats, row i at
+ *                         logits + i * row_stride. Required if n_tokens > 0.
+ * @param[in]  targets     (n_tokens) target ids, each in [0, vocab) or equal
+ *                         to ignore_index. Required if n_tokens > 0. (int32_t:
+ *                         convert PyTorch's int64 labels first.)
+ * @param      n_tokens    number of rows.
+ * @param      vocab       V, the row length, >= 1.
+ * @param      row_stride  floats from one row to the next, >= vocab.
+ * @param      ignore_index  target id of tokens that do not count (TRL: -100).
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted row with a NaN or
+ *   infinite logit: that token's log-prob and lse are NaN, the others are
+ *   exact); PREFLOSS_ERR_PARAM (vocab == 0, row_stride < vocab, a target
+ *   outside [0, vocab) that is not ignore_index); PREFLOSS_ERR_NULL;
+ *   PREFLOSS_ERR_OVERLAP (an output overlaps the logits' span, the targets
+ *   or the other output); PREFLOSS_ERR_SIZE (the span of the rows in bytes
+ *   overflows size_t). Nothing is written on an error.
+ * Writes token_logps[0..n_tokens) and lse[0..n_tokens) (those not NULL)
+ * only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_token_logps(float *token_logps, float *lse, const float *logits,
+                                      const int32_t *targets, size_t n_tokens, size_t vocab,
+                                      size_t row_stride, int32_t ignore_index);
+
+/**
+ * Backward of prefloss_token_logps: the gradient of the token log-probs
+ * with respect to the logits, times the upstream gradient g_i:
+ *
+ *     dlogits[i,j] = g_i * (onehot(t_i)_j - exp(x[i,j] - lse_i))
+ *
+ * from the saved log-sum-exp (no softmax stored): one read and one write of
+ * each row. The target's entry g_i (1 - p_t) is formed as -g_i expm1(x_t - lse),
+ * so it keeps its digits where p_t is close to 1. Each entry is within
+ * 6u |value| + 2u |g_i| p_j (|x_j| + |lse_i|) (+ |g_i| 2^-120) of the exact
+ * value, u = 2^-24: a few roundings plus those of lse to float and of
+ * x_j - lse (relative 2^-24 per unit of |x_j| + |lse|). Rows of ignored
+ * tokens are set to zero (their logits are not read).
+ *
+ * **In place:** dlogits may be the logits themselves — the identical
+ * pointer with dlogits_stride == row_stride — and then each row of logits
+ * is overwritten by its gradient. Any other overlap of the dlogits span with
+ * the logits span, or with lse, dtoken_logps or targets, is
+ * PREFLOSS_ERR_OVERLAP (spans: from the first row's first float to the last
+ * row's last float, the gaps between rows included).
+ *
+ * @param[out] dlogits        n_tokens rows of vocab floats, row i at
+ *                            dlogits + i * dlogits_stride. Required if n_tokens > 0.
+ *                            The floats between rows (stride > vocab) are not written.
+ * @param      dlogits_stride floats between rows of dlogits, >= vocab.
+ * @param[in]  dtoken_logps   (n_tokens) upstream gradient, NULL for all ones.
+ * @param[in]  logits, row_stride, targets, n_tokens, vocab, ignore_index
+ *                            as given to the forward.
+ * @param[in]  lse            (n_tokens) the forward's lse. Required if n_tokens > 0.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted row with a non-finite
+ *   lse or upstream gradient is NaN, the others exact); PREFLOSS_ERR_PARAM,
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE as for the
+ *   forward (nothing written).
+ * Writes the n_tokens rows of dlogits only on a status >= 0.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_stride,
+                                               const float *dtoken_logps, const float *logits,
+                                               size_t row_stride, const float *lse,
+                                               const int32_t *targets, size_t n_tokens,
+                                               size_t vocab, int32_t ignore_index);
+
+/**
+ * The workspace (in floats) that prefloss_pair_loss_from_logits needs to
+ * return gradients: the largest number of rows of one pair (chosen plus
+ * rejected), i.e. 2 * seq_len when padded.
+ *
+ * @param[out] workspace_len  the count of floats.
+ * @param[in]  chosen_offsets, rejected_offsets  (n_pairs + 1) as for
+ *             prefloss_pair_loss_from_logits, both or neither (NULL: padded).
+ * @param      n_pairs, seq_len  as for prefloss_pair_loss_from_logits.
+ * @return PREFLOSS_OK; PREFLOSS_ERR_NULL; PREFLOSS_ERR_PARAM (decreasing
+ *   offsets); PREFLOSS_ERR_SIZE. Writes *workspace_len only on success.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
+                                                          const size_t *chosen_offsets,
+                                                          const size_t *rejected_offsets,
+                                                          size_t n_pairs, size_t seq_len);
+
+/**
+ * Any catalogue loss straight from the logits, per pair, with the gradient
+ * back to the logits: token log-probs (as prefloss_token_logps), their
+ * masked sum or mean per sequence (the policy sequence log-probs pc, pr),
+ * the pair loss of prefloss_pair_loss(kind, params), and
+ *
+ *     dlogits[row] = g_row * (onehot(target) - softmax(x_row))
+ *
+ * with g_row = dL_i/dpc * dlosses[i] for every counted row of pair i's chosen
+ * sequence (divided by its count of counted tokens when average_log_prob),
+ * and likewise for the rejected one. Ignored rows get zero rows.
+ *
+ * Pairs are independent: a caller can run its lm_head chunk by chunk of
+ * pairs and call this once per chunk (the batch mean enters through
+ * dlosses, e.g. 1/B). See docs/from-logits.md.
+ *
+ * **Layouts.** Row r of the chosen side is at chosen_logits + r * row_stride
+ * with target chosen_targets[r] (likewise rejected). Padded (both offsets
+ * NULL): pair i's chosen sequence is rows [i * seq_len, (i + 1) * seq_len).
+ * Packed (both offsets given, n_pairs + 1 non-decreasing values each, like
+ * cu_seqlens): rows [offsets[i], offsets[i + 1]); seq_len is then unused.
+ * Rows outside the sequences are neither read nor written.
+ *
+ * **In place.** dchosen_logits may be chosen_logits itself (the identical
+ * pointer) and drejected_logits rejected_logits: each row is then
+ * overwritten by its gradient after it has been read twice. Any other
+ * overlap between an output (losses, policy_chosen, policy_rejected, the
+ * dlogits spans, the workspace) and an input or another output is
+ * PREFLOSS_ERR_OVERLAP.
+ *
+ * @param[out] losses           (n_pairs) the pair losses, optional.
+ * @param[out] policy_chosen, policy_rejected  (n_pairs) the policy sequence
+ *             log-probs (sums, or means when average_log_prob), optional;
+ *             pass them to prefloss_rewards for rewards, margins, accuracies.
+ * @param[out] dchosen_logits, drejected_logits  rows as the logits (same
+ *             row_stride), each optional (NULL: that gradient is not computed).
+ * @param[in]  chosen_logits, rejected_logits  required where their side has rows.
+ * @param[in]  chosen_targets, rejected_targets  int32_t ids in [0, vocab) or
+ *             ignore_index, one per row; required where their side has rows.
+ * @param[in]  chosen_offsets, rejected_offsets  packed layout, or both NULL.
+ * @param[in]  ref_chosen, ref_rejected  (n_pairs) precomputed reference
+ *             sequence log-probs, both or neither (NULL: reference-free, 0).
+ * @param[in]  dlosses          (n_pairs) upstream gradient, NULL for ones.
+ * @param      n_pairs          number of pairs.
+ * @param      seq_len          rows per sequence (padded layout).
+ * @param      vocab            V >= 1.
+ * @param      row_stride       floats between rows, >= vocab.
+ * @param      ignore_index     target id of tokens that do not count (TRL: -100).
+ * @param      average_log_prob non-zero: the mean over counted tokens instead
+ *             of the sum (TRL's IPO; 0 for a sequence with none).
+ * @param      kind, params     as for prefloss_pair_loss.
+ * @param[out] workspace        scratch for the rows' log-sum-exp, at least
+ *             prefloss_pair_loss_from_logits_workspace() floats; required
+ *             when a gradient is asked for, unused (may be NULL) otherwise.
+ * @param      workspace_len    its length in floats.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite counted
+ *   logit, reference or upstream gradient: its loss, log-probs and gradient
+ *   rows are NaN, as prefloss_pair_loss gives them; other pairs exact;
+ *   where finite inputs give a pair gradient beyond the float range, its
+ *   rows are +-inf where p_j > 0 and 0 elsewhere, with PREFLOSS_OK);
+ *   PREFLOSS_ERR_PARAM (kind or params as for prefloss_pair_loss, vocab == 0,
+ *   row_stride < vocab, decreasing offsets, a target outside [0, vocab)
+ *   that is not ignore_index); PREFLOSS_ERR_NULL (a required pointer, one of
+ *   two offsets or references, no workspace for a gradient);
+ *   PREFLOSS_ERR_OVERLAP; PREFLOSS_ERR_SIZE (a span overflows, a workspace
+ *   too short). Nothing is written on an error (the workspace included).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len);
 
 #ifdef __cplusplus
 }
@@ -5281,6 +5478,609 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
         }
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+/* ==== lib/token.c ==== */
+/* ------------------------------------------------------------------------ */
+/* From logits: token log-probs, their backward, the fused pair loss        */
+/*                                                                          */
+/* A row of logits x[0..V) is read once forward: per block of              */
+/* PREFLOSS__TBLOCK floats (in L1) its maximum, then the sum of             */
+/* e^(x_j - m) against the running maximum m, in compensated lanes; when a  */
+/* block raises m, the sum so far is scaled by e^(m_old - m_new) in         */
+/* double-float. The row's log-sum-exp is m + log s; the token's log-prob   */
+/* (x_t - m) - log s is a sum of two non-positive terms (no cancellation).  */
+/* The backward reads the row once more and writes -g e^(x_j - lse), the    */
+/* target's entry g (1 - p_t) = -g expm1(x_t - lse) (accurate where the     */
+/* model is confident), in place over the logits when asked.               */
+/* ------------------------------------------------------------------------ */
+
+#define PREFLOSS__TBLOCK 1024
+#define PREFLOSS__TLANES 16
+
+/* e^d for d <= 64 as a float (the softmax term; d > 0 only by a rounding
+ * of lse, or for inconsistent inputs): k = round(d / ln2), r = d - k ln2
+ * with ln 2 in two parts (k LN2_HI and the subtraction exact), e^r by its
+ * Taylor polynomial to r^7 (truncation < 2^-27 relative), times
+ * 2^(k+24) 2^-24 (exact, then one rounding where the result is
+ * subnormal: terms down to e^-104 still count where log p_t is tiny);
+ * d below -104 gives 0. Branch-free: the loops vectorise. */
+PREFLOSS__INLINE float prefloss__exp_softmax(float d, int fma)
+{
+    float x = prefloss__select(d > -104.0f, d, -104.0f);
+    float shifted, kf, r, q, p;
+    uint32_t kb;
+    x = prefloss__select(x < 64.0f, x, 64.0f);
+    shifted = PREFLOSS__MADD(fma, x, PREFLOSS__LOG2E, PREFLOSS__ROUND_MAGIC);
+    kf = shifted - PREFLOSS__ROUND_MAGIC;
+    kb = prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC);
+    r = x - kf * PREFLOSS__LN2_HI;
+    r = r - kf * PREFLOSS__LN2_LO;
+    q = PREFLOSS__MADD(fma, r, 1.0f / 5040, 1.0f / 720);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 120);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 24);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 6);
+    q = PREFLOSS__MADD(fma, r, q, 1.0f / 2);
+    p = 1.0f + PREFLOSS__MADD(fma, r * r, q, r);
+    /* 2^(k+24), k in [-150, 93]: (k + 24 + 127) << 23, k's two's-complement bits */
+    p = (p * prefloss__bits_to_float((kb + 151u) << 23)) * 5.9604644775390625e-8f; /* 2^-24 */
+    return prefloss__select(d > -104.0f, p, 0.0f);
+}
+
+/* The forward state of one row: the maximum, the sum of e^(x_j - m) as a
+ * double-float, and whether a logit was not finite. */
+typedef struct prefloss__lse_row { float m; prefloss__df s; int bad; } prefloss__lse_row;
+
+PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS__RESTRICT x,
+                                                          size_t V, int fma)
+{
+    prefloss__lse_row out;
+    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES], nf[PREFLOSS__TLANES];
+    uint32_t mx[PREFLOSS__TLANES]; /* the maximum's bits as an ordered unsigned key */
+    float m = -FLT_MAX, nonfinite = 0.0f;
+    prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
+    size_t j0, j, k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) { s[k] = c[k] = nf[k] = 0.0f; }
+    for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
+        size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
+        size_t body = len - len % PREFLOSS__TLANES;
+        const float *b = x + j0;
+        float bm = m;
+        /* the block's maximum (and x - x: NaN for a non-finite logit) */
+        for (k = 0; k < PREFLOSS__TLANES; k++) mx[k] = 0u;
+        for (j = 0; j < body; j += PREFLOSS__TLANES)
+            for (k = 0; k < PREFLOSS__TLANES; k++) {
+                float v = b[j + k];
+                uint32_t u = prefloss__float_to_bits(v);
+                uint32_t key = u ^ ((0u - (u >> 31)) | 0x80000000u);
+                mx[k] = key > mx[k] ? key : mx[k];
+                nf[k] += v - v;
+            }
+        for (j = body; j < len; j++) {
+            bm = b[j] > bm ? b[j] : bm;
+            nonfinite += b[j] - b[j];
+        }
+        for (k = 0; k < PREFLOSS__TLANES; k++) {
+            /* back from the key: a non-negative float had its sign bit set,
+             * a negative one all its bits flipped */
+            uint32_t key = mx[k];
+            float v = prefloss__bits_to_float(key & 0x80000000u ? key ^ 0x80000000u : ~key);
+            bm = key != 0u && v > bm ? v : bm;
+        }
+        if (bm > m) {
+            /* fold the lanes, then scale the sum to the new maximum:
+             * e^(m - bm) in double-float from the exact difference */
+            if (acc.hi != 0.0f || j0 > 0) {
+                prefloss__df d = prefloss__two_sum(bm, -m), f;
+                for (k = 0; k < PREFLOSS__TLANES; k++) {
+                    acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
+                    s[k] = c[k] = 0.0f;
+                }
+                f = prefloss__exp_neg_df(d.hi, d.lo, fma);
+                {
+                    prefloss__df p = prefloss__two_prod(acc.hi, f.hi, fma);
+                    float lo = acc.hi * f.lo + acc.lo * f.hi + p.lo;
+                    acc = prefloss__fast_two_sum(p.hi, lo);
+                }
+            }
+            m = bm;
+        }
+        /* the block's terms e^(x_j - m), TwoSum into the lanes */
+        for (j = 0; j < body; j += PREFLOSS__TLANES)
+            for (k = 0; k < PREFLOSS__TLANES; k++) {
+                /* x - m exactly (TwoSum dh + dl), e^(dh + dl) = e^dh (1 + dl) */
+                float v = b[j + k], dh = v - m, bb = dh - v;
+                float dl = (v - (dh - bb)) + (-m - bb);
+                float eh = prefloss__exp_softmax(dh, fma);
+                /* (dl is NaN where x - m overflowed: that term is 0) */
+                float e = prefloss__select(dh > -104.0f, PREFLOSS__MADD(fma, eh, dl, eh), 0.0f);
+                float sum = s[k] + e, bv = sum - s[k];
+                c[k] += (s[k] - (sum - bv)) + (e - bv);
+                s[k] = sum;
+            }
+        for (j = body; j < len; j++) {
+            prefloss__df d = prefloss__two_sum(b[j], -m);
+            float eh = prefloss__exp_softmax(d.hi, fma);
+            acc = prefloss__df_add_f(acc, d.hi > -104.0f ? PREFLOSS__MADD(fma, eh, d.lo, eh) : 0.0f);
+        }
+    }
+    for (k = 0; k < PREFLOSS__TLANES; k++) {
+        acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
+        nonfinite += nf[k];
+    }
+    out.m = m;
+    out.s = acc;
+    out.bad = nonfinite != 0.0f;
+    return out;
+}
+
+/* The backward of one row: out[j] = -g e^(x_j - lse) (the target's entry
+ * is written afterwards by the caller). out == x (in place) or separate. */
+PREFLOSS__INLINE void prefloss__softmax_row_body(float *PREFLOSS__RESTRICT out,
+                                                 const float *PREFLOSS__RESTRICT x, size_t V,
+                                                 float lse, float g, int fma)
+{
+    size_t j;
+    float ng = -g;
+    for (j = 0; j < V; j++) {
+        float e = prefloss__exp_softmax(x[j] - lse, fma);
+        out[j] = prefloss__select(e != 0.0f, ng * e, 0.0f); /* 0, not inf * 0, for an overflowed g */
+    }
+}
+PREFLOSS__INLINE void prefloss__softmax_row_inplace_body(float *PREFLOSS__RESTRICT x, size_t V,
+                                                         float lse, float g, int fma)
+{
+    size_t j;
+    float ng = -g;
+    for (j = 0; j < V; j++) {
+        float e = prefloss__exp_softmax(x[j] - lse, fma);
+        x[j] = prefloss__select(e != 0.0f, ng * e, 0.0f);
+    }
+}
+
+/* The callable variants (baseline, and AVX2 + FMA where dispatching). */
+static prefloss__lse_row prefloss__lse_row_base(const float *x, size_t V)
+{ return prefloss__lse_row_body(x, V, 0); }
+static void prefloss__softmax_row_base(float *out, const float *x, size_t V, float lse, float g)
+{ prefloss__softmax_row_body(out, x, V, lse, g, 0); }
+static void prefloss__softmax_row_inplace_base(float *x, size_t V, float lse, float g)
+{ prefloss__softmax_row_inplace_body(x, V, lse, g, 0); }
+#if PREFLOSS__DISPATCH
+PREFLOSS__TARGET_FMA static prefloss__lse_row prefloss__lse_row_fma(const float *x, size_t V)
+{ return prefloss__lse_row_body(x, V, 1); }
+PREFLOSS__TARGET_FMA static void prefloss__softmax_row_fma(float *out, const float *x, size_t V,
+                                                           float lse, float g)
+{ prefloss__softmax_row_body(out, x, V, lse, g, 1); }
+PREFLOSS__TARGET_FMA static void prefloss__softmax_row_inplace_fma(float *x, size_t V, float lse,
+                                                                   float g)
+{ prefloss__softmax_row_inplace_body(x, V, lse, g, 1); }
+#endif
+
+/* log s for a double-float s >= 1: s = 2^e f with f in [1, 2),
+ * log s = e ln2 + log1p(f - 1 + lo 2^-e), in double-float. */
+static prefloss__df prefloss__log_ge1_df(prefloss__df s)
+{
+    uint32_t bits = prefloss__float_to_bits(s.hi);
+    int32_t e = (int32_t)(bits >> 23) - 127;
+    float f = prefloss__bits_to_float((bits & 0x007fffffu) | 0x3f800000u);
+    float scale = prefloss__bits_to_float((uint32_t)(127 - e) << 23); /* 2^-e, e in [0, 127] */
+    float arg = (f - 1.0f) + s.lo * scale;
+    prefloss__df l = prefloss__log1p_unit_df(arg, 0);
+    float ef = (float)e;
+    prefloss__df eln2 = prefloss__fast_two_sum(ef * PREFLOSS__LN2_HI, ef * PREFLOSS__LN2_LO);
+    return prefloss__df_add(eln2, l);
+}
+
+/* One row's results: the token's log-prob (x_t - m) - log s and the row's
+ * log-sum-exp m + log s, as double-floats; NaN for a non-finite row. */
+static int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
+                               prefloss__df *logp, float *lse)
+{
+    prefloss__lse_row r;
+    prefloss__df ls;
+#if PREFLOSS__DISPATCH
+    r = fma ? prefloss__lse_row_fma(x, V) : prefloss__lse_row_base(x, V);
+#else
+    (void)fma;
+    r = prefloss__lse_row_base(x, V);
+#endif
+    if (r.bad) {
+        *logp = prefloss__df_make(prefloss__nan(), 0.0f);
+        *lse = prefloss__nan();
+        return 1;
+    }
+    ls = prefloss__log_ge1_df(r.s);
+    {
+        prefloss__df d = prefloss__two_sum(x[t], -r.m); /* exact, <= 0 (-inf if it overflows) */
+        d.lo = prefloss__lo_if_finite(d.hi, d.lo);
+        prefloss__df nl = prefloss__df_make(-ls.hi, -ls.lo);
+        *logp = prefloss__df_add(d, nl);
+        *lse = prefloss__df_round(prefloss__df_add_f(ls, r.m));
+    }
+    return 0;
+}
+
+/* -expm1(d) for d <= 0 (1 - p_t), relative error ~2^-26: Taylor to d^5
+ * for |d| < 2^-7, else 1 - e^d from e^d in double-float. */
+static float prefloss__one_minus_exp(float d)
+{
+    if (d > -0.0078125f) {
+        float q = d * (1.0f / 2 + d * (1.0f / 6 + d * (1.0f / 24 + d * (1.0f / 120))));
+        return -(d + d * q);
+    } else {
+        prefloss__df e = prefloss__exp_neg_df(-d, 0.0f, 0); /* (no fma outside the variants) */
+        return (1.0f - e.hi) - e.lo;
+    }
+}
+
+/* Writes the backward of one counted row. x_t is the target's logit, read
+ * before an in-place row is overwritten. inf_ok: an infinite g is a
+ * gradient that overflowed for finite inputs (the fused call), not a
+ * non-finite input. */
+static int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
+                                        float g, int inf_ok, int fma)
+{
+    float xt = x[t];
+    size_t j;
+    (void)fma;
+    if (!prefloss__finite(lse) || g != g || (!inf_ok && !prefloss__finite(g))) {
+        for (j = 0; j < V; j++) out[j] = prefloss__nan();
+        return 1;
+    }
+#if PREFLOSS__DISPATCH
+    if (fma) {
+        if (out == x) prefloss__softmax_row_inplace_fma(out, V, lse, g);
+        else prefloss__softmax_row_fma(out, x, V, lse, g);
+    } else
+#endif
+    {
+        if (out == x) prefloss__softmax_row_inplace_base(out, V, lse, g);
+        else prefloss__softmax_row_base(out, x, V, lse, g);
+    }
+    {
+        float d = xt - lse;
+        /* d > 0 only by lse's rounding (p_t is 1 to float precision) */
+        float q = prefloss__one_minus_exp(d < 0.0f ? d : 0.0f);
+        out[t] = q != 0.0f ? g * q : 0.0f;
+    }
+    return 0;
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+/* The span of n rows of V floats, stride apart, in floats; 0 on overflow of
+ * the byte size (n > 0, V > 0, stride >= V checked by the caller). */
+static int prefloss__rows_span(size_t n, size_t V, size_t stride, size_t *floats)
+{
+    size_t maxf = SIZE_MAX / sizeof(float);
+    if (n == 0) { *floats = 0; return PREFLOSS_OK; }
+    if (V > maxf || (n - 1) > (maxf - V) / stride) return PREFLOSS_ERR_SIZE;
+    *floats = (n - 1) * stride + V;
+    return PREFLOSS_OK;
+}
+
+/* Every target is the ignore index or in [0, V). */
+static int prefloss__targets_ok(const int32_t *targets, size_t n, size_t V, int32_t ignore)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int32_t t = targets[i];
+        if (t != ignore && (t < 0 || (size_t)t >= V)) return 0;
+    }
+    return 1;
+}
+
+/* ---- token log-probs ----------------------------------------------------- */
+
+PREFLOSS_API int prefloss_token_logps(float *token_logps, float *lse, const float *logits,
+                                      const int32_t *targets, size_t n_tokens, size_t vocab,
+                                      size_t row_stride, int32_t ignore_index)
+{
+    size_t span, i;
+    int st, bad = 0, fma;
+    if (vocab == 0 || row_stride < vocab) return PREFLOSS_ERR_PARAM;
+    if (n_tokens == 0) return PREFLOSS_OK;
+    st = prefloss__rows_span(n_tokens, vocab, row_stride, &span);
+    if (st != PREFLOSS_OK) return st;
+    if (n_tokens > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (logits == NULL || targets == NULL) return PREFLOSS_ERR_NULL;
+    {
+        prefloss__range out[2], in[2];
+        out[0].p = token_logps; out[0].bytes = n_tokens * sizeof(float);
+        out[1].p = lse; out[1].bytes = n_tokens * sizeof(float);
+        in[0].p = logits; in[0].bytes = span * sizeof(float);
+        in[1].p = targets; in[1].bytes = n_tokens * sizeof(int32_t);
+        st = prefloss__check_overlap(out, 2, in, 2);
+        if (st != PREFLOSS_OK) return st;
+    }
+    if (!prefloss__targets_ok(targets, n_tokens, vocab, ignore_index)) return PREFLOSS_ERR_PARAM;
+    fma = prefloss__cpu_fma();
+    for (i = 0; i < n_tokens; i++) {
+        int32_t t = targets[i];
+        prefloss__df lp = prefloss__df_make(0.0f, 0.0f);
+        float l = 0.0f;
+        if (t != ignore_index)
+            bad |= prefloss__token_row(logits + i * row_stride, vocab, t, fma, &lp, &l);
+        if (token_logps != NULL) token_logps[i] = prefloss__df_round(lp);
+        if (lse != NULL) lse[i] = l;
+    }
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_stride,
+                                               const float *dtoken_logps, const float *logits,
+                                               size_t row_stride, const float *lse,
+                                               const int32_t *targets, size_t n_tokens,
+                                               size_t vocab, int32_t ignore_index)
+{
+    size_t span, dspan, i, j;
+    int st, bad = 0, fma;
+    if (vocab == 0 || row_stride < vocab || dlogits_stride < vocab) return PREFLOSS_ERR_PARAM;
+    if (n_tokens == 0) return PREFLOSS_OK;
+    st = prefloss__rows_span(n_tokens, vocab, row_stride, &span);
+    if (st == PREFLOSS_OK) st = prefloss__rows_span(n_tokens, vocab, dlogits_stride, &dspan);
+    if (st != PREFLOSS_OK) return st;
+    if (n_tokens > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    if (dlogits == NULL || logits == NULL || lse == NULL || targets == NULL) return PREFLOSS_ERR_NULL;
+    {
+        /* in place: the identical rows (same pointer, same stride) */
+        int inplace = dlogits == logits && dlogits_stride == row_stride;
+        prefloss__range out[1], in[4];
+        out[0].p = dlogits; out[0].bytes = dspan * sizeof(float);
+        in[0].p = inplace ? NULL : logits; in[0].bytes = span * sizeof(float);
+        in[1].p = lse; in[1].bytes = n_tokens * sizeof(float);
+        in[2].p = targets; in[2].bytes = n_tokens * sizeof(int32_t);
+        in[3].p = dtoken_logps; in[3].bytes = n_tokens * sizeof(float);
+        st = prefloss__check_overlap(out, 1, in, 4);
+        if (st != PREFLOSS_OK) return st;
+    }
+    if (!prefloss__targets_ok(targets, n_tokens, vocab, ignore_index)) return PREFLOSS_ERR_PARAM;
+    fma = prefloss__cpu_fma();
+    for (i = 0; i < n_tokens; i++) {
+        float *o = dlogits + i * dlogits_stride;
+        int32_t t = targets[i];
+        if (t == ignore_index) {
+            for (j = 0; j < vocab; j++) o[j] = 0.0f;
+            continue;
+        }
+        bad |= prefloss__token_row_backward(o, logits + i * row_stride, vocab, t, lse[i],
+                                            dtoken_logps != NULL ? dtoken_logps[i] : 1.0f, 0, fma);
+    }
+    return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
+}
+
+/* ---- the fused pair loss --------------------------------------------------- */
+
+/* Rows [first, last) of sequence i: padded (offsets NULL) or packed. */
+PREFLOSS__INLINE void prefloss__seq_rows(const size_t *offsets, size_t seq_len, size_t i,
+                                         size_t *first, size_t *last)
+{
+    if (offsets != NULL) { *first = offsets[i]; *last = offsets[i + 1]; }
+    else { *first = i * seq_len; *last = (i + 1) * seq_len; }
+}
+
+/* Validates one side's layout: the offsets non-decreasing; its rows
+ * [first, end), and the largest sequence. */
+static int prefloss__side_layout(const size_t *offsets, size_t n, size_t seq_len,
+                                 size_t *first, size_t *end, size_t *longest)
+{
+    size_t i;
+    *longest = 0;
+    if (offsets == NULL) {
+        if (seq_len != 0 && n > SIZE_MAX / sizeof(float) / seq_len) return PREFLOSS_ERR_SIZE;
+        *first = 0;
+        *end = n * seq_len;
+        *longest = seq_len;
+        return PREFLOSS_OK;
+    }
+    for (i = 0; i < n; i++) {
+        if (offsets[i + 1] < offsets[i]) return PREFLOSS_ERR_PARAM;
+        if (offsets[i + 1] - offsets[i] > *longest) *longest = offsets[i + 1] - offsets[i];
+    }
+    *first = offsets[0];
+    *end = offsets[n];
+    return PREFLOSS_OK;
+}
+
+PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
+                                                          const size_t *chosen_offsets,
+                                                          const size_t *rejected_offsets,
+                                                          size_t n_pairs, size_t seq_len)
+{
+    size_t i, best = 0;
+    if (workspace_len == NULL) return PREFLOSS_ERR_NULL;
+    if ((chosen_offsets == NULL) != (rejected_offsets == NULL)) return PREFLOSS_ERR_NULL;
+    if (chosen_offsets == NULL) {
+        if (seq_len > SIZE_MAX / 2 / sizeof(float)) return PREFLOSS_ERR_SIZE;
+        *workspace_len = n_pairs > 0 ? 2 * seq_len : 0;
+        return PREFLOSS_OK;
+    }
+    for (i = 0; i < n_pairs; i++) {
+        size_t a, b;
+        if (chosen_offsets[i + 1] < chosen_offsets[i] || rejected_offsets[i + 1] < rejected_offsets[i])
+            return PREFLOSS_ERR_PARAM;
+        a = chosen_offsets[i + 1] - chosen_offsets[i];
+        b = rejected_offsets[i + 1] - rejected_offsets[i];
+        if (a > SIZE_MAX / sizeof(float) - b) return PREFLOSS_ERR_SIZE;
+        if (a + b > best) best = a + b;
+    }
+    *workspace_len = best;
+    return PREFLOSS_OK;
+}
+
+/* One sequence forward: the sum of its counted tokens' log-probs (double-
+ * float), their count, each counted row's log-sum-exp into lse[] (NULL:
+ * not kept). Returns 1 if a counted row was not finite. */
+static int prefloss__seq_forward(const float *logits, size_t stride, const int32_t *targets,
+                                 size_t first, size_t last, size_t V, int32_t ignore, int fma,
+                                 float *lse, prefloss__df *sum, size_t *count)
+{
+    size_t r;
+    int bad = 0;
+    *sum = prefloss__df_make(0.0f, 0.0f);
+    *count = 0;
+    for (r = first; r < last; r++) {
+        int32_t t = targets[r];
+        prefloss__df lp;
+        float l = 0.0f;
+        if (t != ignore) {
+            bad |= prefloss__token_row(logits + r * stride, V, t, fma, &lp, &l);
+            *sum = prefloss__df_add(*sum, lp);
+            ++*count;
+        }
+        if (lse != NULL) lse[r - first] = l;
+    }
+    return bad;
+}
+
+/* One sequence backward with the per-token gradient g. */
+static int prefloss__seq_backward(float *dlogits, const float *logits, size_t stride,
+                                  const int32_t *targets, size_t first, size_t last, size_t V,
+                                  int32_t ignore, int fma, const float *lse, float g)
+{
+    size_t r, j;
+    int bad = 0;
+    for (r = first; r < last; r++) {
+        float *o = dlogits + r * stride;
+        int32_t t = targets[r];
+        if (t == ignore) {
+            for (j = 0; j < V; j++) o[j] = 0.0f;
+            continue;
+        }
+        bad |= prefloss__token_row_backward(o, logits + r * stride, V, t, lse[r - first], g, 1, fma);
+    }
+    return bad;
+}
+
+/* The sequence value: the sum, or the mean over counted tokens (0 for none). */
+static float prefloss__seq_value(prefloss__df sum, size_t count, int mean, int bad)
+{
+    if (bad) return prefloss__nan();
+    if (!mean) return prefloss__df_round(sum);
+    if (count == 0) return 0.0f;
+    return prefloss__df_round(prefloss__df_div_f(sum, (float)count, 0));
+}
+
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len)
+{
+    size_t c0, c1, r0, r1, clong, rlong, cspan = 0, rspan = 0, need = 0, i;
+    int st, any_bad = 0, fma;
+    int grad = dchosen_logits != NULL || drejected_logits != NULL;
+    /* the kind and its parameters (n = 0 checks them, writes nothing) */
+    st = prefloss_pair_loss(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, kind, params);
+    if (st != PREFLOSS_OK) return st;
+    if (vocab == 0 || row_stride < vocab) return PREFLOSS_ERR_PARAM;
+    if (n_pairs == 0) return PREFLOSS_OK;
+    if (n_pairs > SIZE_MAX / sizeof(float) - 1) return PREFLOSS_ERR_SIZE;
+    if ((chosen_offsets == NULL) != (rejected_offsets == NULL)) return PREFLOSS_ERR_NULL;
+    if ((ref_chosen == NULL) != (ref_rejected == NULL)) return PREFLOSS_ERR_NULL;
+    st = prefloss__side_layout(chosen_offsets, n_pairs, seq_len, &c0, &c1, &clong);
+    if (st == PREFLOSS_OK) st = prefloss__side_layout(rejected_offsets, n_pairs, seq_len, &r0, &r1, &rlong);
+    if (st != PREFLOSS_OK) return st;
+    if (c1 > SIZE_MAX / sizeof(float) || r1 > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
+    st = prefloss__rows_span(c1, vocab, row_stride, &cspan);
+    if (st == PREFLOSS_OK) st = prefloss__rows_span(r1, vocab, row_stride, &rspan);
+    if (st != PREFLOSS_OK) return st;
+    if ((c1 > c0 && (chosen_logits == NULL || chosen_targets == NULL))
+        || (r1 > r0 && (rejected_logits == NULL || rejected_targets == NULL)))
+        return PREFLOSS_ERR_NULL;
+    (void)clong;
+    (void)rlong;
+    st = prefloss_pair_loss_from_logits_workspace(&need, chosen_offsets, rejected_offsets, n_pairs,
+                                                  seq_len);
+    if (st != PREFLOSS_OK) return st;
+    if (grad) {
+        if (workspace == NULL) return PREFLOSS_ERR_NULL;
+        if (workspace_len < need) return PREFLOSS_ERR_SIZE;
+    }
+    {
+        /* spans from the first row used; an output may be its own input
+         * (same pointer: in place), nothing else may overlap */
+        size_t cs = c1 > c0 ? (c0 * row_stride) * sizeof(float) : 0;
+        size_t rs = r1 > r0 ? (r0 * row_stride) * sizeof(float) : 0;
+        size_t cb = c1 > c0 ? (cspan - c0 * row_stride) * sizeof(float) : 0;
+        size_t rb = r1 > r0 ? (rspan - r0 * row_stride) * sizeof(float) : 0;
+        size_t nb = n_pairs * sizeof(float), ob = (n_pairs + 1) * sizeof(size_t);
+        const char *cl = chosen_logits != NULL ? (const char *)chosen_logits + cs : NULL;
+        const char *rl = rejected_logits != NULL ? (const char *)rejected_logits + rs : NULL;
+        prefloss__range out[6], in[9];
+        int a, b;
+        out[0].p = losses; out[0].bytes = nb;
+        out[1].p = policy_chosen; out[1].bytes = nb;
+        out[2].p = policy_rejected; out[2].bytes = nb;
+        out[3].p = dchosen_logits != NULL ? (const char *)dchosen_logits + cs : NULL; out[3].bytes = cb;
+        out[4].p = drejected_logits != NULL ? (const char *)drejected_logits + rs : NULL; out[4].bytes = rb;
+        out[5].p = grad ? workspace : NULL; out[5].bytes = need * sizeof(float);
+        in[0].p = cl; in[0].bytes = cb;
+        in[1].p = rl; in[1].bytes = rb;
+        in[2].p = chosen_targets != NULL ? chosen_targets + c0 : NULL; in[2].bytes = (c1 - c0) * sizeof(int32_t);
+        in[3].p = rejected_targets != NULL ? rejected_targets + r0 : NULL; in[3].bytes = (r1 - r0) * sizeof(int32_t);
+        in[4].p = chosen_offsets; in[4].bytes = ob;
+        in[5].p = rejected_offsets; in[5].bytes = ob;
+        in[6].p = ref_chosen; in[6].bytes = nb;
+        in[7].p = ref_rejected; in[7].bytes = nb;
+        in[8].p = dlosses; in[8].bytes = nb;
+        for (a = 0; a < 6; a++) {
+            for (b = 0; b < 9; b++) {
+                if ((a == 3 && b == 0 && dchosen_logits == chosen_logits)
+                    || (a == 4 && b == 1 && drejected_logits == rejected_logits))
+                    continue;
+                if (prefloss__ranges_overlap(out[a], in[b])) return PREFLOSS_ERR_OVERLAP;
+            }
+            for (b = a + 1; b < 6; b++)
+                if (prefloss__ranges_overlap(out[a], out[b])) return PREFLOSS_ERR_OVERLAP;
+        }
+    }
+    if ((c1 > c0 && !prefloss__targets_ok(chosen_targets + c0, c1 - c0, vocab, ignore_index))
+        || (r1 > r0 && !prefloss__targets_ok(rejected_targets + r0, r1 - r0, vocab, ignore_index)))
+        return PREFLOSS_ERR_PARAM;
+
+    fma = prefloss__cpu_fma();
+    for (i = 0; i < n_pairs; i++) {
+        size_t ca, cz, ra, rz, cn, rn;
+        prefloss__df csum, rsum;
+        float pc, pr, loss, dpc = 0.0f, dpr = 0.0f;
+        int cbad, rbad;
+        prefloss__seq_rows(chosen_offsets, seq_len, i, &ca, &cz);
+        prefloss__seq_rows(rejected_offsets, seq_len, i, &ra, &rz);
+        cbad = prefloss__seq_forward(chosen_logits, row_stride, chosen_targets, ca, cz, vocab,
+                                     ignore_index, fma, grad ? workspace : NULL, &csum, &cn);
+        rbad = prefloss__seq_forward(rejected_logits, row_stride, rejected_targets, ra, rz, vocab,
+                                     ignore_index, fma, grad ? workspace + (cz - ca) : NULL, &rsum, &rn);
+        pc = prefloss__seq_value(csum, cn, average_log_prob, cbad);
+        pr = prefloss__seq_value(rsum, rn, average_log_prob, rbad);
+        st = prefloss_pair_loss(&loss, grad ? &dpc : NULL, grad ? &dpr : NULL, &pc, &pr,
+                                ref_chosen != NULL ? ref_chosen + i : NULL,
+                                ref_rejected != NULL ? ref_rejected + i : NULL, NULL,
+                                dlosses != NULL ? dlosses + i : NULL, 1, kind, params);
+        any_bad |= st == PREFLOSS_NONFINITE;
+        if (losses != NULL) losses[i] = loss;
+        if (policy_chosen != NULL) policy_chosen[i] = pc;
+        if (policy_rejected != NULL) policy_rejected[i] = pr;
+        if (!grad) continue;
+        if (average_log_prob) {
+            dpc = cn > 0 ? dpc / (float)cn : 0.0f;
+            dpr = rn > 0 ? dpr / (float)rn : 0.0f;
+        }
+        if (dchosen_logits != NULL)
+            any_bad |= prefloss__seq_backward(dchosen_logits, chosen_logits, row_stride,
+                                              chosen_targets, ca, cz, vocab, ignore_index, fma,
+                                              workspace, dpc);
+        if (drejected_logits != NULL)
+            any_bad |= prefloss__seq_backward(drejected_logits, rejected_logits, row_stride,
+                                              rejected_targets, ra, rz, vocab, ignore_index, fma,
+                                              workspace + (cz - ca), dpr);
+    }
+    return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
 /* ==== lib/aot.c ==== */

@@ -41,6 +41,7 @@ lib/kind_reference_free.c
 lib/registry.c
 lib/orpo_kto.c
 lib/mix.c
+lib/token.c
 lib/aot.c
 lib/ld.c
 lib/footer.c

@@ -78,6 +78,7 @@
 #define PREFLOSS_H
 
 #include <stddef.h> /* size_t */
+#include <stdint.h> /* int32_t (target token ids) */
 
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
@@ -1010,6 +1011,202 @@ PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
  */
 PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
                                         const unsigned char *mask, size_t batch, size_t seq_len);
+/* From logits: token log-probs, their gradient, the fused pair loss        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Per-token log-probs of target ids from rows of logits (the first stage of
+ * a preference step: TRL's gather(log_softmax(logits), labels)):
+ *
+ *     lse_i          = log sum_j exp(x[i,j])                (j in [0, V))
+ *     token_logps[i] = x[i, t_i] - lse_i                    (0 where t_i == ignore_index)
+ *
+ * Each row is read once (one streaming pass: a running maximum and a
+ * compensated sum of exp(x_j - max) per block of the row, each x_j - max
+ * carried exactly), nothing V-wide is stored. The log-prob is formed as
+ * (x_t - max) - log s, two terms of one sign: the cancellation of the
+ * textbook form x_t - lse, whose condition number
+ * kappa = (|x_t| + |lse|) / |x_t - lse| is huge where the model is
+ * confident (p_t near 1), is never incurred. The result is within 4 ulp of
+ * the exact value for the given floats wherever it is a normal float
+ * (tested; see docs/from-logits.md); lse within (4 + kappa_lse/2) ulp,
+ * kappa_lse = (|max| + sum_j p_j |x_j - max|) / |lse|.
+ *
+ * @param[out] token_logps (n_tokens) optional; 0 for ignored tokens.
+ * @param[out] lse         (n_tokens) optional: each row's log-sum-exp, rounded
+ *                         to float, for prefloss_token_logps_backward; 0 for
+ *                         ignored tokens (their rows are never read).
+ * @param[in]  logits      n_tokens rows of vocab floats, row i at
+ *                         logits + i * row_stride. Required if n_tokens > 0.
+ * @param[in]  targets     (n_tokens) target ids, each in [0, vocab) or equal
+ *                         to ignore_index. Required if n_tokens > 0. (int32_t:
+ *                         convert PyTorch's int64 labels first.)
+ * @param      n_tokens    number of rows.
+ * @param      vocab       V, the row length, >= 1.
+ * @param      row_stride  floats from one row to the next, >= vocab.
+ * @param      ignore_index  target id of tokens that do not count (TRL: -100).
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted row with a NaN or
+ *   infinite logit: that token's log-prob and lse are NaN, the others are
+ *   exact); PREFLOSS_ERR_PARAM (vocab == 0, row_stride < vocab, a target
+ *   outside [0, vocab) that is not ignore_index); PREFLOSS_ERR_NULL;
+ *   PREFLOSS_ERR_OVERLAP (an output overlaps the logits' span, the targets
+ *   or the other output); PREFLOSS_ERR_SIZE (the span of the rows in bytes
+ *   overflows size_t). Nothing is written on an error.
+ * Writes token_logps[0..n_tokens) and lse[0..n_tokens) (those not NULL)
+ * only on a status >= 0.
+ * @par Thread safety
+ *   Safe to call from any number of threads at once: no state; concurrent
+ *   calls must not write a buffer another call reads or writes.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_token_logps(float *token_logps, float *lse, const float *logits,
+                                      const int32_t *targets, size_t n_tokens, size_t vocab,
+                                      size_t row_stride, int32_t ignore_index);
+
+/**
+ * Backward of prefloss_token_logps: the gradient of the token log-probs
+ * with respect to the logits, times the upstream gradient g_i:
+ *
+ *     dlogits[i,j] = g_i * (onehot(t_i)_j - exp(x[i,j] - lse_i))
+ *
+ * from the saved log-sum-exp (no softmax stored): one read and one write of
+ * each row. The target's entry g_i (1 - p_t) is formed as -g_i expm1(x_t - lse),
+ * so it keeps its digits where p_t is close to 1. Each entry is within
+ * 6u |value| + 2u |g_i| p_j (|x_j| + |lse_i|) (+ |g_i| 2^-120) of the exact
+ * value, u = 2^-24: a few roundings plus those of lse to float and of
+ * x_j - lse (relative 2^-24 per unit of |x_j| + |lse|). Rows of ignored
+ * tokens are set to zero (their logits are not read).
+ *
+ * **In place:** dlogits may be the logits themselves — the identical
+ * pointer with dlogits_stride == row_stride — and then each row of logits
+ * is overwritten by its gradient. Any other overlap of the dlogits span with
+ * the logits span, or with lse, dtoken_logps or targets, is
+ * PREFLOSS_ERR_OVERLAP (spans: from the first row's first float to the last
+ * row's last float, the gaps between rows included).
+ *
+ * @param[out] dlogits        n_tokens rows of vocab floats, row i at
+ *                            dlogits + i * dlogits_stride. Required if n_tokens > 0.
+ *                            The floats between rows (stride > vocab) are not written.
+ * @param      dlogits_stride floats between rows of dlogits, >= vocab.
+ * @param[in]  dtoken_logps   (n_tokens) upstream gradient, NULL for all ones.
+ * @param[in]  logits, row_stride, targets, n_tokens, vocab, ignore_index
+ *                            as given to the forward.
+ * @param[in]  lse            (n_tokens) the forward's lse. Required if n_tokens > 0.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted row with a non-finite
+ *   lse or upstream gradient is NaN, the others exact); PREFLOSS_ERR_PARAM,
+ *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE as for the
+ *   forward (nothing written).
+ * Writes the n_tokens rows of dlogits only on a status >= 0.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_stride,
+                                               const float *dtoken_logps, const float *logits,
+                                               size_t row_stride, const float *lse,
+                                               const int32_t *targets, size_t n_tokens,
+                                               size_t vocab, int32_t ignore_index);
+
+/**
+ * The workspace (in floats) that prefloss_pair_loss_from_logits needs to
+ * return gradients: the largest number of rows of one pair (chosen plus
+ * rejected), i.e. 2 * seq_len when padded.
+ *
+ * @param[out] workspace_len  the count of floats.
+ * @param[in]  chosen_offsets, rejected_offsets  (n_pairs + 1) as for
+ *             prefloss_pair_loss_from_logits, both or neither (NULL: padded).
+ * @param      n_pairs, seq_len  as for prefloss_pair_loss_from_logits.
+ * @return PREFLOSS_OK; PREFLOSS_ERR_NULL; PREFLOSS_ERR_PARAM (decreasing
+ *   offsets); PREFLOSS_ERR_SIZE. Writes *workspace_len only on success.
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
+                                                          const size_t *chosen_offsets,
+                                                          const size_t *rejected_offsets,
+                                                          size_t n_pairs, size_t seq_len);
+
+/**
+ * Any catalogue loss straight from the logits, per pair, with the gradient
+ * back to the logits: token log-probs (as prefloss_token_logps), their
+ * masked sum or mean per sequence (the policy sequence log-probs pc, pr),
+ * the pair loss of prefloss_pair_loss(kind, params), and
+ *
+ *     dlogits[row] = g_row * (onehot(target) - softmax(x_row))
+ *
+ * with g_row = dL_i/dpc * dlosses[i] for every counted row of pair i's chosen
+ * sequence (divided by its count of counted tokens when average_log_prob),
+ * and likewise for the rejected one. Ignored rows get zero rows.
+ *
+ * Pairs are independent: a caller can run its lm_head chunk by chunk of
+ * pairs and call this once per chunk (the batch mean enters through
+ * dlosses, e.g. 1/B). See docs/from-logits.md.
+ *
+ * **Layouts.** Row r of the chosen side is at chosen_logits + r * row_stride
+ * with target chosen_targets[r] (likewise rejected). Padded (both offsets
+ * NULL): pair i's chosen sequence is rows [i * seq_len, (i + 1) * seq_len).
+ * Packed (both offsets given, n_pairs + 1 non-decreasing values each, like
+ * cu_seqlens): rows [offsets[i], offsets[i + 1]); seq_len is then unused.
+ * Rows outside the sequences are neither read nor written.
+ *
+ * **In place.** dchosen_logits may be chosen_logits itself (the identical
+ * pointer) and drejected_logits rejected_logits: each row is then
+ * overwritten by its gradient after it has been read twice. Any other
+ * overlap between an output (losses, policy_chosen, policy_rejected, the
+ * dlogits spans, the workspace) and an input or another output is
+ * PREFLOSS_ERR_OVERLAP.
+ *
+ * @param[out] losses           (n_pairs) the pair losses, optional.
+ * @param[out] policy_chosen, policy_rejected  (n_pairs) the policy sequence
+ *             log-probs (sums, or means when average_log_prob), optional;
+ *             pass them to prefloss_rewards for rewards, margins, accuracies.
+ * @param[out] dchosen_logits, drejected_logits  rows as the logits (same
+ *             row_stride), each optional (NULL: that gradient is not computed).
+ * @param[in]  chosen_logits, rejected_logits  required where their side has rows.
+ * @param[in]  chosen_targets, rejected_targets  int32_t ids in [0, vocab) or
+ *             ignore_index, one per row; required where their side has rows.
+ * @param[in]  chosen_offsets, rejected_offsets  packed layout, or both NULL.
+ * @param[in]  ref_chosen, ref_rejected  (n_pairs) precomputed reference
+ *             sequence log-probs, both or neither (NULL: reference-free, 0).
+ * @param[in]  dlosses          (n_pairs) upstream gradient, NULL for ones.
+ * @param      n_pairs          number of pairs.
+ * @param      seq_len          rows per sequence (padded layout).
+ * @param      vocab            V >= 1.
+ * @param      row_stride       floats between rows, >= vocab.
+ * @param      ignore_index     target id of tokens that do not count (TRL: -100).
+ * @param      average_log_prob non-zero: the mean over counted tokens instead
+ *             of the sum (TRL's IPO; 0 for a sequence with none).
+ * @param      kind, params     as for prefloss_pair_loss.
+ * @param[out] workspace        scratch for the rows' log-sum-exp, at least
+ *             prefloss_pair_loss_from_logits_workspace() floats; required
+ *             when a gradient is asked for, unused (may be NULL) otherwise.
+ * @param      workspace_len    its length in floats.
+ * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite counted
+ *   logit, reference or upstream gradient: its loss, log-probs and gradient
+ *   rows are NaN, as prefloss_pair_loss gives them; other pairs exact;
+ *   where finite inputs give a pair gradient beyond the float range, its
+ *   rows are +-inf where p_j > 0 and 0 elsewhere, with PREFLOSS_OK);
+ *   PREFLOSS_ERR_PARAM (kind or params as for prefloss_pair_loss, vocab == 0,
+ *   row_stride < vocab, decreasing offsets, a target outside [0, vocab)
+ *   that is not ignore_index); PREFLOSS_ERR_NULL (a required pointer, one of
+ *   two offsets or references, no workspace for a gradient);
+ *   PREFLOSS_ERR_OVERLAP; PREFLOSS_ERR_SIZE (a span overflows, a workspace
+ *   too short). Nothing is written on an error (the workspace included).
+ * @par Thread safety
+ *   As every function: no state of its own.
+ * @since 1.2
+ */
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len);
 
 #ifdef __cplusplus
 }

@@ -624,6 +624,71 @@ static void row_overflow(const char *w)
 }
 
 typedef struct { const char *input, *status, *written; void (*check)(const char *); } twin_t;
+
+/* ---- the token stage (from logits) ------------------------------------------ */
+/* 2 pairs, padded T = 2, V = 3: 4 rows per side; token calls use 3 rows */
+static float XL[4 * 3] = {0.5f, -1, 2, 0, 0.25f, -0.5f, 1, 1, -2, 3, 0, 0.125f};
+static float XR2[4 * 3] = {-0.5f, 1, 0, 2, -0.25f, 0.5f, 0, 1, 2, -3, 1, 0};
+static int32_t TGT[4] = {2, 0, -100, 1}, TGR[4] = {1, -100, 0, 2};
+static float TWS[8];
+static float TD[2][4 * 3]; /* dlogits outputs */
+static const float TSENT = -777.0f;
+static void tsentinel(void) { int i, k; sentinel(); for (k = 0; k < 2; k++) for (i = 0; i < 12; i++) TD[k][i] = TSENT; for (i = 0; i < 8; i++) TWS[i] = TSENT; }
+static int tuntouched(void) { int i, k; if (!untouched()) return 0; for (k = 0; k < 2; k++) for (i = 0; i < 12; i++) if (TD[k][i] != TSENT) return 0; for (i = 0; i < 8; i++) if (TWS[i] != TSENT) return 0; return 1; }
+static int tok(const float *x, const int32_t *t, size_t v, size_t stride) { return prefloss_token_logps(O[0], O[1], x, t, 3, v, stride, -100); }
+static int tokb(float *d, size_t dstride, const float *x, const int32_t *t, size_t v, size_t stride) { return prefloss_token_logps_backward(d, dstride, NULL, x, stride, RC, t, 3, v, -100); }
+static int fused(float *dc, float *dr, const float *xc, const int32_t *tc, const size_t *oc, const size_t *orr, size_t v, size_t stride, float *ws, size_t wl)
+{
+    return prefloss_pair_loss_from_logits(O[0], O[1], O[2], dc, dr, xc, XR2, tc, TGR, oc, orr, RC, RR, UP, 2, 2, v, stride, -100, 0, PREFLOSS_LOSS_SIGMOID, NULL, ws, wl);
+}
+#define EXPECT_TERR(call, code, what) do { tsentinel(); { int st_ = (call); \
+    CHECK(st_ == (code), "%s: %s returned %d, table says %d", what, #call, st_, code); \
+    CHECK(tuntouched(), "%s: %s wrote an output", what, #call); } } while (0)
+static void row_tok_param(const char *w)
+{
+    int32_t bad[4] = {3, 0, 1, 2}, neg[4] = {-1, 0, 1, 2};
+    size_t off[3] = {0, 2, 1}, ok[3] = {0, 2, 4};
+    EXPECT_TERR(tok(XL, bad, 3, 3), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(tok(XL, neg, 3, 3), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(tok(XL, TGT, 0, 3), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(prefloss_token_logps(O[0], O[1], XL, TGT, 0, 0, 0, -100), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(tok(XL, TGT, 3, 2), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(tokb(TD[0], 3, XL, bad, 3, 3), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(tokb(TD[0], 2, XL, TGT, 3, 3), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(fused(TD[0], TD[1], XL, bad, NULL, NULL, 3, 3, TWS, 8), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(fused(TD[0], TD[1], XL, TGT, NULL, NULL, 0, 3, TWS, 8), PREFLOSS_ERR_PARAM, w);
+    EXPECT_TERR(fused(TD[0], TD[1], XL, TGT, off, ok, 3, 3, TWS, 8), PREFLOSS_ERR_PARAM, w);
+}
+static void row_tok_overlap(const char *w)
+{
+    static float y[4 * 3];
+    memcpy(y, XL, sizeof y);
+    EXPECT_TERR(tokb(y + 1, 3, y, TGT, 3, 3), PREFLOSS_ERR_OVERLAP, w);
+    EXPECT_TERR(tokb(y, 4, y, TGT, 3, 3), PREFLOSS_ERR_OVERLAP, w);
+    EXPECT_TERR(fused(y + 1, TD[1], y, TGT, NULL, NULL, 3, 3, TWS, 8), PREFLOSS_ERR_OVERLAP, w);
+    EXPECT_TERR(fused(XR2, TD[1], XL, TGT, NULL, NULL, 3, 3, TWS, 8), PREFLOSS_ERR_OVERLAP, w);
+    CHECK(memcmp(y, XL, sizeof y) == 0, "%s: the logits were written", w);
+}
+static void row_tok_workspace(const char *w)
+{
+    EXPECT_TERR(fused(TD[0], TD[1], XL, TGT, NULL, NULL, 3, 3, TWS, 3), PREFLOSS_ERR_SIZE, w);
+}
+static void row_tok_nonfinite(const char *w)
+{
+    float x[4 * 3];
+    int st;
+    memcpy(x, XL, sizeof x);
+    x[2 * 3 + 1] = NAN;      /* row 2: ignored, never read */
+    x[1 * 3 + 2] = INFINITY; /* row 1: counted (pair 0's chosen) */
+    tsentinel();
+    st = tok(x, TGT, 3, 3);
+    CHECK(st == PREFLOSS_NONFINITE && O[0][0] == O[0][0] && O[0][1] != O[0][1] && O[0][2] == 0.0f, "%s: token_logps %d", w, st);
+    tsentinel();
+    st = fused(TD[0], TD[1], x, TGT, NULL, NULL, 3, 3, TWS, 8);
+    CHECK(st == PREFLOSS_NONFINITE && O[0][0] != O[0][0] && O[0][1] == O[0][1] && O[1][0] != O[1][0]
+          && TD[0][0] != TD[0][0] && TD[1][0] != TD[1][0] && TD[0][9] == TD[0][9], "%s: pair_loss_from_logits %d", w, st);
+}
+
 static const twin_t TWIN[] = {
     {"`beta` ≤ 0, NaN, ±inf, or subnormal (< `FLT_MIN`)", "`PREFLOSS_ERR_PARAM`", "nothing", row_beta},
     {"`label_smoothing` < 0, > 0.5 or NaN", "`PREFLOSS_ERR_PARAM`", "nothing", row_eps},
@@ -660,6 +725,10 @@ static const twin_t TWIN[] = {
     {"`delta` or `count` NULL (`prefloss_bco_update_delta`), or `kl` NULL (`prefloss_kto_kl`, even when `n == 0`)", "`PREFLOSS_ERR_NULL`", "nothing", row_state_null},
     {"NaN/±inf in an input of `prefloss_bco_update_delta`", "`PREFLOSS_NONFINITE`", "nothing: `*delta`, `*count` unchanged", row_bco_nonfinite},
     {"NaN/±inf in an input of `prefloss_kto_kl`", "`PREFLOSS_NONFINITE`", "`*kl` is NaN", row_kl_nonfinite},
+    {"token stage: a target outside [0, `vocab`) that is not `ignore_index`, `vocab == 0` (even when there are no rows), a row stride < `vocab`, or decreasing packed offsets", "`PREFLOSS_ERR_PARAM`", "nothing", row_tok_param},
+    {"token stage: `dlogits` overlapping the logits other than in place (the identical pointer and row stride), or another input", "`PREFLOSS_ERR_OVERLAP`", "nothing", row_tok_overlap},
+    {"token stage: a `workspace` shorter than `prefloss_pair_loss_from_logits_workspace` gives, when a gradient is asked for", "`PREFLOSS_ERR_SIZE`", "nothing", row_tok_workspace},
+    {"token stage: NaN/±inf in a counted row of logits (an ignored row is never read)", "`PREFLOSS_NONFINITE`", "all outputs; that token's log-prob and lse, its pair's loss, log-probs and gradient rows are NaN", row_tok_nonfinite},
 };
 #define NTWIN (sizeof TWIN / sizeof TWIN[0])
 
