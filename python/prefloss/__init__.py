@@ -41,7 +41,10 @@ from .losses import (aot_loss, bco_update_delta, bt_loss, dpo_loss, ipo_general_
                      sequence_logps, sequence_logps_backward, sequence_logps_ld,
                      sequence_logps_ld_backward)
 
+from .logits import token_logps
+
 __all__ = [
+    "token_logps",
     "Error", "ParameterError", "ArgumentError", "ArgumentTypeError", "OverlapError",
     "NonFiniteWarning",
     "load", "version", "version_number", "abi_version", "strerror", "status_name",

@@ -34,8 +34,11 @@ _P, _Z, _I, _F = _ct.c_void_p, _ct.c_size_t, _ct.c_int, _ct.c_float
 _I32 = _ct.c_int32
 
 
-class Error(ValueError):
-    """A libprefloss status error, or an argument the binding rejects."""
+try:  # inside the package: its error classes (prefloss.Error, a ValueError)
+    from ._errors import ArgumentError as Error
+except ImportError:  # loaded as a file of its own
+    class Error(ValueError):  # type: ignore[no-redef]
+        """A libprefloss status error, or an argument the binding rejects."""
 
 
 class _PairParams(_ct.Structure):
@@ -74,6 +77,12 @@ def _L(lib=None):
         return set_library(lib) if lib is not _lib else lib
     if _lib is not None:
         return _lib
+    try:  # inside the package: the library it found (a CDLL of our own, so
+        # that these prototypes never change the package's)
+        from . import _lib as _package_lib
+        return set_library(_package_lib.L()._name)
+    except ImportError:
+        pass
     path = _os.environ.get("PREFLOSS_LIBRARY")
     if not path:
         here = _os.path.dirname(_os.path.abspath(__file__))

@@ -52,6 +52,7 @@ __all__ = [
     "orpo_loss", "kto_loss", "aot_loss",
     "DPOLoss", "IPOLoss", "BTLoss", "SequenceLogps", "PairLoss", "PairLossMix", "ORPOLoss",
     "KTOLoss", "AOTLoss",
+    "pair_loss_from_logits",
 ]
 
 _F32 = _torch.float32
@@ -955,3 +956,8 @@ def kto_loss(policy_logps: Tensor, reference_logps: Optional[Tensor] = None,
     return KTOLoss.apply(policy_logps, reference_logps, desirable, _num(beta, "beta"),
                          kl, _num(desirable_weight, "desirable_weight"),
                          _num(undesirable_weight, "undesirable_weight"))
+
+
+# The token stage's autograd form (python/prefloss/logits.py): any catalogue
+# loss straight from the logits, whose backward fills the logits' gradient.
+from .logits import pair_loss_from_logits  # noqa: E402

@@ -8,14 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
-_spec = importlib.util.spec_from_file_location("prefloss_logits",
-                                               os.path.join(ROOT, "python", "prefloss", "logits.py"))
-logits_mod = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(logits_mod)
-logits_mod.set_library(os.environ.get("PREFLOSS_LIBRARY",
-                                      os.path.join(ROOT, "build", "libprefloss.so.1")))
+import prefloss
+import prefloss.logits as logits_mod
+import prefloss.torch
+
 IGN = -100
 
 
@@ -81,3 +77,16 @@ def test_bad_labels_raise():
         logits_mod.token_logps(xc, lc)
     with pytest.raises(logits_mod.Error):
         logits_mod.pair_loss_from_logits("sigmoid", xc, lc, xr, lr)
+
+
+def test_package_exports():
+    """The package exposes the token stage: prefloss.token_logps and the
+    autograd form prefloss.torch.pair_loss_from_logits."""
+    assert prefloss.token_logps is logits_mod.token_logps
+    assert prefloss.torch.pair_loss_from_logits is logits_mod.pair_loss_from_logits
+    x = torch.randn(2, 3, 7)
+    y = torch.tensor([[1, 2, -100], [0, 6, 3]])
+    got = prefloss.token_logps(x, y)
+    ref = torch.gather(x.double().log_softmax(-1), 2, y.clamp(min=0).unsqueeze(2)).squeeze(2)
+    ref = ref.masked_fill(y == -100, 0)
+    assert torch.allclose(got.double(), ref, atol=1e-6)
