@@ -21,9 +21,16 @@ chosen response the policy finds more likely) before and after.
 separate the per-step difference (float32 rounding) from the slow drift of
 two independent trajectories.
 
+With --from-logits the libprefloss side starts one stage earlier: the
+model's logits and the response tokens go to
+prefloss.torch.pair_loss_from_logits (token log-probs, masked sums and the
+loss in one library call, the gradient written to the logits), against
+PyTorch's log_softmax + gather path.
+
   python3 train_dpo.py           # run and print
     python3 train_dpo.py --check   # also exit non-zero unless the curves
                                    # agree and the accuracy rises
+    python3 train_dpo.py --from-logits --check
 """
 import argparse
 import copy
@@ -117,6 +124,14 @@ def make_pairs(ref, n, gen):
     return [torch.cat(x)[:n] for x in (chosen, rejected, cmask, rmask)]
 
 
+def response_logits(model, ids, mask):
+    """The logits that predict each response token, (B, RESP, VOCAB), and the
+    response tokens as labels, -100 where the mask is 0."""
+    logits = model(ids[:, :-1])[:, PROMPT - 1:].contiguous()
+    labels = ids[:, PROMPT:].masked_fill(~mask.bool(), -100)
+    return logits, labels
+
+
 def sequence_logps(model, ids, mask, use_lib):
     lp = token_logps(model, ids)
     if use_lib:
@@ -139,7 +154,7 @@ def preference_accuracy(model, data):
     return (pc > pr).double().mean().item()
 
 
-def train(start, ref, batches, test, beta, lr, use_lib):
+def train(start, ref, batches, test, beta, lr, use_lib, from_logits=False):
     """One DPO run, stepping with the libprefloss loss (use_lib) or the plain
     PyTorch one. Every step also evaluates the other formula on the same
     parameters, so the per-step difference (same inputs) is measured apart
@@ -157,6 +172,12 @@ def train(start, ref, batches, test, beta, lr, use_lib):
         lc, lr_ = token_logps(model, c), token_logps(model, r)
         losses = {}
         for lib in (True, False):
+            if lib and from_logits:
+                xc, yc = response_logits(model, c, cm)
+                xr, yr = response_logits(model, r, rm)
+                losses[lib] = prefloss.torch.pair_loss_from_logits(
+                    "sigmoid", xc, yc, xr, yr, rc, rr, beta=beta).mean()
+                continue
             if lib:
                 pc = prefloss.torch.sequence_logps(lc, cm)
                 pr = prefloss.torch.sequence_logps(lr_, rm)
@@ -184,6 +205,8 @@ def main():
     ap.add_argument("--beta", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--from-logits", action="store_true",
+                    help="libprefloss from the logits (pair_loss_from_logits)")
     ap.add_argument("--check", action="store_true",
                     help="exit non-zero unless the curves agree and the accuracy rises")
     args = ap.parse_args()
@@ -202,11 +225,13 @@ def main():
                for i in range(args.steps)]
 
     print("libprefloss %s (package %s); torch %s; model: %d parameters; "
-          "%d pairs in %d steps of %d; beta = %g"
+          "%d pairs in %d steps of %d; beta = %g; libprefloss from %s"
           % (prefloss.version(), prefloss.__version__, torch.__version__, nparams,
-             args.steps * args.batch, args.steps, args.batch, args.beta))
+             args.steps * args.batch, args.steps, args.batch, args.beta,
+             "the logits" if args.from_logits else "token log-probs"))
     acc0 = preference_accuracy(ref, test)
-    curve_lib, acc_lib, dl1, dg1 = train(ref, ref, batches, test, args.beta, args.lr, True)
+    curve_lib, acc_lib, dl1, dg1 = train(ref, ref, batches, test, args.beta, args.lr, True,
+                                         args.from_logits)
     curve_pt, acc_pt, dl2, dg2 = train(ref, ref, batches, test, args.beta, args.lr, False)
     step_loss, step_grad = max(dl1, dl2), max(dg1, dg2)
 

@@ -13,6 +13,7 @@ check-python: $(B)/$(SONAME)
 	@$(call ensure_packages,$(PY_DEPS))
 	@OMP_NUM_THREADS=1 $(PY_SYS) -m pytest -q tests/python && \
 	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --check
+	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --from-logits --check
 
 # The documented command, in a virtualenv made as the README says; then the
 # README's first Python block (under "## From Python"), run from a directory
