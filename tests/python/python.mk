@@ -12,7 +12,7 @@ PY_DEPS  := python3-numpy python3-torch python3-pytest python3-venv python3-pip 
 check-python: $(B)/$(SONAME)
 	@$(call ensure_packages,$(PY_DEPS))
 	@OMP_NUM_THREADS=1 $(PY_SYS) -m pytest -q tests/python && \
-	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --check
+	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --check && \
 	OMP_NUM_THREADS=1 $(PY_SYS) examples/python/train_dpo.py --from-logits --check
 
 # The documented command, in a virtualenv made as the README says; then the
