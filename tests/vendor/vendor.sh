@@ -161,7 +161,8 @@ m4f)
 
 cross)
     # The vectors on other ABIs: aarch64 and armhf Linux under qemu-user,
-    # i386 with SSE2 arithmetic natively. Same budget as on x86-64.
+    # i386 with SSE2 arithmetic (natively, or under qemu-i386 where the kernel
+    # cannot run i386 programs). Same budget as on x86-64.
     fresh cross impl.c vectors.c
     for t in aarch64-linux-gnu arm-linux-gnueabihf; do
         $t-gcc -std=c99 -O2 $STRICT_C -c impl.c -o impl-$t.o
@@ -170,11 +171,18 @@ cross)
         case $t in aarch64*) q=qemu-aarch64 ;; *) q=qemu-arm ;; esac
         run_vectors "$t" $q -L /usr/$t ./vectors-$t "$QEMU_SAMPLES"
     done
+    # i386 natively where the kernel runs 32-bit x86 programs; otherwise (no
+    # IA32 emulation in the kernel) under qemu-i386. A tiny program decides.
+    printf 'int main(void) { return 0; }\n' > probe-i386.c
+    gcc -m32 probe-i386.c -o probe-i386
+    if ./probe-i386 2> /dev/null; then i386run= i386n=$NATIVE_SAMPLES i386how=natively
+    else i386run=qemu-i386 i386n=$QEMU_SAMPLES i386how="under qemu-i386"; fi
+    echo "vendor: cross: i386 programs run $i386how"
     for c in gcc clang; do
         $c -m32 -msse2 -mfpmath=sse -std=c99 -O2 $STRICT_C -c impl.c -o impl-i386-$c.o
         $c -m32 -msse2 -mfpmath=sse -std=c99 -O2 $TESTW -c vectors.c -o vectors-i386-$c.o
         $c -m32 -o vectors-i386-$c vectors-i386-$c.o impl-i386-$c.o -lm
-        run_vectors "i386-sse2-$c" ./vectors-i386-$c "$NATIVE_SAMPLES"
+        run_vectors "i386-sse2-$c" $i386run ./vectors-i386-$c "$i386n"
     done
     # Without SSE2 arithmetic (x87, FLT_EVAL_METHOD 2) the header refuses.
     if gcc -m32 -mfpmath=387 -std=c99 -O2 -c impl.c -o x87.o 2> x87.err; then
