@@ -75,8 +75,21 @@
  * (nothing written) or PREFLOSS_NONFINITE (all written; the samples with a
  * non-finite input are NaN).
  */
+/* PREFLOSS_STATIC must be defined before the FIRST #include of this header in
+ * a translation unit: an earlier plain include (a unity build, a precompiled
+ * or forced-include header) has already declared every function extern, and
+ * the later definitions would silently stay global. (A later
+ * PREFLOSS_IMPLEMENTATION without PREFLOSS_STATIC is fine: the definitions
+ * match the extern declarations, as in any stb-style header.) */
+#if defined(PREFLOSS_H) && defined(PREFLOSS_STATIC) && defined(PREFLOSS__DECLARED_EXTERN)
+#  error "prefloss.h: PREFLOSS_STATIC is defined after an earlier #include of prefloss.h declared every function extern; define PREFLOSS_STATIC (and PREFLOSS_IMPLEMENTATION) before the first #include of prefloss.h in this file (e.g. with -DPREFLOSS_STATIC)"
+#endif
+
 #ifndef PREFLOSS_H
 #define PREFLOSS_H
+#ifndef PREFLOSS_STATIC
+#  define PREFLOSS__DECLARED_EXTERN /* the declarations below are extern */
+#endif
 
 #include <stddef.h> /* size_t */
 
@@ -145,6 +158,15 @@ extern "C" {
 /** A size is too large: the byte size of a buffer does not fit in size_t.
  *  Nothing was written. */
 #define PREFLOSS_ERR_SIZE (-4)
+/** The floating-point rounding mode is not round-to-nearest (fesetround
+ *  FE_UPWARD, FE_DOWNWARD or FE_TOWARDZERO is in effect). The error-free
+ *  transformations of the float-only arithmetic (all of it under
+ *  PREFLOSS_NO_DOUBLE and on targets without a double-precision FPU, such as
+ *  32-bit Arm and Cortex-M; the catalogue, prefloss_bco_update_delta and
+ *  prefloss_kto_kl everywhere) hold only under round-to-nearest, so every
+ *  function that computes checks the mode (two float additions) after its
+ *  other argument checks, in every build. Nothing was written. */
+#define PREFLOSS_ERR_ROUNDING (-5)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */
@@ -864,6 +886,31 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
  * -msse2 -mfpmath=sse) silently breaks them. */
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != -1
 #  error "prefloss needs FLT_EVAL_METHOD == 0 (on i386 build with -msse2 -mfpmath=sse)"
+#endif
+
+/* Value-changing optimisations undo the error-free transformations (TwoSum,
+ * TwoProd) and the NaN propagation the status codes rely on: under
+ * -ffast-math every gradient of a small demo was wrong and NaN inputs
+ * returned PREFLOSS_OK. Refuse them by name. gcc predefines a macro for each
+ * of these flags; clang (14) only for -ffast-math and -ffinite-math-only,
+ * so for clang -fassociative-math / -freciprocal-math alone the pragma
+ * float_control below restores precise semantics for this code. */
+#if defined(__FAST_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -ffast-math (its error-free transformations and NaN checks would silently give wrong results); compile this file with -fno-fast-math"
+#endif
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#  error "prefloss: the implementation cannot be compiled with -ffinite-math-only (non-finite inputs would go undetected); compile this file with -fno-finite-math-only"
+#endif
+#if defined(__ASSOCIATIVE_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -fassociative-math (it undoes the error-free transformations); compile this file with -fno-associative-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__RECIPROCAL_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -freciprocal-math (x / y becomes x * (1 / y), two roundings); compile this file with -fno-reciprocal-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__clang__) && __clang_major__ >= 12
+/* Popped at the end of the implementation (footer). */
+#  pragma float_control(precise, on, push)
+#  define PREFLOSS__FLOAT_CONTROL 1
 #endif
 
 #ifdef __cplusplus
@@ -1961,7 +2008,21 @@ static int prefloss__ranges_overlap(prefloss__range a, prefloss__range b)
     return a0 < b0 + b.bytes && b0 < a0 + a.bytes;
 }
 
-/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output. */
+/* Whether the rounding mode is round-to-nearest: 1 + 2^-26 and 1 - 2^-26
+ * round to 1 only then (upward gives 1 + 2^-23, downward and toward zero
+ * 1 - 2^-24). The operands are read through volatile so the sums happen at
+ * run time, in the caller's mode. The error-free transformations (TwoSum,
+ * TwoProd) hold only under round-to-nearest. */
+static int prefloss__rounding_ok(void)
+{
+    volatile float one = 1.0f, tiny = 1.490116119384765625e-8f; /* 2^-26 */
+    float up = one + tiny, down = one - tiny;
+    return up == 1.0f && down == 1.0f;
+}
+
+/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output;
+ * then PREFLOSS_ERR_ROUNDING if the rounding mode is not to-nearest (every
+ * entry point that computes passes here after its other checks). */
 static int prefloss__check_overlap(const prefloss__range *out, int n_out,
                                    const prefloss__range *in, int n_in)
 {
@@ -1972,7 +2033,7 @@ static int prefloss__check_overlap(const prefloss__range *out, int n_out,
         for (j = i + 1; j < n_out; j++)
             if (prefloss__ranges_overlap(out[i], out[j])) return PREFLOSS_ERR_OVERLAP;
     }
-    return PREFLOSS_OK;
+    return prefloss__rounding_ok() ? PREFLOSS_OK : PREFLOSS_ERR_ROUNDING;
 }
 
 /* beta: a finite, normal, positive float (so that 1/(2 beta) is finite). */
@@ -2070,6 +2131,7 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_PARAM: return "a parameter is out of range";
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
+    case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
     default: return "unknown status code";
     }
 }
@@ -2083,6 +2145,7 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_PARAM: return "PREFLOSS_ERR_PARAM";
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
+    case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
     default: return NULL;
     }
 }
@@ -3510,6 +3573,7 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
         return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
          * count * delta, which could overflow. The 2n deviations are summed
@@ -4583,6 +4647,7 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* where an input is huge the partial sums could overflow: then every
          * difference is scaled by 2^-64 (exactly; what is lost is far below
@@ -4909,6 +4974,10 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 /* ==== lib/footer.c ==== */
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef PREFLOSS__FLOAT_CONTROL
+#  pragma float_control(pop)
 #endif
 
 #endif /* PREFLOSS_IMPLEMENTATION */

@@ -18,6 +18,31 @@
 #  error "prefloss needs FLT_EVAL_METHOD == 0 (on i386 build with -msse2 -mfpmath=sse)"
 #endif
 
+/* Value-changing optimisations undo the error-free transformations (TwoSum,
+ * TwoProd) and the NaN propagation the status codes rely on: under
+ * -ffast-math every gradient of a small demo was wrong and NaN inputs
+ * returned PREFLOSS_OK. Refuse them by name. gcc predefines a macro for each
+ * of these flags; clang (14) only for -ffast-math and -ffinite-math-only,
+ * so for clang -fassociative-math / -freciprocal-math alone the pragma
+ * float_control below restores precise semantics for this code. */
+#if defined(__FAST_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -ffast-math (its error-free transformations and NaN checks would silently give wrong results); compile this file with -fno-fast-math"
+#endif
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#  error "prefloss: the implementation cannot be compiled with -ffinite-math-only (non-finite inputs would go undetected); compile this file with -fno-finite-math-only"
+#endif
+#if defined(__ASSOCIATIVE_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -fassociative-math (it undoes the error-free transformations); compile this file with -fno-associative-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__RECIPROCAL_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -freciprocal-math (x / y becomes x * (1 / y), two roundings); compile this file with -fno-reciprocal-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__clang__) && __clang_major__ >= 12
+/* Popped at the end of the implementation (footer). */
+#  pragma float_control(precise, on, push)
+#  define PREFLOSS__FLOAT_CONTROL 1
+#endif
+
 #ifdef __cplusplus
 #  define PREFLOSS__RESTRICT __restrict
 #else

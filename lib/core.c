@@ -14,6 +14,7 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_PARAM: return "a parameter is out of range";
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
+    case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
     default: return "unknown status code";
     }
 }
@@ -27,6 +28,7 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_PARAM: return "PREFLOSS_ERR_PARAM";
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
+    case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
     default: return NULL;
     }
 }

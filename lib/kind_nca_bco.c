@@ -63,6 +63,7 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
         return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
          * count * delta, which could overflow. The 2n deviations are summed

@@ -180,6 +180,7 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     if (kl == NULL) return PREFLOSS_ERR_NULL;
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (n > 0 && (policy_kl_logps == NULL || ref_kl_logps == NULL)) return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* where an input is huge the partial sums could overflow: then every
          * difference is scaled by 2^-64 (exactly; what is lost is far below

@@ -74,8 +74,21 @@
  * (nothing written) or PREFLOSS_NONFINITE (all written; the samples with a
  * non-finite input are NaN).
  */
+/* PREFLOSS_STATIC must be defined before the FIRST #include of this header in
+ * a translation unit: an earlier plain include (a unity build, a precompiled
+ * or forced-include header) has already declared every function extern, and
+ * the later definitions would silently stay global. (A later
+ * PREFLOSS_IMPLEMENTATION without PREFLOSS_STATIC is fine: the definitions
+ * match the extern declarations, as in any stb-style header.) */
+#if defined(PREFLOSS_H) && defined(PREFLOSS_STATIC) && defined(PREFLOSS__DECLARED_EXTERN)
+#  error "prefloss.h: PREFLOSS_STATIC is defined after an earlier #include of prefloss.h declared every function extern; define PREFLOSS_STATIC (and PREFLOSS_IMPLEMENTATION) before the first #include of prefloss.h in this file (e.g. with -DPREFLOSS_STATIC)"
+#endif
+
 #ifndef PREFLOSS_H
 #define PREFLOSS_H
+#ifndef PREFLOSS_STATIC
+#  define PREFLOSS__DECLARED_EXTERN /* the declarations below are extern */
+#endif
 
 #include <stddef.h> /* size_t */
 
@@ -144,6 +157,15 @@ extern "C" {
 /** A size is too large: the byte size of a buffer does not fit in size_t.
  *  Nothing was written. */
 #define PREFLOSS_ERR_SIZE (-4)
+/** The floating-point rounding mode is not round-to-nearest (fesetround
+ *  FE_UPWARD, FE_DOWNWARD or FE_TOWARDZERO is in effect). The error-free
+ *  transformations of the float-only arithmetic (all of it under
+ *  PREFLOSS_NO_DOUBLE and on targets without a double-precision FPU, such as
+ *  32-bit Arm and Cortex-M; the catalogue, prefloss_bco_update_delta and
+ *  prefloss_kto_kl everywhere) hold only under round-to-nearest, so every
+ *  function that computes checks the mode (two float additions) after its
+ *  other argument checks, in every build. Nothing was written. */
+#define PREFLOSS_ERR_ROUNDING (-5)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */

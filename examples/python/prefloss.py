@@ -78,7 +78,7 @@ __all__ = [
     "pair_loss", "bco_update_delta", "loss_types", "PairParams",
     "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix", "aot_loss",
     "sequence_logps_ld", "sequence_logps_ld_backward",
-    "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
+    "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE", "ERR_ROUNDING",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
 
@@ -102,6 +102,7 @@ ERR_NULL = -1
 ERR_PARAM = -2
 ERR_OVERLAP = -3
 ERR_SIZE = -4
+ERR_ROUNDING = -5  # the rounding mode is not to-nearest (library 1.2.0)
 
 REDUCE_SUM = 0
 REDUCE_MEAN = 1

@@ -13,6 +13,10 @@
 #   check-vendor-cross         the vectors on aarch64 and armhf (qemu-user) and
 #                              i386 (-m32 -msse2 -mfpmath=sse)
 #   check-vendor-measure       code size and stack bytes per call per target
+#   check-vendor-traps         refused: -ffast-math and the other value-changing
+#                              float flags (#error), PREFLOSS_STATIC after a plain
+#                              include (#error); a directed rounding mode gives
+#                              PREFLOSS_ERR_ROUNDING
 #   check-vendor               all of the above
 #
 # Knobs (environment): VENDOR_SAMPLES (native, default 20000),
@@ -33,17 +37,19 @@ VENDOR_DEPS := gcc g++ clang binutils gcc-arm-none-eabi libnewlib-arm-none-eabi 
                lib32gcc-$(or $(VENDOR_GCCV),12)-dev libc6-dev-i386
 
 .PHONY: check-vendor-deps check-vendor check-vendor-dropin check-vendor-modes \
-        check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure
+        check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure \
+        check-vendor-traps
 
 check-vendor-deps:
 	@$(call ensure_packages,$(VENDOR_DEPS))
 
 check-vendor-dropin check-vendor-modes check-vendor-freestanding check-vendor-m4f \
-check-vendor-cross check-vendor-measure: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
+check-vendor-cross check-vendor-measure check-vendor-traps: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
 	@$(VENDOR_SH) $* $(HEADER) $(VENDOR_OUT)
 
 check-vendor: check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-              check-vendor-m4f check-vendor-cross check-vendor-measure
+              check-vendor-m4f check-vendor-cross check-vendor-measure check-vendor-traps
 
 CHECK_TARGETS += check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-                 check-vendor-m4f check-vendor-cross check-vendor-measure
+                 check-vendor-m4f check-vendor-cross check-vendor-measure \
+                 check-vendor-traps

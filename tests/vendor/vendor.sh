@@ -4,7 +4,7 @@
 #
 #   sh tests/vendor/vendor.sh STEP HEADER OUTDIR
 #
-# STEP is one of: dropin modes freestanding m4f cross measure.
+# STEP is one of: dropin modes freestanding m4f cross measure traps.
 # Every step works in a fresh, empty directory under OUTDIR into which only
 # the header and the test's own C files are copied: no Makefile, no other
 # file of the repository, plain compiler command lines.
@@ -270,8 +270,74 @@ measure)
     echo "vendor: measure: every call within $STACK_LIMIT bytes of stack on every target (-O2 and -Os)"
     ;;
 
+traps)
+    # What would be silently wrong is refused. 1. Value-changing float flags
+    # on the implementation: an #error naming the flag (gcc predefines a
+    # macro for each; clang only for -ffast-math and -ffinite-math-only).
+    fresh traps impl.c vectors.c rounding.c
+    cp impl.c impl.cpp
+    refuse() { # refuse CC FLAG-NAME FLAGS...: the build must fail naming FLAG-NAME
+        c=$1 name=$2
+        shift 2
+        case $c in *++) src="-std=c++11 impl.cpp" ;; *) src="-std=c99 impl.c" ;; esac
+        if $c $src -O2 "$@" -c -o refused.o 2> refused.err; then
+            echo "vendor: traps: $c $* compiled but must be refused"; exit 1
+        fi
+        grep -q "error.*$name" refused.err || { cat refused.err; echo "vendor: traps: $c $*: no #error naming $name"; exit 1; }
+        echo "vendor: traps: $c $* refused: $(grep -o "cannot be compiled with $name" refused.err | head -n 1)"
+    }
+    for c in gcc clang g++ clang++; do
+        refuse $c -ffast-math -ffast-math
+        refuse $c -ffinite-math-only -ffinite-math-only
+    done
+    refuse gcc -fassociative-math -fassociative-math -fno-signed-zeros -fno-trapping-math
+    refuse gcc -freciprocal-math -freciprocal-math
+    refuse gcc -fassociative-math -funsafe-math-optimizations
+    # clang defines no macro for these alone: the implementation's
+    # float_control(precise) pragma keeps them out of its code, and the
+    # vectors hold (without the pragma, -fassociative-math fails some).
+    cc -std=c99 -O2 $TESTW -c vectors.c -o vectors.o
+    for f in "-fassociative-math -fno-signed-zeros -fno-trapping-math" \
+             "-funsafe-math-optimizations"; do
+        clang -std=c99 -O2 $STRICT_C $f -c impl.c -o impl-unsafe.o
+        clang -o vectors-unsafe vectors.o impl-unsafe.o -lm
+        run_vectors "clang $f" ./vectors-unsafe 4000
+    done
+    # 2. PREFLOSS_STATIC after an earlier plain include: #error with the fix.
+    printf '#include "prefloss.h"\n#define PREFLOSS_STATIC\n#define PREFLOSS_IMPLEMENTATION\n#include "prefloss.h"\n' > late.c
+    cp late.c late.cpp
+    for c in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
+        src=late.c; case $c in *++*) src=late.cpp ;; esac
+        if $c -O2 -c $src -o late.o 2> late.err; then
+            echo "vendor: traps: $c: a late PREFLOSS_STATIC compiled but must be refused"; exit 1
+        fi
+        grep -q 'define PREFLOSS_STATIC (and PREFLOSS_IMPLEMENTATION) before the first #include' late.err || {
+            cat late.err; echo "vendor: traps: $c: late PREFLOSS_STATIC: not the documented #error"; exit 1; }
+    done
+    echo "vendor: traps: PREFLOSS_STATIC after a plain include is refused (gcc, clang, g++, clang++)"
+    # ... while a late PREFLOSS_IMPLEMENTATION alone is the usual stb pattern
+    # (a unity build): it compiles warning-free and exports the functions.
+    printf '#include "prefloss.h"\n#define PREFLOSS_IMPLEMENTATION\n#include "prefloss.h"\n' > late-impl.c
+    cc -std=c99 -O2 $STRICT_C -c late-impl.c -o late-impl.o
+    nm -g --defined-only late-impl.o | grep -q ' T prefloss_dpo_loss$' || {
+        echo "vendor: traps: a late PREFLOSS_IMPLEMENTATION exports no prefloss_dpo_loss"; exit 1; }
+    echo "vendor: traps: a late PREFLOSS_IMPLEMENTATION (no PREFLOSS_STATIC) still builds and exports"
+    # 3. A rounding mode other than to-nearest: PREFLOSS_ERR_ROUNDING from
+    #    every computing call, nothing written (float-only and default
+    #    builds natively, armhf under qemu).
+    for d in "" -DPREFLOSS_NO_DOUBLE; do
+        cc -std=c99 -O1 $TESTW $d rounding.c -o rounding -lm
+        ./rounding > rounding.out || { cat rounding.out; echo "vendor: traps: rounding ${d:-default} failed"; exit 1; }
+        echo "vendor: traps: rounding x86-64 ${d:-default}: $(grep -c 'every call gives' rounding.out) modes, $(tail -n 1 rounding.out)"
+    done
+    arm-linux-gnueabihf-gcc -std=c99 -O1 $TESTW rounding.c -o rounding-armhf -lm
+    qemu-arm -L /usr/arm-linux-gnueabihf ./rounding-armhf > rounding-armhf.out || {
+        cat rounding-armhf.out; echo "vendor: traps: rounding armhf failed"; exit 1; }
+    echo "vendor: traps: rounding armhf: $(tail -n 1 rounding-armhf.out)"
+    ;;
+
 *)
-    echo "usage: vendor.sh dropin|modes|freestanding|m4f|cross|measure HEADER OUTDIR" >&2
+    echo "usage: vendor.sh dropin|modes|freestanding|m4f|cross|measure|traps HEADER OUTDIR" >&2
     exit 2
     ;;
 esac
