@@ -106,6 +106,14 @@ modes)
         done
     done
     echo "vendor: modes: C99/C11/C17 (gcc, clang) and C++11/17 (g++, clang++) warning-free with: $STRICT"
+    # clang's documentation comments check (on by default in Xcode) on the
+    # declarations and on the implementation, as C and as C++.
+    DOCW="-Wdocumentation -Wdocumentation-pedantic -Werror"
+    clang -std=c99 $STRICT_C $DOCW -fsyntax-only use.c
+    clang -std=c99 $STRICT_C $DOCW -fsyntax-only impl.c
+    clang++ -std=c++11 $STRICT $DOCW -fsyntax-only use.cpp
+    clang++ -std=c++11 $STRICT $DOCW -fsyntax-only impl.cpp
+    echo "vendor: modes: clang and clang++ $DOCW clean"
     ;;
 
 freestanding)
