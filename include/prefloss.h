@@ -933,8 +933,9 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
  * -ffast-math every gradient of a small demo was wrong and NaN inputs
  * returned PREFLOSS_OK. Refuse them by name. gcc predefines a macro for each
  * of these flags; clang (14) only for -ffast-math and -ffinite-math-only,
- * so for clang -fassociative-math / -freciprocal-math alone the pragma
- * float_control below restores precise semantics for this code. */
+ * so for clang -fassociative-math / -freciprocal-math alone the pragmas
+ * below restore precise semantics for this code (reassociation only, off
+ * x86). */
 #if defined(__FAST_MATH__)
 #  error "prefloss: the implementation cannot be compiled with -ffast-math (its error-free transformations and NaN checks would silently give wrong results); compile this file with -fno-fast-math"
 #endif
@@ -948,9 +949,16 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 #  error "prefloss: the implementation cannot be compiled with -freciprocal-math (x / y becomes x * (1 / y), two roundings); compile this file with -fno-reciprocal-math (or without -funsafe-math-optimizations)"
 #endif
 #if defined(__clang__) && __clang_major__ >= 12
+#  if defined(__x86_64__) || defined(__i386__)
 /* Popped at the end of the implementation (footer). */
-#  pragma float_control(precise, on, push)
-#  define PREFLOSS__FLOAT_CONTROL 1
+#    pragma float_control(precise, on, push)
+#    define PREFLOSS__FLOAT_CONTROL 1
+#  else
+/* float_control is x86-only in clang 14 ("not supported on this target");
+ * this one has no pop and lasts to the end of the translation unit, which
+ * only keeps reassociation out of what follows the header in this file. */
+#    pragma clang fp reassociate(off)
+#  endif
 #endif
 
 #ifdef __cplusplus
@@ -966,24 +974,38 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 #  define PREFLOSS__INLINE static inline
 #endif
 
-/* Run-time dispatch on x86-64 Linux. The loss kernels are built twice from
- * one always-inline body: for the baseline, and for AVX2 with FMA, where the
- * body's `fma` argument is 1 and the error-free products and polynomials use
- * fused multiply-adds; each entry point picks one per call from the CPUID
- * bits (__builtin_cpu_supports). The other kernels are built for AVX2 and
- * for the baseline by target_clones (glibc's ifunc picks one). The variants
- * give the same results to within the documented accuracy (both are tested).
- * Define PREFLOSS_NO_DISPATCH to build only what the compiler flags say. */
-#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__linux__) \
-    && defined(__GLIBC__) && defined(__OPTIMIZE__) && !defined(__AVX2__) \
+/* Run-time dispatch on x86-64 (GCC-compatible compilers, optimised builds).
+ * Each loss kernel is built twice from one always-inline body: for the
+ * baseline, and for AVX2 (the core DPO/IPO/BT kernels for AVX2 with FMA,
+ * where the body's `fma` argument is 1 and the error-free products and
+ * polynomials use fused multiply-adds). A kernel's dispatcher picks one per
+ * call from the CPU's features, found with CPUID and XGETBV on the first
+ * call and cached (prefloss__cpu_features): no ifunc, no constructor, no
+ * libgcc CPU model, so a program that calls nothing runs nothing and
+ * ThreadSanitizer sees a relaxed atomic. The variants give the same results
+ * to within the documented accuracy (both are tested). In make bench the
+ * AVX2 variants ran 2-20x faster than the baseline ones, except the token
+ * sums (0.85x: built once). Define PREFLOSS_NO_DISPATCH to build only what
+ * the compiler flags say (one copy of each kernel, about half the compile
+ * time and code). */
+#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__OPTIMIZE__) \
+    && !defined(__AVX2__) \
     && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))
 #  define PREFLOSS__DISPATCH 1
-#  define PREFLOSS__KERNEL __attribute__((target_clones("avx2", "default")))
+#  define PREFLOSS__TARGET_AVX2 __attribute__((target("avx2")))
 #  define PREFLOSS__TARGET_FMA __attribute__((target("avx2,fma")))
 #else
 #  define PREFLOSS__DISPATCH 0
-#  define PREFLOSS__KERNEL
+#  define PREFLOSS__TARGET_AVX2
 #  define PREFLOSS__TARGET_FMA
+#endif
+
+/* PREFLOSS_KERNEL_ATTR: attributes for every loss, gradient and sum kernel
+ * (the loops, with the helpers inlined into them), e.g. to place them in
+ * fast RAM: __attribute__((section(".itcm"))). Empty by default. (The thin
+ * public wrappers take PREFLOSS_API.) */
+#ifndef PREFLOSS_KERNEL_ATTR
+#  define PREFLOSS_KERNEL_ATTR
 #endif
 
 /* PREFLOSS__HAS_FMA(f): whether PREFLOSS__FMAF(a, b, c), a * b + c fused
@@ -1654,34 +1676,87 @@ typedef int (*prefloss__kernel_fn)(float *, float *, float *, const float *, con
                                    const float *, const float *, const float *, size_t,
                                    const prefloss__kparams *);
 
-/* The callable variants of a kernel body: name_base (baseline ISA, fma 0)
- * and, where dispatching, name_fma (AVX2 + FMA, fma 1). */
+/* The CPU's features for the dispatch (see PREFLOSS__DISPATCH): bit 0 set
+ * once known, bit 1 AVX2 usable (the CPU has it and the OS saves the YMM
+ * registers), bit 2 FMA as well. Found on the first call of a kernel, with
+ * CPUID and XGETBV, and cached: every thread computes the same value, so a
+ * race only repeats the work; the relaxed atomics make it well defined (and
+ * quiet under ThreadSanitizer). The only static variable of the library. */
+#if PREFLOSS__DISPATCH
+static unsigned prefloss__cpu_detect(void)
+{
+    unsigned a, b, c, d, xlo, xhi, f = 1u;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0u), "c"(0u));
+    if (a < 7u) return f;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
+    /* ECX: FMA (bit 12), OSXSAVE (27), AVX (28) */
+    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) return f;
+    __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0u));
+    (void)xhi;
+    if ((xlo & 6u) != 6u) return f; /* XMM and YMM state enabled by the OS */
+    {
+        unsigned fma = (c >> 12) & 1u;
+        __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7u), "c"(0u));
+        if ((b >> 5) & 1u) f |= 2u | (fma << 2); /* EBX bit 5: AVX2 */
+    }
+    return f;
+}
+
+static unsigned prefloss__cpu_features(void)
+{
+    static unsigned features; /* 0: not yet known */
+    unsigned f = __atomic_load_n(&features, __ATOMIC_RELAXED);
+    if (f == 0u) {
+        f = prefloss__cpu_detect();
+        __atomic_store_n(&features, f, __ATOMIC_RELAXED);
+    }
+    return f;
+}
+/* Whether this CPU runs the _avx2 and the _fma variants. */
+#  define prefloss__cpu_avx2() ((prefloss__cpu_features() & 2u) != 0u)
+#  define prefloss__cpu_fma() ((prefloss__cpu_features() & 6u) == 6u)
+#else
+#  define prefloss__cpu_avx2() 0
+#  define prefloss__cpu_fma() 0
+#endif
+
+/* The callable variants of a core kernel body (its last argument `fma`):
+ * name_base (baseline ISA, fma 0) and, where dispatching, name_fma (AVX2 +
+ * FMA, fma 1); PREFLOSS__PICK chooses. */
 #if PREFLOSS__DISPATCH
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }                               \
-    PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS)                    \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS) \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 1); }
 #  define PREFLOSS__PICK(name, use_fma) ((use_fma) ? name##_fma : name##_base)
 #else
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }
 #  define PREFLOSS__PICK(name, use_fma) ((void)(use_fma), name##_base)
 #endif
 
-/* Whether this CPU runs the _fma variants (once per entry-point call;
- * __builtin_cpu_init makes it valid before constructors have run, and
- * returns at once after the first time). */
-static int prefloss__cpu_fma(void)
-{
+/* PREFLOSS__KERNEL(ret, name, (params), (argument names)) opens the
+ * definition of a kernel whose body follows, and makes `name` the function
+ * to call: where dispatching, name_base (baseline) and name_avx2 (AVX2),
+ * both from the one always-inline body name_body, and `name` picking one per
+ * call; elsewhere `name` alone. */
 #if PREFLOSS__DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name##_base params { return name##_body args; }      \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_AVX2 static ret name##_avx2 params             \
+    { return name##_body args; }                                                         \
+    PREFLOSS_KERNEL_ATTR static ret name params                                          \
+    { return prefloss__cpu_avx2() ? name##_avx2 args : name##_base args; }               \
+    PREFLOSS__INLINE ret name##_body params
 #else
-    return 0;
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name params { return name##_body args; }             \
+    PREFLOSS__INLINE ret name##_body params
 #endif
-}
 
 #define PREFLOSS__MIN(x, y) ((x) < (y) ? (x) : (y))
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
@@ -1996,15 +2071,13 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
 PREFLOSS__VARIANTS(prefloss__bt_centered_kernel)
 
 /* Rewards: beta*uc, beta*ur, beta*h, [h > 0]. */
-PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
-                                    float *PREFLOSS__RESTRICT rw_r,
-                                    float *PREFLOSS__RESTRICT margin,
-                                    float *PREFLOSS__RESTRICT acc,
-                                    const float *PREFLOSS__RESTRICT pc,
-                                    const float *PREFLOSS__RESTRICT pr,
-                                    const float *PREFLOSS__RESTRICT rc,
-                                    const float *PREFLOSS__RESTRICT rr,
-                                    size_t n, float beta)
+PREFLOSS__KERNEL(int, prefloss__rewards_kernel,
+                 (float *PREFLOSS__RESTRICT rw_c, float *PREFLOSS__RESTRICT rw_r,
+                  float *PREFLOSS__RESTRICT margin, float *PREFLOSS__RESTRICT acc,
+                  const float *PREFLOSS__RESTRICT pc, const float *PREFLOSS__RESTRICT pr,
+                  const float *PREFLOSS__RESTRICT rc, const float *PREFLOSS__RESTRICT rr,
+                  size_t n, float beta),
+                 (rw_c, rw_r, margin, acc, pc, pr, rc, rr, n, beta))
 {
     int bad_seen = 0;
     size_t i;
@@ -2414,7 +2487,9 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
 
 /* One row: the compensated sum of its counted tokens (m == NULL: all),
  * their count, and whether a counted token was not finite. */
-PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
+/* (Built once even where the loss kernels are dispatched: its AVX2 build
+ * was no faster in make bench.) */
+PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
                                       size_t *count, int *bad, int *huge)
 {
     prefloss__token_acc a;
@@ -2544,7 +2619,7 @@ PREFLOSS__INLINE size_t prefloss__token_sum_wide(double *PREFLOSS__RESTRICT sum,
 }
 
 /* One row: the sum of its counted tokens (m == NULL: all) and their count. */
-PREFLOSS__KERNEL static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
+PREFLOSS_KERNEL_ATTR static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
                                                       size_t len, double *count)
 {
     double sum[PREFLOSS__WLANES], total = 0.0;
@@ -2732,6 +2807,10 @@ typedef struct prefloss__cat {
     const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
     const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
     const prefloss__cat *PREFLOSS__RESTRICT params
+#define PREFLOSS__CAT_NAMES loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params
+/* Opens the definition of a catalogue kernel (see PREFLOSS__KERNEL). */
+#define PREFLOSS__CAT_KERNEL(name) \
+    PREFLOSS__KERNEL(int, name, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
 
 #if PREFLOSS__WIDE
 /* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
@@ -3047,16 +3126,7 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
  * whose product overflowed part-way although the result need not (2^k or a
  * small weight brings it back) is redone in scaled form after it. */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0, over = 0;                                                          \
@@ -3265,16 +3335,7 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                                     float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0;                                                                    \
@@ -3520,7 +3581,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_robust)
 {
     const double beta = (double)params->beta;
     const double cc = (double)params->robust_c + (double)params->robust_c_lo;
@@ -3674,7 +3735,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__KERNEL static int prefloss__k_apo_zero(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -3809,7 +3870,7 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -4215,11 +4276,11 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
     }
     return bad_seen;
 }
-PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_simpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
 }
-PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
 }
@@ -4539,13 +4600,12 @@ PREFLOSS__INLINE float prefloss__exp_signed(float xh, float xl)
  * loss = -nll a + lambda sp(-l); dloss/da = -nll - lambda sigma(-l)/(1 - e^a),
  * dloss/db = lambda sigma(-l)/(1 - e^b). a or b >= 0 (not a log-prob, or
  * odds undefined) makes the pair NaN. */
-PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss,
-                                                  float *PREFLOSS__RESTRICT dc,
-                                                  float *PREFLOSS__RESTRICT dr,
-                                                  const float *PREFLOSS__RESTRICT ma,
-                                                  const float *PREFLOSS__RESTRICT mb,
-                                                  const float *PREFLOSS__RESTRICT up,
-                                                  size_t n, float lambda, float nll)
+PREFLOSS__KERNEL(int, prefloss__orpo_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,
+                  float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT ma,
+                  const float *PREFLOSS__RESTRICT mb, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float lambda, float nll),
+                 (loss, dc, dr, ma, mb, up, n, lambda, nll))
 {
     int bad_seen = 0;
     size_t i;
@@ -4617,13 +4677,12 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
 
 /* KTO: x = beta (u - kl); desirable: wd sigma(-x), gradient -wd beta sigma(x)sigma(-x);
  * undesirable: wu sigma(x), gradient wu beta sigma(x)sigma(-x). */
-PREFLOSS__KERNEL static int prefloss__kto_kernel(float *PREFLOSS__RESTRICT loss,
-                                                 float *PREFLOSS__RESTRICT dp,
-                                                 const float *PREFLOSS__RESTRICT pol,
-                                                 const float *PREFLOSS__RESTRICT ref,
-                                                 const unsigned char *PREFLOSS__RESTRICT des,
-                                                 const float *PREFLOSS__RESTRICT up, size_t n,
-                                                 float beta, float kl, float wd, float wu)
+PREFLOSS__KERNEL(int, prefloss__kto_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dp,
+                  const float *PREFLOSS__RESTRICT pol, const float *PREFLOSS__RESTRICT ref,
+                  const unsigned char *PREFLOSS__RESTRICT des, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float beta, float kl, float wd, float wu),
+                 (loss, dp, pol, ref, des, up, n, beta, kl, wd, wu))
 {
     int bad_seen = 0;
     size_t i;

@@ -17,6 +17,9 @@
 #                              float flags (#error), PREFLOSS_STATIC after a plain
 #                              include (#error); a directed rounding mode gives
 #                              PREFLOSS_ERR_ROUNDING
+#   check-vendor-dispatch      the x86-64 dispatch: no ifunc, constructor or
+#                              __cpu_model in the object; clang ThreadSanitizer
+#                              run of the default build
 #   check-vendor               all of the above
 #
 # Knobs (environment): VENDOR_SAMPLES (native, default 20000),
@@ -38,18 +41,19 @@ VENDOR_DEPS := gcc g++ clang binutils gcc-arm-none-eabi libnewlib-arm-none-eabi 
 
 .PHONY: check-vendor-deps check-vendor check-vendor-dropin check-vendor-modes \
         check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure \
-        check-vendor-traps
+        check-vendor-traps check-vendor-dispatch
 
 check-vendor-deps:
 	@$(call ensure_packages,$(VENDOR_DEPS))
 
 check-vendor-dropin check-vendor-modes check-vendor-freestanding check-vendor-m4f \
-check-vendor-cross check-vendor-measure check-vendor-traps: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
+check-vendor-cross check-vendor-measure check-vendor-traps check-vendor-dispatch: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
 	@$(VENDOR_SH) $* $(HEADER) $(VENDOR_OUT)
 
 check-vendor: check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-              check-vendor-m4f check-vendor-cross check-vendor-measure check-vendor-traps
+              check-vendor-m4f check-vendor-cross check-vendor-measure check-vendor-traps \
+              check-vendor-dispatch
 
 CHECK_TARGETS += check-vendor-dropin check-vendor-modes check-vendor-freestanding \
                  check-vendor-m4f check-vendor-cross check-vendor-measure \
-                 check-vendor-traps
+                 check-vendor-traps check-vendor-dispatch
