@@ -167,6 +167,10 @@ extern "C" {
  *  function that computes checks the mode (two float additions) after its
  *  other argument checks, in every build. Nothing was written. */
 #define PREFLOSS_ERR_ROUNDING (-5)
+/** The function's family was left out of this build (PREFLOSS_NO_CATALOGUE,
+ *  PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT or PREFLOSS_NO_LD where the
+ *  implementation was compiled). Nothing was written. */
+#define PREFLOSS_ERR_UNSUPPORTED (-6)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */
@@ -961,6 +965,13 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 #  endif
 #endif
 
+/* Lean builds (lib/lean.c): AOT ("aot", "aot_pair" of TRL's catalogue)
+ * runs on the catalogue's sigmoid code, so leaving out the catalogue leaves
+ * it out too. */
+#if defined(PREFLOSS_NO_CATALOGUE) && !defined(PREFLOSS_NO_AOT)
+#  define PREFLOSS_NO_AOT
+#endif
+
 #ifdef __cplusplus
 #  define PREFLOSS__RESTRICT __restrict
 #else
@@ -1638,7 +1649,12 @@ PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
  * outputs go to scratch on the stack (PREFLOSS__SCRATCH). With every pointer
  * present a kernel runs over the whole range in one call. */
 #define PREFLOSS__CHUNK 256
-#define PREFLOSS__SCRATCH 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__SCRATCH 64
+#else
+/* float-only targets (Cortex-M, 32-bit Arm): a small stack matters more */
+#  define PREFLOSS__SCRATCH 16
+#endif
 
 /* The loss kernels are staged: each block of PREFLOSS__STAGE elements goes
  * through a few loops that pass intermediate values on in small arrays.
@@ -1647,7 +1663,12 @@ PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
  * shorter chains of independent elements overlap, and the stores and
  * reloads in between cost little. The order of each element's operations
  * is unchanged, so the results are bit for bit those of a single loop. */
-#define PREFLOSS__STAGE 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__STAGE 64
+#else
+/* in-order float-only cores gain nothing from long stages; stack they need */
+#  define PREFLOSS__STAGE 16
+#endif
 
 /* Parameters of the loss kernels (each reads the ones it needs). */
 typedef struct prefloss__kparams {
@@ -2245,6 +2266,7 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
     case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
+    case PREFLOSS_ERR_UNSUPPORTED: return "this function's family was left out of this build";
     default: return "unknown status code";
     }
 }
@@ -2259,6 +2281,7 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
     case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
+    case PREFLOSS_ERR_UNSUPPORTED: return "PREFLOSS_ERR_UNSUPPORTED";
     default: return NULL;
     }
 }
@@ -2721,6 +2744,9 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps, const flo
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* (ORPO and KTO use the logarithm too, see lib/lean.c) */
+#if !defined(PREFLOSS_NO_CATALOGUE) || !defined(PREFLOSS_NO_ORPO_KTO)
+
 /* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
  * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
  * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
@@ -2766,6 +2792,9 @@ PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
     v.sp_neg = prefloss__select(pos, l1p, far);
     return v;
 }
+#endif
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* The sigmoid loss with label smoothing at z (double-float) and its
  * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
@@ -3355,8 +3384,10 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
         }                                                                                    \
         return bad_seen;                                                                     \
     }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_sigmoid_ipo.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "sigmoid" (DPO, cDPO) and "ipo" in prefloss_pair_loss(): the dedicated
  * kernels of prefloss_dpo_loss() and prefloss_ipo_loss() over the whole
  * batch, then the NLL term and the weights. (Their gradients never
@@ -3415,8 +3446,10 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
     if (w != NULL || s != 1.0f) bad |= prefloss__apply_weights(loss, dc, dr, w, s, n);
     return bad;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_hinge_sppo.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
@@ -3445,8 +3478,10 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_exo.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -3529,8 +3564,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     return prefloss__pair_make_k(prefloss__select(near, close, far), g, sh, -g, sh);
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_robust.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -3607,8 +3644,10 @@ PREFLOSS__CAT_KERNEL(prefloss__k_robust)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_nca_bco.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -3707,14 +3746,10 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     }
     return PREFLOSS_OK;
 }
-
-/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
- * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
- * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
- * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
-typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_apo.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
@@ -3910,8 +3945,10 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_discopop.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
  * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather
@@ -3961,8 +3998,10 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
 }
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_divergence.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
@@ -4194,8 +4233,10 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/kind_reference_free.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
@@ -4288,8 +4329,10 @@ PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
 #endif
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/registry.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* The kind registry: one row per kind of prefloss_pair_loss(), the only
  * place that lists them. Everything else is generated from it: the name
  * table, the dispatch, the parameter checks and the introspection
@@ -4564,8 +4607,15 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
                                     ref_chosen, ref_rejected, weights, dlosses, n, kind, &p, &c, 1.0f)
          ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/orpo_kto.c ==== */
+#ifndef PREFLOSS_NO_ORPO_KTO /* (see lib/lean.c) */
+/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
+ * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
+ * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
+ * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
+typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
 PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
 {
     prefloss__l1me r;
@@ -4770,8 +4820,10 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     }
     return PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_ORPO_KTO */
 
 /* ==== lib/mix.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
@@ -4832,8 +4884,10 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/aot.c ==== */
+#ifndef PREFLOSS_NO_AOT /* (see lib/lean.c) */
 /* ------------------------------------------------------------------------ */
 /* AOT: losses on rank-matched differences                                  */
 /* ------------------------------------------------------------------------ */
@@ -4960,8 +5014,10 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
 }
 
 /* ------------------------------------------------------------------------ */
+#endif /* PREFLOSS_NO_AOT */
 
 /* ==== lib/ld.c ==== */
+#ifndef PREFLOSS_NO_LD /* (see lib/lean.c) */
 /* LD-DPO: length-desensitised sequence log-probs                           */
 /* ------------------------------------------------------------------------ */
 
@@ -5069,6 +5125,134 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_LD */
+
+/* ==== lib/lean.c ==== */
+/* ------------------------------------------------------------------------ */
+/* Lean builds: families left out at compile time                           */
+/*                                                                          */
+/* PREFLOSS_NO_CATALOGUE, PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT and         */
+/* PREFLOSS_NO_LD (defined where the implementation is compiled) leave out  */
+/* the code of those families. Their public functions stay, so a program   */
+/* and the ABI do not change: each returns PREFLOSS_ERR_UNSUPPORTED and     */
+/* writes nothing (prefloss_loss_kind_count() gives 0, prefloss_loss_kind_  */
+/* name() NULL). PREFLOSS_NO_CATALOGUE implies PREFLOSS_NO_AOT.            */
+/* ------------------------------------------------------------------------ */
+
+#ifdef PREFLOSS_NO_CATALOGUE
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size)
+{
+    (void)params; (void)size;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API const char *prefloss_loss_kind_name(int kind) { (void)kind; return NULL; }
+PREFLOSS_API int prefloss_loss_kind_from_name(const char *name)
+{
+    (void)name;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_loss_kind_count(void) { return 0; }
+PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field)
+{
+    (void)kind; (void)field;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *policy_chosen, const float *policy_rejected,
+                                    const float *ref_chosen, const float *ref_rejected,
+                                    const float *weights, const float *dlosses, size_t n,
+                                    int kind, const prefloss_pair_params *params)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)weights; (void)dlosses; (void)n; (void)kind;
+    (void)params;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
+                                           const float *policy_chosen,
+                                           const float *policy_rejected,
+                                           const float *ref_chosen, const float *ref_rejected,
+                                           size_t n, float beta)
+{
+    (void)delta; (void)count; (void)policy_chosen; (void)policy_rejected; (void)ref_chosen;
+    (void)ref_rejected; (void)n; (void)beta;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
+                                        const float *policy_chosen, const float *policy_rejected,
+                                        const float *ref_chosen, const float *ref_rejected,
+                                        const float *weights, const float *dlosses, size_t n,
+                                        const int *kinds, const float *mix_weights, size_t n_kinds,
+                                        const prefloss_pair_params *params)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)weights; (void)dlosses; (void)n; (void)kinds;
+    (void)mix_weights; (void)n_kinds; (void)params;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_CATALOGUE */
+
+#ifdef PREFLOSS_NO_ORPO_KTO
+PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *mean_chosen, const float *mean_rejected,
+                                    const float *dlosses, size_t n, float lambda, float nll_weight)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)mean_chosen; (void)mean_rejected;
+    (void)dlosses; (void)n; (void)lambda; (void)nll_weight;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
+                                   const float *policy_logps, const float *ref_logps,
+                                   const unsigned char *desirable, const float *dlosses, size_t n,
+                                   float beta, float kl, float desirable_weight,
+                                   float undesirable_weight)
+{
+    (void)losses; (void)dpolicy; (void)policy_logps; (void)ref_logps; (void)desirable;
+    (void)dlosses; (void)n; (void)beta; (void)kl; (void)desirable_weight; (void)undesirable_weight;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
+                                 const float *ref_kl_logps, size_t n)
+{
+    (void)kl; (void)policy_kl_logps; (void)ref_kl_logps; (void)n;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_ORPO_KTO */
+
+#ifdef PREFLOSS_NO_AOT
+PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *drejected,
+                                   const float *policy_chosen, const float *policy_rejected,
+                                   const float *ref_chosen, const float *ref_rejected,
+                                   const float *dlosses, size_t n, float beta,
+                                   float label_smoothing, int paired, size_t *workspace)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)dlosses; (void)n; (void)beta;
+    (void)label_smoothing; (void)paired; (void)workspace;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_AOT */
+
+#ifdef PREFLOSS_NO_LD
+PREFLOSS_API int prefloss_sequence_logps_ld(float *seq_logps, const float *token_logps,
+                                            const unsigned char *mask,
+                                            const size_t *public_lengths, size_t batch,
+                                            size_t seq_len, float alpha)
+{
+    (void)seq_logps; (void)token_logps; (void)mask; (void)public_lengths; (void)batch;
+    (void)seq_len; (void)alpha;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const float *dseq_logps,
+                                                     const unsigned char *mask,
+                                                     const size_t *public_lengths, size_t batch,
+                                                     size_t seq_len, float alpha)
+{
+    (void)dtoken_logps; (void)dseq_logps; (void)mask; (void)public_lengths; (void)batch;
+    (void)seq_len; (void)alpha;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_LD */
 
 /* ==== lib/footer.c ==== */
 #ifdef __cplusplus

@@ -37,6 +37,7 @@ lib/orpo_kto.c
 lib/mix.c
 lib/aot.c
 lib/ld.c
+lib/lean.c
 lib/footer.c
 "
 case "${1:-}" in --list) echo $PIECES; exit 0 ;; esac

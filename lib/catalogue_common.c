@@ -1,6 +1,9 @@
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* (ORPO and KTO use the logarithm too, see lib/lean.c) */
+#if !defined(PREFLOSS_NO_CATALOGUE) || !defined(PREFLOSS_NO_ORPO_KTO)
+
 /* log(x) for a finite x > 0 as a double-float (within ~2 ulp when
  * rounded; the low part keeps what rounding a large log would lose): x = m 2^e with m in
  * [sqrt(1/2), sqrt(2)), log x = e ln2 + log1p(m - 1) (m - 1 is exact).
@@ -46,6 +49,9 @@ PREFLOSS__INLINE prefloss__sigvals prefloss__sigmoid_values(float zh, float zl)
     v.sp_neg = prefloss__select(pos, l1p, far);
     return v;
 }
+#endif
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* The sigmoid loss with label smoothing at z (double-float) and its
  * derivative: L = -(1-eps) log sigma(z) - eps log sigma(-z), dL/dz =
@@ -635,3 +641,4 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
         }                                                                                    \
         return bad_seen;                                                                     \
     }
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -51,6 +51,13 @@
 #  endif
 #endif
 
+/* Lean builds (lib/lean.c): AOT ("aot", "aot_pair" of TRL's catalogue)
+ * runs on the catalogue's sigmoid code, so leaving out the catalogue leaves
+ * it out too. */
+#if defined(PREFLOSS_NO_CATALOGUE) && !defined(PREFLOSS_NO_AOT)
+#  define PREFLOSS_NO_AOT
+#endif
+
 #ifdef __cplusplus
 #  define PREFLOSS__RESTRICT __restrict
 #else

@@ -15,6 +15,7 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
     case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
+    case PREFLOSS_ERR_UNSUPPORTED: return "this function's family was left out of this build";
     default: return "unknown status code";
     }
 }
@@ -29,6 +30,7 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
     case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
+    case PREFLOSS_ERR_UNSUPPORTED: return "PREFLOSS_ERR_UNSUPPORTED";
     default: return NULL;
     }
 }

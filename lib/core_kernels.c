@@ -12,7 +12,12 @@
  * outputs go to scratch on the stack (PREFLOSS__SCRATCH). With every pointer
  * present a kernel runs over the whole range in one call. */
 #define PREFLOSS__CHUNK 256
-#define PREFLOSS__SCRATCH 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__SCRATCH 64
+#else
+/* float-only targets (Cortex-M, 32-bit Arm): a small stack matters more */
+#  define PREFLOSS__SCRATCH 16
+#endif
 
 /* The loss kernels are staged: each block of PREFLOSS__STAGE elements goes
  * through a few loops that pass intermediate values on in small arrays.
@@ -21,7 +26,12 @@
  * shorter chains of independent elements overlap, and the stores and
  * reloads in between cost little. The order of each element's operations
  * is unchanged, so the results are bit for bit those of a single loop. */
-#define PREFLOSS__STAGE 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__STAGE 64
+#else
+/* in-order float-only cores gain nothing from long stages; stack they need */
+#  define PREFLOSS__STAGE 16
+#endif
 
 /* Parameters of the loss kernels (each reads the ones it needs). */
 typedef struct prefloss__kparams {

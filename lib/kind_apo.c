@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
@@ -193,3 +194,4 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
@@ -229,3 +230,4 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#endif /* PREFLOSS_NO_CATALOGUE */

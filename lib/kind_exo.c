@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "exo_pair": KL(Bernoulli(s) || Bernoulli(t)), s = sigma(z), t = 1 - eps:
  * s log(s/t) + (1-s) log((1-s)/(1-t)), with log s = -sp(-z);
  * dL/dz = s(1-s)(z - log((1-eps)/eps)). Its two terms cancel as s nears
@@ -80,3 +81,4 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     return prefloss__pair_make_k(prefloss__select(near, close, far), g, sh, -g, sh);
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
+#endif /* PREFLOSS_NO_CATALOGUE */

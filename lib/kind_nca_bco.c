@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -96,9 +97,4 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     }
     return PREFLOSS_OK;
 }
-
-/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
- * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
- * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
- * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
-typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
+#endif /* PREFLOSS_NO_CATALOGUE */

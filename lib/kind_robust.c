@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -74,3 +75,4 @@ PREFLOSS__CAT_KERNEL(prefloss__k_robust)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* "sigmoid" (DPO, cDPO) and "ipo" in prefloss_pair_loss(): the dedicated
  * kernels of prefloss_dpo_loss() and prefloss_ipo_loss() over the whole
  * batch, then the NLL term and the weights. (Their gradients never
@@ -56,3 +57,4 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
     if (w != NULL || s != 1.0f) bad |= prefloss__apply_weights(loss, dc, dr, w, s, n);
     return bad;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
@@ -58,3 +59,4 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,3 +1,9 @@
+#ifndef PREFLOSS_NO_ORPO_KTO /* (see lib/lean.c) */
+/* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
+ * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
+ * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
+ * e^x - 1 (exact by Sterbenz) between -ln2 and -0.347. */
+typedef struct prefloss__l1me { prefloss__df log1mexp; float one_minus_exp; } prefloss__l1me;
 PREFLOSS__INLINE prefloss__l1me prefloss__log1mexp(float x)
 {
     prefloss__l1me r;
@@ -202,3 +208,4 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     }
     return PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_ORPO_KTO */

@@ -166,6 +166,10 @@ extern "C" {
  *  function that computes checks the mode (two float additions) after its
  *  other argument checks, in every build. Nothing was written. */
 #define PREFLOSS_ERR_ROUNDING (-5)
+/** The function's family was left out of this build (PREFLOSS_NO_CATALOGUE,
+ *  PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT or PREFLOSS_NO_LD where the
+ *  implementation was compiled). Nothing was written. */
+#define PREFLOSS_ERR_UNSUPPORTED (-6)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */

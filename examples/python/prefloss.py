@@ -79,6 +79,7 @@ __all__ = [
     "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix", "aot_loss",
     "sequence_logps_ld", "sequence_logps_ld_backward",
     "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE", "ERR_ROUNDING",
+    "ERR_UNSUPPORTED",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
 
@@ -103,6 +104,7 @@ ERR_PARAM = -2
 ERR_OVERLAP = -3
 ERR_SIZE = -4
 ERR_ROUNDING = -5  # the rounding mode is not to-nearest (library 1.2.0)
+ERR_UNSUPPORTED = -6  # the family was left out of this build (library 1.2.0)
 
 REDUCE_SUM = 0
 REDUCE_MEAN = 1

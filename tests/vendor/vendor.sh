@@ -4,7 +4,7 @@
 #
 #   sh tests/vendor/vendor.sh STEP HEADER OUTDIR
 #
-# STEP is one of: dropin modes freestanding m4f cross measure traps dispatch.
+# STEP is one of: dropin modes freestanding m4f cross measure traps dispatch lean docs.
 # Every step works in a fresh, empty directory under OUTDIR into which only
 # the header and the test's own C files are copied: no Makefile, no other
 # file of the repository, plain compiler command lines.
@@ -275,17 +275,63 @@ measure)
             sort stack-$t$o.unsorted > stack-$t$o.txt
         done
     done
-    # x86-64 without run-time dispatch (one copy of each kernel)
-    gcc -std=c99 -O2 -DPREFLOSS_NO_DISPATCH -c impl.c -o x86-64-nodispatch.o
-    size x86-64-nodispatch.o | awk 'NR == 2 {printf "size x86-64 -O2 -DPREFLOSS_NO_DISPATCH text=%d data=%d bss=%d\n", $1, $2, $3}'
-    echo "stack bytes per call (worst case over the call tree; own frame + deepest callee):"
-    printf "%-34s" "function"; for t in $targets; do printf " %12s" "$t"; done; echo
-    for f in $(awk '{print $1}' stack-x86-64-O2.txt); do
-        printf "%-34s" "$f"
-        for t in $targets; do printf " %12s" "$(awk -v f="$f" '$1 == f {print $2}' stack-$t-O2.txt)"; done
-        echo
+    # x86-64 without run-time dispatch (one copy of each kernel), and the
+    # lean DPO+IPO+BT build on the Cortex-M4F
+    LEAN="-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD"
+    for o in -O2 -Os; do
+        gcc -std=c99 $o -DPREFLOSS_NO_DISPATCH -c impl.c -o x86-64-nodispatch$o.o
+        arm-none-eabi-gcc $M4F -std=c99 $o $LEAN -c impl.c -o m4f-lean$o.o -fstack-usage -fcallgraph-info=su
+        mv m4f-lean$o.ci m4f-lean$o.ci.txt 2>/dev/null || mv impl.ci m4f-lean$o.ci.txt
+        stack_table m4f-lean$o.ci.txt > stack-m4f-lean$o.unsorted || {
+            cat stack-m4f-lean$o.unsorted; echo "vendor: measure: m4f lean $o: a call needs more than $STACK_LIMIT bytes"; exit 1; }
+        sort stack-m4f-lean$o.unsorted > stack-m4f-lean$o.txt
     done
+    text() { size "$1" | awk 'NR == 2 {print $1}'; }
+    armtext() { arm-none-eabi-size "$1" | awk 'NR == 2 {print $1}'; }
+    # The tables of docs/embedding.md, in its format (check-vendor-docs
+    # compares them with the page).
+    {
+        echo "| function | x86-64 | aarch64 | armhf | Cortex-M4F |"
+        echo "|---|---:|---:|---:|---:|"
+        for f in $(awk '{print $1}' stack-x86-64-O2.txt); do
+            printf '| `%s` |' "$f"
+            for t in $targets; do printf ' %s |' "$(awk -v f="$f" '$1 == f {print $2}' stack-$t-O2.txt)"; done
+            echo
+        done
+        echo
+        echo "| Cortex-M4F \`-Os\`, stack bytes | whole library | DPO+IPO+BT build |"
+        echo "|---|---:|---:|"
+        for f in prefloss_dpo_loss prefloss_ipo_loss prefloss_bt_loss prefloss_sequence_logps; do
+            echo "| \`$f\` | $(awk -v f="$f" '$1 == f {print $2}' stack-cortex-m4f-Os.txt) | $(awk -v f="$f" '$1 == f {print $2}' stack-m4f-lean-Os.txt) |"
+        done
+        echo "| largest entry point | $(awk '$2 > m {m = $2} END {print m}' stack-cortex-m4f-Os.txt) | $(awk '$2 > m {m = $2} END {print m}' stack-m4f-lean-Os.txt) |"
+        echo
+        echo "| target | build | -O2 | -Os |"
+        echo "|---|---|---:|---:|"
+        echo "| x86-64 | default (baseline and AVX2 kernels, run-time dispatch) | $(text x86-64-O2.o) | $(text x86-64-Os.o) |"
+        echo "| x86-64 | \`-DPREFLOSS_NO_DISPATCH\` | $(text x86-64-nodispatch-O2.o) | $(text x86-64-nodispatch-Os.o) |"
+        echo "| aarch64 | whole library | $(aarch64-linux-gnu-size aarch64-O2.o | awk 'NR == 2 {print $1}') | $(aarch64-linux-gnu-size aarch64-Os.o | awk 'NR == 2 {print $1}') |"
+        echo "| armhf | whole library | $(arm-linux-gnueabihf-size armhf-O2.o | awk 'NR == 2 {print $1}') | $(arm-linux-gnueabihf-size armhf-Os.o | awk 'NR == 2 {print $1}') |"
+        echo "| Cortex-M4F | whole library | $(armtext cortex-m4f-O2.o) | $(armtext cortex-m4f-Os.o) |"
+        echo "| Cortex-M4F | DPO+IPO+BT: \`$LEAN\` | $(armtext m4f-lean-O2.o) | $(armtext m4f-lean-Os.o) |"
+    } > measure.md
+    cat measure.md
     echo "vendor: measure: every call within $STACK_LIMIT bytes of stack on every target (-O2 and -Os)"
+    # The embedded limits (docs/embedding.md): the DPO+IPO+BT build at most
+    # 24 KiB of text on the Cortex-M4F at -Os; there, prefloss_dpo_loss,
+    # _ipo_loss and _bt_loss at most 1 KiB of stack and no entry point above
+    # 4 KiB (both builds, -O2 and -Os).
+    lean_text=$(armtext m4f-lean-Os.o)
+    [ "$lean_text" -le 24576 ] || { echo "vendor: measure: DPO+IPO+BT on the M4F -Os: $lean_text bytes of text > 24576"; exit 1; }
+    for st in stack-cortex-m4f-Os.txt stack-m4f-lean-Os.txt stack-cortex-m4f-O2.txt stack-m4f-lean-O2.txt; do
+        awk -v st="$st" '
+            ($1 == "prefloss_dpo_loss" || $1 == "prefloss_ipo_loss" || $1 == "prefloss_bt_loss") && $2 > 1024 {
+                printf "vendor: measure: %s: %s needs %d bytes of stack > 1024\n", st, $1, $2; bad = 1 }
+            $2 > 4096 { printf "vendor: measure: %s: %s needs %d bytes of stack > 4096\n", st, $1, $2; bad = 1 }
+            END { exit bad }' "$st" || exit 1
+    done
+    echo "vendor: measure: M4F: DPO+IPO+BT build $lean_text bytes of text (<= 24576); dpo/ipo/bt <= 1024 and every entry <= 4096 bytes of stack"
+    echo "vendor: measure: M4F -Os whole library: $(armtext cortex-m4f-Os.o) bytes of text (not within the 150 KiB goal)"
     ;;
 
 traps)
@@ -362,6 +408,53 @@ traps)
     echo "vendor: traps: rounding armhf: $(tail -n 1 rounding-armhf.out)"
     ;;
 
+docs)
+    # docs/embedding.md's measured tables (between its measure markers) must
+    # agree with what check-vendor-measure printed last (OUTDIR/measure/
+    # measure.md): every number within 5 % (or 16 bytes), every label equal.
+    doc=$(cd "$here/../.." && pwd)/docs/embedding.md
+    meas=$out/measure/measure.md
+    [ -f "$meas" ] || { echo "vendor: docs: run check-vendor-measure first"; exit 1; }
+    sed -n '/<!-- measure:begin -->/,/<!-- measure:end -->/p' "$doc" | grep '^|' > "$out/doc-tables.md" || true
+    grep '^|' "$meas" > "$out/measured-tables.md"
+    awk -F'|' 'NR == FNR { m[FNR] = $0; n = FNR; next }
+        {
+            if (!(FNR in m)) { printf "docs/embedding.md: extra table row: %s\n", $0; bad = 1; next }
+            k = split(m[FNR], a, "|"); l = split($0, b, "|")
+            if (k != l) { printf "docs/embedding.md: row %d differs in shape:\n  page: %s\n  now:  %s\n", FNR, $0, m[FNR]; bad = 1; next }
+            for (i = 1; i <= k; i++) {
+                x = b[i]; y = a[i]; gsub(/ /, "", x); gsub(/ /, "", y)
+                if (x ~ /^[0-9]+$/ && y ~ /^[0-9]+$/) {
+                    d = x - y; if (d < 0) d = -d
+                    if (d > 16 && d > 0.05 * y) { printf "docs/embedding.md: %s: %s in the page, %s measured\n", b[2], x, y; bad = 1 }
+                } else if (x != y) { printf "docs/embedding.md: row %d: \"%s\" in the page, \"%s\" measured\n", FNR, b[i], a[i]; bad = 1 }
+            }
+        }
+        END { if (FNR != n) { print "docs/embedding.md: the tables have a different number of rows"; bad = 1 }; exit bad }' \
+        "$out/measured-tables.md" "$out/doc-tables.md" || { echo "vendor: docs: update docs/embedding.md from $meas"; exit 1; }
+    echo "vendor: docs: the size and stack tables of docs/embedding.md agree with the measurement (within 5 %)"
+    ;;
+
+lean)
+    # Each lean configuration: the implementation warning-free (gcc, clang),
+    # the left-out families' functions give PREFLOSS_ERR_UNSUPPORTED and the
+    # rest still compute (lean.c), the core vectors pass.
+    fresh lean impl.c lean.c vectors.c
+    cc -std=c99 -O2 $TESTW -c vectors.c -o vectors.o
+    i=0
+    for cfg in "-DPREFLOSS_NO_CATALOGUE" "-DPREFLOSS_NO_ORPO_KTO" "-DPREFLOSS_NO_AOT" "-DPREFLOSS_NO_LD" \
+               "-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD"; do
+        i=$((i + 1))
+        clang -std=c99 -O1 $STRICT_C $cfg -c impl.c -o /dev/null
+        gcc -std=c99 -O2 $STRICT_C $cfg -c impl.c -o impl-$i.o
+        gcc -std=c99 -O1 $TESTW $cfg lean.c impl-$i.o -o lean-$i -lm
+        ./lean-$i > lean-$i.out || { cat lean-$i.out; echo "vendor: lean: $cfg failed"; exit 1; }
+        cc -o vectors-$i vectors.o impl-$i.o -lm
+        run_vectors "lean $cfg" ./vectors-$i 4000
+        echo "vendor: $(cat lean-$i.out)"
+    done
+    ;;
+
 dispatch)
     # The x86-64 run-time dispatch is the library's own (CPUID on the first
     # call, cached with a relaxed atomic): no ifunc, no constructor, no
@@ -391,7 +484,7 @@ dispatch)
     ;;
 
 *)
-    echo "usage: vendor.sh dropin|modes|freestanding|m4f|cross|measure|traps|dispatch HEADER OUTDIR" >&2
+    echo "usage: vendor.sh dropin|modes|freestanding|m4f|cross|measure|traps|dispatch|lean|docs HEADER OUTDIR" >&2
     exit 2
     ;;
 esac
