@@ -75,8 +75,21 @@
  * (nothing written) or PREFLOSS_NONFINITE (all written; the samples with a
  * non-finite input are NaN).
  */
+/* PREFLOSS_STATIC must be defined before the FIRST #include of this header in
+ * a translation unit: an earlier plain include (a unity build, a precompiled
+ * or forced-include header) has already declared every function extern, and
+ * the later definitions would silently stay global. (A later
+ * PREFLOSS_IMPLEMENTATION without PREFLOSS_STATIC is fine: the definitions
+ * match the extern declarations, as in any stb-style header.) */
+#if defined(PREFLOSS_H) && defined(PREFLOSS_STATIC) && defined(PREFLOSS__DECLARED_EXTERN)
+#  error "prefloss.h: PREFLOSS_STATIC is defined after an earlier #include of prefloss.h declared every function extern; define PREFLOSS_STATIC (and PREFLOSS_IMPLEMENTATION) before the first #include of prefloss.h in this file (e.g. with -DPREFLOSS_STATIC)"
+#endif
+
 #ifndef PREFLOSS_H
 #define PREFLOSS_H
+#ifndef PREFLOSS_STATIC
+#  define PREFLOSS__DECLARED_EXTERN /* the declarations below are extern */
+#endif
 
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* int32_t (target token ids) */
@@ -146,6 +159,19 @@ extern "C" {
 /** A size is too large: the byte size of a buffer does not fit in size_t.
  *  Nothing was written. */
 #define PREFLOSS_ERR_SIZE (-4)
+/** The floating-point rounding mode is not round-to-nearest (fesetround
+ *  FE_UPWARD, FE_DOWNWARD or FE_TOWARDZERO is in effect). The error-free
+ *  transformations of the float-only arithmetic (all of it under
+ *  PREFLOSS_NO_DOUBLE and on targets without a double-precision FPU, such as
+ *  32-bit Arm and Cortex-M; the catalogue, prefloss_bco_update_delta and
+ *  prefloss_kto_kl everywhere) hold only under round-to-nearest, so every
+ *  function that computes checks the mode (two float additions) after its
+ *  other argument checks, in every build. Nothing was written. */
+#define PREFLOSS_ERR_ROUNDING (-5)
+/** The function's family was left out of this build (PREFLOSS_NO_CATALOGUE,
+ *  PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT or PREFLOSS_NO_LD where the
+ *  implementation was compiled). Nothing was written. */
+#define PREFLOSS_ERR_UNSUPPORTED (-6)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */
@@ -263,10 +289,14 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps,
  * Each value is the exact result for the float inputs, rounded once.
  * Reference-free (ref_chosen == ref_rejected == NULL): rc = rr = 0.
  *
- * @param[out] chosen_rewards, rejected_rewards, margins, accuracies  (n)
- *             each optional (NULL: not computed).
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected        (n) both or neither.
+ * @param[out] chosen_rewards  (n) optional (NULL: not computed).
+ * @param[out] rejected_rewards  (n) optional (NULL: not computed).
+ * @param[out] margins  (n) optional (NULL: not computed).
+ * @param[out] accuracies  (n) optional (NULL: not computed).
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both or neither.
+ * @param[in]  ref_rejected  (n) both or neither.
  * @param      n     number of pairs.
  * @param      beta  KL strength, a finite normal float > 0.
  * @return PREFLOSS_OK, PREFLOSS_NONFINITE (those pairs are NaN, accuracy
@@ -305,8 +335,10 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0 (TRL's default is 0.1).
@@ -350,8 +382,10 @@ PREFLOSS_API int prefloss_dpo_loss(float *losses, float *dchosen, float *dreject
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0.
@@ -394,14 +428,17 @@ PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *dreject
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0.
- * @param      alpha1, alpha2  finite floats with alpha1 <= alpha2 and a
- *                  finite difference (the IPO paper: 0 and 1); otherwise
- *                  PREFLOSS_ERR_PARAM.
+ * @param      alpha1  finite floats with alpha1 <= alpha2 and a finite difference (the IPO paper: 0
+ *                     and 1); otherwise PREFLOSS_ERR_PARAM.
+ * @param      alpha2  finite floats with alpha1 <= alpha2 and a finite difference (the IPO paper: 0
+ *                     and 1); otherwise PREFLOSS_ERR_PARAM.
  * @return as for prefloss_dpo_loss: PREFLOSS_OK; PREFLOSS_NONFINITE;
  *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
  *   PREFLOSS_ERR_SIZE (nothing written).
@@ -440,7 +477,8 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen,
  * @param[out] losses        (n) optional.
  * @param[out] dscore_chosen (n) gradient w.r.t. score_chosen (sw), optional.
  * @param[out] dscore_rejected (n) gradient w.r.t. score_rejected (sl), optional.
- * @param[in]  score_chosen, score_rejected  (n) required if n > 0.
+ * @param[in]  score_chosen  (n) required if n > 0.
+ * @param[in]  score_rejected  (n) required if n > 0.
  * @param[in]  margins   (n) per-pair margin m, NULL for 0.
  * @param[in]  dlosses   (n) upstream gradient, NULL for all ones.
  * @param      n         number of pairs.
@@ -527,7 +565,7 @@ PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t 
 /**
  * The kind for a TRL loss_type name: the quoted names of the
  * PREFLOSS_LOSS_* list above ("sigmoid", "ipo", "hinge", ...).
- * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
+ * @param[in]  name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
  * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
  */
 PREFLOSS_API int prefloss_loss_kind_from_name(const char *name);
@@ -592,9 +630,13 @@ PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field);
  * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
  * reference pointers (they may be NULL or not).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free: 0).
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free: 0).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free: 0).
  * @param[in]  weights   (n) per-pair weights, NULL for 1.
  * @param[in]  dlosses   (n) upstream gradient, NULL for 1.
  * @param      n         number of pairs.
@@ -627,7 +669,10 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
  * @param[in,out] delta  the running mean.
  * @param[in,out] count  the number of rewards seen so far (a float, so the
  *                       state is two floats; exact up to 2^24).
- * @param[in] policy_chosen, policy_rejected, ref_chosen, ref_rejected  (n), references both or neither.
+ * @param[in]  policy_chosen  (n), references both or neither.
+ * @param[in]  policy_rejected  (n), references both or neither.
+ * @param[in]  ref_chosen  (n), references both or neither.
+ * @param[in]  ref_rejected  (n), references both or neither.
  * @param n     number of pairs.
  * @param beta  finite normal > 0.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input, or a new
@@ -655,9 +700,15 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  * (finite extreme inputs) their exact sum is not known: the sum of the
  * earlier kinds keeps its infinity (never NaN).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
- *             weights, dlosses  as for prefloss_pair_loss.
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  as for prefloss_pair_loss.
+ * @param[in]  policy_rejected  as for prefloss_pair_loss.
+ * @param[in]  ref_chosen  as for prefloss_pair_loss.
+ * @param[in]  ref_rejected  as for prefloss_pair_loss.
+ * @param[in]  weights  as for prefloss_pair_loss.
+ * @param[in]  dlosses  as for prefloss_pair_loss.
  * @param      n        number of pairs.
  * @param[in]  kinds    (n_kinds) PREFLOSS_LOSS_* values; required if n_kinds > 0.
  * @param[in]  mix_weights  (n_kinds) finite weights; required if n_kinds > 0.
@@ -689,8 +740,11 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
  * the batch mean of this with nll_weight = 1 (its NLL is averaged over all
  * chosen tokens of the batch instead of per pair).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  mean_chosen, mean_rejected  (n) mean log-probs, required if n > 0.
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  mean_chosen  (n) mean log-probs, required if n > 0.
+ * @param[in]  mean_rejected  (n) mean log-probs, required if n > 0.
  * @param[in]  dlosses  (n) upstream gradient, NULL for 1.
  * @param      n        number of pairs.
  * @param      lambda   weight of the odds-ratio term, finite >= 0 (TRL's beta, default 0.1).
@@ -716,7 +770,8 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
  *
  * with x = beta (u - kl). The reference gets no gradient.
  *
- * @param[out] losses, dpolicy  (n) each optional.
+ * @param[out] losses  (n) optional.
+ * @param[out] dpolicy  (n) optional.
  * @param[in]  policy_logps  (n) required if n > 0.
  * @param[in]  ref_logps     (n) NULL for reference-free (0).
  * @param[in]  desirable     (n) bytes, non-zero = desirable; required if n > 0.
@@ -724,7 +779,8 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
  * @param      n             number of samples.
  * @param      beta          finite normal > 0.
  * @param      kl            finite >= 0 (TRL clamps its estimate at 0).
- * @param      desirable_weight, undesirable_weight  finite >= 0 (TRL: 1, 1).
+ * @param      desirable_weight  finite >= 0 (TRL: 1).
+ * @param      undesirable_weight  finite >= 0 (TRL: 1).
  * @return PREFLOSS_OK, PREFLOSS_NONFINITE, PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM,
  *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (nothing written on an error).
  * @par Thread safety
@@ -745,7 +801,8 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
  * all-reduced, give bitwise this value of the concatenated batch.
  *
  * @param[out] kl  the estimate.
- * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param[in]  policy_kl_logps  (n) required if n > 0.
+ * @param[in]  ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
  *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
@@ -775,9 +832,13 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
  * are ordered by index. Every pair's inputs enter every rank, so a
  * non-finite input makes every output NaN (status PREFLOSS_NONFINITE).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional; losses[i] is rank i's loss.
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (0).
+ * @param[out] losses  (n) optional; losses[i] is rank i's loss.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (0).
+ * @param[in]  ref_rejected  (n) both, or both NULL (0).
  * @param[in]  dlosses   (n) upstream gradient of each rank's loss, NULL for 1.
  * @param      n         number of pairs.
  * @param      beta      finite normal > 0.
@@ -812,7 +873,8 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
  * @param[in]  token_logps    (batch, seq_len) required if batch*seq_len > 0.
  * @param[in]  mask           (batch, seq_len) bytes, NULL: every token counts.
  * @param[in]  public_lengths (batch) counted tokens at full weight per row; required if batch > 0.
- * @param      batch, seq_len the shape.
+ * @param      batch  number of rows B.
+ * @param      seq_len  tokens per row T.
  * @param      alpha          weight of the tokens past the public length, in [0, 1].
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted token not finite: that
  *   row is NaN); PREFLOSS_ERR_PARAM, PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP,
@@ -832,7 +894,11 @@ PREFLOSS_API int prefloss_sequence_logps_ld(float *seq_logps, const float *token
  *
  * @param[out] dtoken_logps   (batch, seq_len) required if batch*seq_len > 0.
  * @param[in]  dseq_logps     (batch) required if batch > 0.
- * @param[in]  mask, public_lengths, batch, seq_len, alpha  as for the forward.
+ * @param[in]  mask  as for the forward.
+ * @param[in]  public_lengths  as for the forward.
+ * @param      batch  as for the forward.
+ * @param      seq_len  as for the forward.
+ * @param      alpha  as for the forward.
  * @return as for the forward; a non-finite dseq_logps[b] makes row b NaN.
  * @par Thread safety
  *   As every function: no state of its own.
@@ -1249,6 +1315,46 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
 #  error "prefloss needs FLT_EVAL_METHOD == 0 (on i386 build with -msse2 -mfpmath=sse)"
 #endif
 
+/* Value-changing optimisations undo the error-free transformations (TwoSum,
+ * TwoProd) and the NaN propagation the status codes rely on: under
+ * -ffast-math every gradient of a small demo was wrong and NaN inputs
+ * returned PREFLOSS_OK. Refuse them by name. gcc predefines a macro for each
+ * of these flags; clang (14) only for -ffast-math and -ffinite-math-only,
+ * so for clang -fassociative-math / -freciprocal-math alone the pragmas
+ * below restore precise semantics for this code (reassociation only, off
+ * x86). */
+#if defined(__FAST_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -ffast-math (its error-free transformations and NaN checks would silently give wrong results); compile this file with -fno-fast-math"
+#endif
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#  error "prefloss: the implementation cannot be compiled with -ffinite-math-only (non-finite inputs would go undetected); compile this file with -fno-finite-math-only"
+#endif
+#if defined(__ASSOCIATIVE_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -fassociative-math (it undoes the error-free transformations); compile this file with -fno-associative-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__RECIPROCAL_MATH__)
+#  error "prefloss: the implementation cannot be compiled with -freciprocal-math (x / y becomes x * (1 / y), two roundings); compile this file with -fno-reciprocal-math (or without -funsafe-math-optimizations)"
+#endif
+#if defined(__clang__) && __clang_major__ >= 12
+#  if defined(__x86_64__) || defined(__i386__)
+/* Popped at the end of the implementation (footer). */
+#    pragma float_control(precise, on, push)
+#    define PREFLOSS__FLOAT_CONTROL 1
+#  else
+/* float_control is x86-only in clang 14 ("not supported on this target");
+ * this one has no pop and lasts to the end of the translation unit, which
+ * only keeps reassociation out of what follows the header in this file. */
+#    pragma clang fp reassociate(off)
+#  endif
+#endif
+
+/* Lean builds (lib/lean.c): AOT ("aot", "aot_pair" of TRL's catalogue)
+ * runs on the catalogue's sigmoid code, so leaving out the catalogue leaves
+ * it out too. */
+#if defined(PREFLOSS_NO_CATALOGUE) && !defined(PREFLOSS_NO_AOT)
+#  define PREFLOSS_NO_AOT
+#endif
+
 #ifdef __cplusplus
 #  define PREFLOSS__RESTRICT __restrict
 #else
@@ -1262,24 +1368,38 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
 #  define PREFLOSS__INLINE static inline
 #endif
 
-/* Run-time dispatch on x86-64 Linux. The loss kernels are built twice from
- * one always-inline body: for the baseline, and for AVX2 with FMA, where the
- * body's `fma` argument is 1 and the error-free products and polynomials use
- * fused multiply-adds; each entry point picks one per call from the CPUID
- * bits (__builtin_cpu_supports). The other kernels are built for AVX2 and
- * for the baseline by target_clones (glibc's ifunc picks one). The variants
- * give the same results to within the documented accuracy (both are tested).
- * Define PREFLOSS_NO_DISPATCH to build only what the compiler flags say. */
-#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__linux__) \
-    && defined(__GLIBC__) && defined(__OPTIMIZE__) && !defined(__AVX2__) \
+/* Run-time dispatch on x86-64 (GCC-compatible compilers, optimised builds).
+ * Each loss kernel is built twice from one always-inline body: for the
+ * baseline, and for AVX2 (the core DPO/IPO/BT kernels for AVX2 with FMA,
+ * where the body's `fma` argument is 1 and the error-free products and
+ * polynomials use fused multiply-adds). A kernel's dispatcher picks one per
+ * call from the CPU's features, found with CPUID and XGETBV on the first
+ * call and cached (prefloss__cpu_features): no ifunc, no constructor, no
+ * libgcc CPU model, so a program that calls nothing runs nothing and
+ * ThreadSanitizer sees a relaxed atomic. The variants give the same results
+ * to within the documented accuracy (both are tested). In make bench the
+ * AVX2 variants ran 2-20x faster than the baseline ones, except the token
+ * sums (0.85x: built once). Define PREFLOSS_NO_DISPATCH to build only what
+ * the compiler flags say (one copy of each kernel, about half the compile
+ * time and code). */
+#if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__OPTIMIZE__) \
+    && !defined(__AVX2__) \
     && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))
 #  define PREFLOSS__DISPATCH 1
-#  define PREFLOSS__KERNEL __attribute__((target_clones("avx2", "default")))
+#  define PREFLOSS__TARGET_AVX2 __attribute__((target("avx2")))
 #  define PREFLOSS__TARGET_FMA __attribute__((target("avx2,fma")))
 #else
 #  define PREFLOSS__DISPATCH 0
-#  define PREFLOSS__KERNEL
+#  define PREFLOSS__TARGET_AVX2
 #  define PREFLOSS__TARGET_FMA
+#endif
+
+/* PREFLOSS_KERNEL_ATTR: attributes for every loss, gradient and sum kernel
+ * (the loops, with the helpers inlined into them), e.g. to place them in
+ * fast RAM: __attribute__((section(".itcm"))). Empty by default. (The thin
+ * public wrappers take PREFLOSS_API.) */
+#ifndef PREFLOSS_KERNEL_ATTR
+#  define PREFLOSS_KERNEL_ATTR
 #endif
 
 /* PREFLOSS__HAS_FMA(f): whether PREFLOSS__FMAF(a, b, c), a * b + c fused
@@ -2137,7 +2257,12 @@ PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
  * outputs go to scratch on the stack (PREFLOSS__SCRATCH). With every pointer
  * present a kernel runs over the whole range in one call. */
 #define PREFLOSS__CHUNK 256
-#define PREFLOSS__SCRATCH 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__SCRATCH 64
+#else
+/* float-only targets (Cortex-M, 32-bit Arm): a small stack matters more */
+#  define PREFLOSS__SCRATCH 16
+#endif
 
 /* The loss kernels are staged: each block of PREFLOSS__STAGE elements goes
  * through a few loops that pass intermediate values on in small arrays.
@@ -2146,7 +2271,12 @@ PREFLOSS__INLINE double prefloss__wlog1p_unit(double y, int fma)
  * shorter chains of independent elements overlap, and the stores and
  * reloads in between cost little. The order of each element's operations
  * is unchanged, so the results are bit for bit those of a single loop. */
-#define PREFLOSS__STAGE 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__STAGE 64
+#else
+/* in-order float-only cores gain nothing from long stages; stack they need */
+#  define PREFLOSS__STAGE 16
+#endif
 
 /* Parameters of the loss kernels (each reads the ones it needs). */
 typedef struct prefloss__kparams {
@@ -2175,34 +2305,87 @@ typedef int (*prefloss__kernel_fn)(float *, float *, float *, const float *, con
                                    const float *, const float *, const float *, size_t,
                                    const prefloss__kparams *);
 
-/* The callable variants of a kernel body: name_base (baseline ISA, fma 0)
- * and, where dispatching, name_fma (AVX2 + FMA, fma 1). */
+/* The CPU's features for the dispatch (see PREFLOSS__DISPATCH): bit 0 set
+ * once known, bit 1 AVX2 usable (the CPU has it and the OS saves the YMM
+ * registers), bit 2 FMA as well. Found on the first call of a kernel, with
+ * CPUID and XGETBV, and cached: every thread computes the same value, so a
+ * race only repeats the work; the relaxed atomics make it well defined (and
+ * quiet under ThreadSanitizer). The only static variable of the library. */
+#if PREFLOSS__DISPATCH
+static unsigned prefloss__cpu_detect(void)
+{
+    unsigned a, b, c, d, xlo, xhi, f = 1u;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0u), "c"(0u));
+    if (a < 7u) return f;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
+    /* ECX: FMA (bit 12), OSXSAVE (27), AVX (28) */
+    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) return f;
+    __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0u));
+    (void)xhi;
+    if ((xlo & 6u) != 6u) return f; /* XMM and YMM state enabled by the OS */
+    {
+        unsigned fma = (c >> 12) & 1u;
+        __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7u), "c"(0u));
+        if ((b >> 5) & 1u) f |= 2u | (fma << 2); /* EBX bit 5: AVX2 */
+    }
+    return f;
+}
+
+static unsigned prefloss__cpu_features(void)
+{
+    static unsigned features; /* 0: not yet known */
+    unsigned f = __atomic_load_n(&features, __ATOMIC_RELAXED);
+    if (f == 0u) {
+        f = prefloss__cpu_detect();
+        __atomic_store_n(&features, f, __ATOMIC_RELAXED);
+    }
+    return f;
+}
+/* Whether this CPU runs the _avx2 and the _fma variants. */
+#  define prefloss__cpu_avx2() ((prefloss__cpu_features() & 2u) != 0u)
+#  define prefloss__cpu_fma() ((prefloss__cpu_features() & 6u) == 6u)
+#else
+#  define prefloss__cpu_avx2() 0
+#  define prefloss__cpu_fma() 0
+#endif
+
+/* The callable variants of a core kernel body (its last argument `fma`):
+ * name_base (baseline ISA, fma 0) and, where dispatching, name_fma (AVX2 +
+ * FMA, fma 1); PREFLOSS__PICK chooses. */
 #if PREFLOSS__DISPATCH
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }                               \
-    PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS)                    \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS) \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 1); }
 #  define PREFLOSS__PICK(name, use_fma) ((use_fma) ? name##_fma : name##_base)
 #else
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }
 #  define PREFLOSS__PICK(name, use_fma) ((void)(use_fma), name##_base)
 #endif
 
-/* Whether this CPU runs the _fma variants (once per entry-point call;
- * __builtin_cpu_init makes it valid before constructors have run, and
- * returns at once after the first time). */
-static int prefloss__cpu_fma(void)
-{
+/* PREFLOSS__KERNEL(ret, name, (params), (argument names)) opens the
+ * definition of a kernel whose body follows, and makes `name` the function
+ * to call: where dispatching, name_base (baseline) and name_avx2 (AVX2),
+ * both from the one always-inline body name_body, and `name` picking one per
+ * call; elsewhere `name` alone. */
 #if PREFLOSS__DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name##_base params { return name##_body args; }      \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_AVX2 static ret name##_avx2 params             \
+    { return name##_body args; }                                                         \
+    PREFLOSS_KERNEL_ATTR static ret name params                                          \
+    { return prefloss__cpu_avx2() ? name##_avx2 args : name##_base args; }               \
+    PREFLOSS__INLINE ret name##_body params
 #else
-    return 0;
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name params { return name##_body args; }             \
+    PREFLOSS__INLINE ret name##_body params
 #endif
-}
 
 #define PREFLOSS__MIN(x, y) ((x) < (y) ? (x) : (y))
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
@@ -2517,15 +2700,13 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
 PREFLOSS__VARIANTS(prefloss__bt_centered_kernel)
 
 /* Rewards: beta*uc, beta*ur, beta*h, [h > 0]. */
-PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
-                                    float *PREFLOSS__RESTRICT rw_r,
-                                    float *PREFLOSS__RESTRICT margin,
-                                    float *PREFLOSS__RESTRICT acc,
-                                    const float *PREFLOSS__RESTRICT pc,
-                                    const float *PREFLOSS__RESTRICT pr,
-                                    const float *PREFLOSS__RESTRICT rc,
-                                    const float *PREFLOSS__RESTRICT rr,
-                                    size_t n, float beta)
+PREFLOSS__KERNEL(int, prefloss__rewards_kernel,
+                 (float *PREFLOSS__RESTRICT rw_c, float *PREFLOSS__RESTRICT rw_r,
+                  float *PREFLOSS__RESTRICT margin, float *PREFLOSS__RESTRICT acc,
+                  const float *PREFLOSS__RESTRICT pc, const float *PREFLOSS__RESTRICT pr,
+                  const float *PREFLOSS__RESTRICT rc, const float *PREFLOSS__RESTRICT rr,
+                  size_t n, float beta),
+                 (rw_c, rw_r, margin, acc, pc, pr, rc, rr, n, beta))
 {
     int bad_seen = 0;
     size_t i;
@@ -2569,7 +2750,21 @@ static int prefloss__ranges_overlap(prefloss__range a, prefloss__range b)
     return a0 < b0 + b.bytes && b0 < a0 + a.bytes;
 }
 
-/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output. */
+/* Whether the rounding mode is round-to-nearest: 1 + 2^-26 and 1 - 2^-26
+ * round to 1 only then (upward gives 1 + 2^-23, downward and toward zero
+ * 1 - 2^-24). The operands are read through volatile so the sums happen at
+ * run time, in the caller's mode. The error-free transformations (TwoSum,
+ * TwoProd) hold only under round-to-nearest. */
+static int prefloss__rounding_ok(void)
+{
+    volatile float one = 1.0f, tiny = 1.490116119384765625e-8f; /* 2^-26 */
+    float up = one + tiny, down = one - tiny;
+    return up == 1.0f && down == 1.0f;
+}
+
+/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output;
+ * then PREFLOSS_ERR_ROUNDING if the rounding mode is not to-nearest (every
+ * entry point that computes passes here after its other checks). */
 static int prefloss__check_overlap(const prefloss__range *out, int n_out,
                                    const prefloss__range *in, int n_in)
 {
@@ -2580,7 +2775,7 @@ static int prefloss__check_overlap(const prefloss__range *out, int n_out,
         for (j = i + 1; j < n_out; j++)
             if (prefloss__ranges_overlap(out[i], out[j])) return PREFLOSS_ERR_OVERLAP;
     }
-    return PREFLOSS_OK;
+    return prefloss__rounding_ok() ? PREFLOSS_OK : PREFLOSS_ERR_ROUNDING;
 }
 
 /* beta: a finite, normal, positive float (so that 1/(2 beta) is finite). */
@@ -2678,6 +2873,8 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_PARAM: return "a parameter is out of range";
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
+    case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
+    case PREFLOSS_ERR_UNSUPPORTED: return "this function's family was left out of this build";
     default: return "unknown status code";
     }
 }
@@ -2691,6 +2888,8 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_PARAM: return "PREFLOSS_ERR_PARAM";
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
+    case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
+    case PREFLOSS_ERR_UNSUPPORTED: return "PREFLOSS_ERR_UNSUPPORTED";
     default: return NULL;
     }
 }
@@ -2919,7 +3118,9 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
 
 /* One row: the compensated sum of its counted tokens (m == NULL: all),
  * their count, and whether a counted token was not finite. */
-PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
+/* (Built once even where the loss kernels are dispatched: its AVX2 build
+ * was no faster in make bench.) */
+PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
                                       size_t *count, int *bad, int *huge)
 {
     prefloss__token_acc a;
@@ -3049,7 +3250,7 @@ PREFLOSS__INLINE size_t prefloss__token_sum_wide(double *PREFLOSS__RESTRICT sum,
 }
 
 /* One row: the sum of its counted tokens (m == NULL: all) and their count. */
-PREFLOSS__KERNEL static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
+PREFLOSS_KERNEL_ATTR static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
                                                       size_t len, double *count)
 {
     double sum[PREFLOSS__WLANES], total = 0.0;
@@ -3272,6 +3473,7 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
     return prefloss__sd_select(lvl > 0, e, prefloss__sigmoid_neg_df(x.hi, e, 0));
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE /* used by the catalogue only (see lib/lean.c) */
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
 static float prefloss__frexp2(float x, int *e)
 {
@@ -3347,6 +3549,7 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
     return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
                                                    prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
+#endif
 
 /* ==== lib/partials.c ==== */
 /* ------------------------------------------------------------------------ */
@@ -3708,6 +3911,8 @@ PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
  * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
 #define PREFLOSS__EXP_CAP 88.7228f
@@ -3733,6 +3938,10 @@ typedef struct prefloss__cat {
     const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
     const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
     const prefloss__cat *PREFLOSS__RESTRICT params
+#define PREFLOSS__CAT_NAMES loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params
+/* Opens the definition of a catalogue kernel (see PREFLOSS__KERNEL). */
+#define PREFLOSS__CAT_KERNEL(name) \
+    PREFLOSS__KERNEL(int, name, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
 
 #if PREFLOSS__WIDE
 /* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
@@ -3835,16 +4044,7 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
  * whose product overflowed part-way although the result need not (2^k or a
  * small weight brings it back) is redone in scaled form after it. */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0, over = 0;                                                          \
@@ -3933,16 +4133,7 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                                     float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0;                                                                    \
@@ -3963,6 +4154,8 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
         return bad_seen;                                                                     \
     }
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_sigmoid_ipo.c ==== */
 /* "sigmoid" (DPO, cDPO) and "ipo" in prefloss_pair_loss(): the dedicated
  * kernels of prefloss_dpo_loss() and prefloss_ipo_loss() over the whole
@@ -3970,6 +4163,8 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
  * underflow before the weights, so applying those afterwards loses
  * nothing; the catalogue kernels apply them inside, see
  * prefloss__cat_loss_out.) */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
  * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
@@ -4023,9 +4218,13 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
     return bad;
 }
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_hinge_sppo.c ==== */
 /* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
  * squared losses, exact without special functions. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
@@ -4056,9 +4255,13 @@ PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_exo.c ==== */
 /* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
  * and the label-smoothed target. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
  * 2^-30 of the sum's leading term). */
@@ -4154,10 +4357,14 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_robust.c ==== */
 /* The catalogue kind "robust": the noise-robust sigmoid loss (cDPO's
  * unbiased form), in double where there is a double FPU, else in
  * double-float. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
@@ -4209,7 +4416,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_robust)
 {
     const double beta = (double)params->beta;
     const double cc = (double)params->robust_c + (double)params->robust_c_lo;
@@ -4236,9 +4443,13 @@ PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_nca_bco.c ==== */
 /* The catalogue kinds "nca_pair" and "bco_pair" (each log-ratio through its
  * own sigmoid), and bco_pair's running reward mean. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
@@ -4305,6 +4516,7 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
         return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
          * count * delta, which could overflow. The 2n deviations are summed
@@ -4338,9 +4550,13 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     return PREFLOSS_OK;
 }
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_apo.c ==== */
 /* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
  * optimisation), each in double and in double-float side by side. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
@@ -4362,7 +4578,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__KERNEL static int prefloss__k_apo_zero(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -4497,7 +4713,7 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -4538,9 +4754,13 @@ PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_discopop.c ==== */
 /* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
  * loss, switched by sigma(z/tau). */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
@@ -4592,10 +4812,14 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_divergence.c ==== */
 /* The f-divergence kinds "js_divergence" and "alpha_divergence": the sigmoid
  * loss on a transformed log-ratio difference, and alpha's rescue of
  * results that overflow alone but not after the weights. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
@@ -4829,9 +5053,13 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/kind_reference_free.c ==== */
 /* The reference-free catalogue kinds "simpo" and "cpo", in double and in
  * double-float side by side. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
@@ -4913,11 +5141,11 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
     }
     return bad_seen;
 }
-PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_simpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
 }
-PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
 }
@@ -4926,7 +5154,10 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
 #endif
 
+#endif /* PREFLOSS_NO_CATALOGUE */
+
 /* ==== lib/registry.c ==== */
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* The kind registry: one row per kind of prefloss_pair_loss(), the only
  * place that lists them. Everything else is generated from it: the name
  * table, the dispatch, the parameter checks and the introspection
@@ -5215,10 +5446,13 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
                                     ref_chosen, ref_rejected, weights, dlosses, n, kind, &p, &c, 1.0f)
          ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/orpo_kto.c ==== */
 /* ORPO (odds-ratio loss on mean log-probs, plus NLL) and KTO (unpaired
  * samples against a batch KL baseline). */
+
+#ifndef PREFLOSS_NO_ORPO_KTO /* (see lib/lean.c) */
 
 /* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
  * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
@@ -5260,13 +5494,12 @@ PREFLOSS__INLINE float prefloss__exp_signed(float xh, float xl)
  * loss = -nll a + lambda sp(-l); dloss/da = -nll - lambda sigma(-l)/(1 - e^a),
  * dloss/db = lambda sigma(-l)/(1 - e^b). a or b >= 0 (not a log-prob, or
  * odds undefined) makes the pair NaN. */
-PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss,
-                                                  float *PREFLOSS__RESTRICT dc,
-                                                  float *PREFLOSS__RESTRICT dr,
-                                                  const float *PREFLOSS__RESTRICT ma,
-                                                  const float *PREFLOSS__RESTRICT mb,
-                                                  const float *PREFLOSS__RESTRICT up,
-                                                  size_t n, float lambda, float nll)
+PREFLOSS__KERNEL(int, prefloss__orpo_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,
+                  float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT ma,
+                  const float *PREFLOSS__RESTRICT mb, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float lambda, float nll),
+                 (loss, dc, dr, ma, mb, up, n, lambda, nll))
 {
     int bad_seen = 0;
     size_t i;
@@ -5338,13 +5571,12 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
 
 /* KTO: x = beta (u - kl); desirable: wd sigma(-x), gradient -wd beta sigma(x)sigma(-x);
  * undesirable: wu sigma(x), gradient wu beta sigma(x)sigma(-x). */
-PREFLOSS__KERNEL static int prefloss__kto_kernel(float *PREFLOSS__RESTRICT loss,
-                                                 float *PREFLOSS__RESTRICT dp,
-                                                 const float *PREFLOSS__RESTRICT pol,
-                                                 const float *PREFLOSS__RESTRICT ref,
-                                                 const unsigned char *PREFLOSS__RESTRICT des,
-                                                 const float *PREFLOSS__RESTRICT up, size_t n,
-                                                 float beta, float kl, float wd, float wu)
+PREFLOSS__KERNEL(int, prefloss__kto_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dp,
+                  const float *PREFLOSS__RESTRICT pol, const float *PREFLOSS__RESTRICT ref,
+                  const unsigned char *PREFLOSS__RESTRICT des, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float beta, float kl, float wd, float wu),
+                 (loss, dp, pol, ref, des, up, n, beta, kl, wd, wu))
 {
     int bad_seen = 0;
     size_t i;
@@ -5415,9 +5647,13 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     return prefloss_kto_kl_finish(kl, &acc);
 }
 
+#endif /* PREFLOSS_NO_ORPO_KTO */
+
 /* ==== lib/mix.c ==== */
 /* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
  * (MPO style), every kind through the registry's evaluation. */
+
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
@@ -5479,6 +5715,8 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/token.c ==== */
 /* ------------------------------------------------------------------------ */
@@ -5859,6 +6097,7 @@ PREFLOSS__INLINE void prefloss__seq_rows(const size_t *offsets, size_t seq_len, 
     else { *first = i * seq_len; *last = (i + 1) * seq_len; }
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE
 /* Validates one side's layout: the offsets non-decreasing; its rows
  * [first, end), and the largest sequence. */
 static int prefloss__side_layout(const size_t *offsets, size_t n, size_t seq_len,
@@ -5881,6 +6120,7 @@ static int prefloss__side_layout(const size_t *offsets, size_t n, size_t seq_len
     *end = offsets[n];
     return PREFLOSS_OK;
 }
+#endif
 
 PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
                                                           const size_t *chosen_offsets,
@@ -5908,6 +6148,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
     return PREFLOSS_OK;
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE /* the fused call needs the catalogue (see lib/lean.c) */
 /* One sequence forward: the sum of its counted tokens' log-probs (double-
  * float), their count, each counted row's log-sum-exp into lse[] (NULL:
  * not kept). Returns 1 if a counted row was not finite. */
@@ -6082,8 +6323,10 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/aot.c ==== */
+#ifndef PREFLOSS_NO_AOT /* (see lib/lean.c) */
 /* ------------------------------------------------------------------------ */
 /* AOT: losses on rank-matched differences                                  */
 /* ------------------------------------------------------------------------ */
@@ -6210,8 +6453,10 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
 }
 
 /* ------------------------------------------------------------------------ */
+#endif /* PREFLOSS_NO_AOT */
 
 /* ==== lib/ld.c ==== */
+#ifndef PREFLOSS_NO_LD /* (see lib/lean.c) */
 /* LD-DPO: length-desensitised sequence log-probs                           */
 /* ------------------------------------------------------------------------ */
 
@@ -6319,10 +6564,161 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_LD */
+
+/* ==== lib/lean.c ==== */
+/* ------------------------------------------------------------------------ */
+/* Lean builds: families left out at compile time                           */
+/*                                                                          */
+/* PREFLOSS_NO_CATALOGUE, PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT and         */
+/* PREFLOSS_NO_LD (defined where the implementation is compiled) leave out  */
+/* the code of those families. Their public functions stay, so a program   */
+/* and the ABI do not change: each returns PREFLOSS_ERR_UNSUPPORTED and     */
+/* writes nothing (prefloss_loss_kind_count() gives 0, prefloss_loss_kind_  */
+/* name() NULL). PREFLOSS_NO_CATALOGUE implies PREFLOSS_NO_AOT.            */
+/* ------------------------------------------------------------------------ */
+
+#ifdef PREFLOSS_NO_CATALOGUE
+PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t size)
+{
+    (void)params; (void)size;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API const char *prefloss_loss_kind_name(int kind) { (void)kind; return NULL; }
+PREFLOSS_API int prefloss_loss_kind_from_name(const char *name)
+{
+    (void)name;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_loss_kind_count(void) { return 0; }
+PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field)
+{
+    (void)kind; (void)field;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *policy_chosen, const float *policy_rejected,
+                                    const float *ref_chosen, const float *ref_rejected,
+                                    const float *weights, const float *dlosses, size_t n,
+                                    int kind, const prefloss_pair_params *params)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)weights; (void)dlosses; (void)n; (void)kind;
+    (void)params;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
+                                           const float *policy_chosen,
+                                           const float *policy_rejected,
+                                           const float *ref_chosen, const float *ref_rejected,
+                                           size_t n, float beta)
+{
+    (void)delta; (void)count; (void)policy_chosen; (void)policy_rejected; (void)ref_chosen;
+    (void)ref_rejected; (void)n; (void)beta;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
+                                        const float *policy_chosen, const float *policy_rejected,
+                                        const float *ref_chosen, const float *ref_rejected,
+                                        const float *weights, const float *dlosses, size_t n,
+                                        const int *kinds, const float *mix_weights, size_t n_kinds,
+                                        const prefloss_pair_params *params)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)weights; (void)dlosses; (void)n; (void)kinds;
+    (void)mix_weights; (void)n_kinds; (void)params;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len)
+{
+    (void)losses; (void)policy_chosen; (void)policy_rejected; (void)dchosen_logits;
+    (void)drejected_logits; (void)chosen_logits; (void)rejected_logits; (void)chosen_targets;
+    (void)rejected_targets; (void)chosen_offsets; (void)rejected_offsets; (void)ref_chosen;
+    (void)ref_rejected; (void)dlosses; (void)n_pairs; (void)seq_len; (void)vocab;
+    (void)row_stride; (void)ignore_index; (void)average_log_prob; (void)kind; (void)params;
+    (void)workspace; (void)workspace_len;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_CATALOGUE */
+
+#ifdef PREFLOSS_NO_ORPO_KTO
+PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejected,
+                                    const float *mean_chosen, const float *mean_rejected,
+                                    const float *dlosses, size_t n, float lambda, float nll_weight)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)mean_chosen; (void)mean_rejected;
+    (void)dlosses; (void)n; (void)lambda; (void)nll_weight;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
+                                   const float *policy_logps, const float *ref_logps,
+                                   const unsigned char *desirable, const float *dlosses, size_t n,
+                                   float beta, float kl, float desirable_weight,
+                                   float undesirable_weight)
+{
+    (void)losses; (void)dpolicy; (void)policy_logps; (void)ref_logps; (void)desirable;
+    (void)dlosses; (void)n; (void)beta; (void)kl; (void)desirable_weight; (void)undesirable_weight;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
+                                 const float *ref_kl_logps, size_t n)
+{
+    (void)kl; (void)policy_kl_logps; (void)ref_kl_logps; (void)n;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_ORPO_KTO */
+
+#ifdef PREFLOSS_NO_AOT
+PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *drejected,
+                                   const float *policy_chosen, const float *policy_rejected,
+                                   const float *ref_chosen, const float *ref_rejected,
+                                   const float *dlosses, size_t n, float beta,
+                                   float label_smoothing, int paired, size_t *workspace)
+{
+    (void)losses; (void)dchosen; (void)drejected; (void)policy_chosen; (void)policy_rejected;
+    (void)ref_chosen; (void)ref_rejected; (void)dlosses; (void)n; (void)beta;
+    (void)label_smoothing; (void)paired; (void)workspace;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_AOT */
+
+#ifdef PREFLOSS_NO_LD
+PREFLOSS_API int prefloss_sequence_logps_ld(float *seq_logps, const float *token_logps,
+                                            const unsigned char *mask,
+                                            const size_t *public_lengths, size_t batch,
+                                            size_t seq_len, float alpha)
+{
+    (void)seq_logps; (void)token_logps; (void)mask; (void)public_lengths; (void)batch;
+    (void)seq_len; (void)alpha;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const float *dseq_logps,
+                                                     const unsigned char *mask,
+                                                     const size_t *public_lengths, size_t batch,
+                                                     size_t seq_len, float alpha)
+{
+    (void)dtoken_logps; (void)dseq_logps; (void)mask; (void)public_lengths; (void)batch;
+    (void)seq_len; (void)alpha;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_LD */
 
 /* ==== lib/footer.c ==== */
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef PREFLOSS__FLOAT_CONTROL
+#  pragma float_control(pop)
 #endif
 
 #endif /* PREFLOSS_IMPLEMENTATION */

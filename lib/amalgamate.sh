@@ -44,6 +44,7 @@ lib/mix.c
 lib/token.c
 lib/aot.c
 lib/ld.c
+lib/lean.c
 lib/footer.c
 "
 case "${1:-}" in --list) echo $PIECES; exit 0 ;; esac

@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_AOT /* (see lib/lean.c) */
 /* ------------------------------------------------------------------------ */
 /* AOT: losses on rank-matched differences                                  */
 /* ------------------------------------------------------------------------ */
@@ -124,3 +125,4 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
 }
 
 /* ------------------------------------------------------------------------ */
+#endif /* PREFLOSS_NO_AOT */

@@ -1,6 +1,8 @@
 /* The loss catalogue                                                       */
 /* ------------------------------------------------------------------------ */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* TRL's cap for exponents (cap_exp): log(FLT_MAX) floored to 4 decimals
  * (get_exp_cap), 88.7228, where exp is still finite (prefloss__cap_exp_df). */
 #define PREFLOSS__EXP_CAP 88.7228f
@@ -26,6 +28,10 @@ typedef struct prefloss__cat {
     const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                \
     const float *PREFLOSS__RESTRICT w, float s, size_t n,                                  \
     const prefloss__cat *PREFLOSS__RESTRICT params
+#define PREFLOSS__CAT_NAMES loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params
+/* Opens the definition of a catalogue kernel (see PREFLOSS__KERNEL). */
+#define PREFLOSS__CAT_KERNEL(name) \
+    PREFLOSS__KERNEL(int, name, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
 
 #if PREFLOSS__WIDE
 /* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
@@ -128,16 +134,7 @@ static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, f
  * whose product overflowed part-way although the result need not (2^k or a
  * small weight brings it back) is redone in scaled form after it. */
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0, over = 0;                                                          \
@@ -226,16 +223,7 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                                     float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__KERNEL static int name(float *PREFLOSS__RESTRICT loss,                         \
-                                     float *PREFLOSS__RESTRICT dc,                           \
-                                     float *PREFLOSS__RESTRICT dr,                           \
-                                     const float *PREFLOSS__RESTRICT pc,                     \
-                                     const float *PREFLOSS__RESTRICT pr,                     \
-                                     const float *PREFLOSS__RESTRICT rc,                     \
-                                     const float *PREFLOSS__RESTRICT rr,                     \
-                                     const float *PREFLOSS__RESTRICT up,                     \
-                                     const float *PREFLOSS__RESTRICT w, float s, size_t n,   \
-                                     const prefloss__cat *PREFLOSS__RESTRICT params)         \
+    PREFLOSS__CAT_KERNEL(name)                                                           \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0;                                                                    \
@@ -255,3 +243,5 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
         }                                                                                    \
         return bad_seen;                                                                     \
     }
+
+#endif /* PREFLOSS_NO_CATALOGUE */

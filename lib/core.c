@@ -14,6 +14,8 @@ PREFLOSS_API const char *prefloss_strerror(int status)
     case PREFLOSS_ERR_PARAM: return "a parameter is out of range";
     case PREFLOSS_ERR_OVERLAP: return "an output buffer overlaps an input or another output";
     case PREFLOSS_ERR_SIZE: return "a buffer size overflows size_t";
+    case PREFLOSS_ERR_ROUNDING: return "the floating-point rounding mode is not round-to-nearest";
+    case PREFLOSS_ERR_UNSUPPORTED: return "this function's family was left out of this build";
     default: return "unknown status code";
     }
 }
@@ -27,6 +29,8 @@ PREFLOSS_API const char *prefloss_status_name(int status)
     case PREFLOSS_ERR_PARAM: return "PREFLOSS_ERR_PARAM";
     case PREFLOSS_ERR_OVERLAP: return "PREFLOSS_ERR_OVERLAP";
     case PREFLOSS_ERR_SIZE: return "PREFLOSS_ERR_SIZE";
+    case PREFLOSS_ERR_ROUNDING: return "PREFLOSS_ERR_ROUNDING";
+    case PREFLOSS_ERR_UNSUPPORTED: return "PREFLOSS_ERR_UNSUPPORTED";
     default: return NULL;
     }
 }

@@ -12,7 +12,12 @@
  * outputs go to scratch on the stack (PREFLOSS__SCRATCH). With every pointer
  * present a kernel runs over the whole range in one call. */
 #define PREFLOSS__CHUNK 256
-#define PREFLOSS__SCRATCH 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__SCRATCH 64
+#else
+/* float-only targets (Cortex-M, 32-bit Arm): a small stack matters more */
+#  define PREFLOSS__SCRATCH 16
+#endif
 
 /* The loss kernels are staged: each block of PREFLOSS__STAGE elements goes
  * through a few loops that pass intermediate values on in small arrays.
@@ -21,7 +26,12 @@
  * shorter chains of independent elements overlap, and the stores and
  * reloads in between cost little. The order of each element's operations
  * is unchanged, so the results are bit for bit those of a single loop. */
-#define PREFLOSS__STAGE 64
+#if PREFLOSS__WIDE
+#  define PREFLOSS__STAGE 64
+#else
+/* in-order float-only cores gain nothing from long stages; stack they need */
+#  define PREFLOSS__STAGE 16
+#endif
 
 /* Parameters of the loss kernels (each reads the ones it needs). */
 typedef struct prefloss__kparams {
@@ -50,34 +60,87 @@ typedef int (*prefloss__kernel_fn)(float *, float *, float *, const float *, con
                                    const float *, const float *, const float *, size_t,
                                    const prefloss__kparams *);
 
-/* The callable variants of a kernel body: name_base (baseline ISA, fma 0)
- * and, where dispatching, name_fma (AVX2 + FMA, fma 1). */
+/* The CPU's features for the dispatch (see PREFLOSS__DISPATCH): bit 0 set
+ * once known, bit 1 AVX2 usable (the CPU has it and the OS saves the YMM
+ * registers), bit 2 FMA as well. Found on the first call of a kernel, with
+ * CPUID and XGETBV, and cached: every thread computes the same value, so a
+ * race only repeats the work; the relaxed atomics make it well defined (and
+ * quiet under ThreadSanitizer). The only static variable of the library. */
+#if PREFLOSS__DISPATCH
+static unsigned prefloss__cpu_detect(void)
+{
+    unsigned a, b, c, d, xlo, xhi, f = 1u;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0u), "c"(0u));
+    if (a < 7u) return f;
+    __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
+    /* ECX: FMA (bit 12), OSXSAVE (27), AVX (28) */
+    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) return f;
+    __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0u));
+    (void)xhi;
+    if ((xlo & 6u) != 6u) return f; /* XMM and YMM state enabled by the OS */
+    {
+        unsigned fma = (c >> 12) & 1u;
+        __asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7u), "c"(0u));
+        if ((b >> 5) & 1u) f |= 2u | (fma << 2); /* EBX bit 5: AVX2 */
+    }
+    return f;
+}
+
+static unsigned prefloss__cpu_features(void)
+{
+    static unsigned features; /* 0: not yet known */
+    unsigned f = __atomic_load_n(&features, __ATOMIC_RELAXED);
+    if (f == 0u) {
+        f = prefloss__cpu_detect();
+        __atomic_store_n(&features, f, __ATOMIC_RELAXED);
+    }
+    return f;
+}
+/* Whether this CPU runs the _avx2 and the _fma variants. */
+#  define prefloss__cpu_avx2() ((prefloss__cpu_features() & 2u) != 0u)
+#  define prefloss__cpu_fma() ((prefloss__cpu_features() & 6u) == 6u)
+#else
+#  define prefloss__cpu_avx2() 0
+#  define prefloss__cpu_fma() 0
+#endif
+
+/* The callable variants of a core kernel body (its last argument `fma`):
+ * name_base (baseline ISA, fma 0) and, where dispatching, name_fma (AVX2 +
+ * FMA, fma 1); PREFLOSS__PICK chooses. */
 #if PREFLOSS__DISPATCH
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }                               \
-    PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS)                    \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS) \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 1); }
 #  define PREFLOSS__PICK(name, use_fma) ((use_fma) ? name##_fma : name##_base)
 #else
 #  define PREFLOSS__VARIANTS(name)                                                       \
-    static int name##_base(PREFLOSS__KERNEL_ARGS)                                        \
+    PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
     { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }
 #  define PREFLOSS__PICK(name, use_fma) ((void)(use_fma), name##_base)
 #endif
 
-/* Whether this CPU runs the _fma variants (once per entry-point call;
- * __builtin_cpu_init makes it valid before constructors have run, and
- * returns at once after the first time). */
-static int prefloss__cpu_fma(void)
-{
+/* PREFLOSS__KERNEL(ret, name, (params), (argument names)) opens the
+ * definition of a kernel whose body follows, and makes `name` the function
+ * to call: where dispatching, name_base (baseline) and name_avx2 (AVX2),
+ * both from the one always-inline body name_body, and `name` picking one per
+ * call; elsewhere `name` alone. */
 #if PREFLOSS__DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name##_base params { return name##_body args; }      \
+    PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_AVX2 static ret name##_avx2 params             \
+    { return name##_body args; }                                                         \
+    PREFLOSS_KERNEL_ATTR static ret name params                                          \
+    { return prefloss__cpu_avx2() ? name##_avx2 args : name##_base args; }               \
+    PREFLOSS__INLINE ret name##_body params
 #else
-    return 0;
+#  define PREFLOSS__KERNEL(ret, name, params, args)                                      \
+    PREFLOSS__INLINE ret name##_body params;                                             \
+    PREFLOSS_KERNEL_ATTR static ret name params { return name##_body args; }             \
+    PREFLOSS__INLINE ret name##_body params
 #endif
-}
 
 #define PREFLOSS__MIN(x, y) ((x) < (y) ? (x) : (y))
 #define PREFLOSS__BAD4(p, q, r, s) (prefloss__nan_if_nonfinite(p) + prefloss__nan_if_nonfinite(q) \
@@ -392,15 +455,13 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
 PREFLOSS__VARIANTS(prefloss__bt_centered_kernel)
 
 /* Rewards: beta*uc, beta*ur, beta*h, [h > 0]. */
-PREFLOSS__KERNEL static int prefloss__rewards_kernel(float *PREFLOSS__RESTRICT rw_c,
-                                    float *PREFLOSS__RESTRICT rw_r,
-                                    float *PREFLOSS__RESTRICT margin,
-                                    float *PREFLOSS__RESTRICT acc,
-                                    const float *PREFLOSS__RESTRICT pc,
-                                    const float *PREFLOSS__RESTRICT pr,
-                                    const float *PREFLOSS__RESTRICT rc,
-                                    const float *PREFLOSS__RESTRICT rr,
-                                    size_t n, float beta)
+PREFLOSS__KERNEL(int, prefloss__rewards_kernel,
+                 (float *PREFLOSS__RESTRICT rw_c, float *PREFLOSS__RESTRICT rw_r,
+                  float *PREFLOSS__RESTRICT margin, float *PREFLOSS__RESTRICT acc,
+                  const float *PREFLOSS__RESTRICT pc, const float *PREFLOSS__RESTRICT pr,
+                  const float *PREFLOSS__RESTRICT rc, const float *PREFLOSS__RESTRICT rr,
+                  size_t n, float beta),
+                 (rw_c, rw_r, margin, acc, pc, pr, rc, rr, n, beta))
 {
     int bad_seen = 0;
     size_t i;

@@ -2,6 +2,10 @@
 }
 #endif
 
+#ifdef PREFLOSS__FLOAT_CONTROL
+#  pragma float_control(pop)
+#endif
+
 #endif /* PREFLOSS_IMPLEMENTATION */
 
 /*

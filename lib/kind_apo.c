@@ -1,6 +1,8 @@
 /* The catalogue kinds "apo_zero" and "apo_down" (anchored preference
  * optimisation), each in double and in double-float side by side. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "apo_zero": sigma(-a) + sigma(b), a = beta uc, b = beta ur;
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
@@ -21,7 +23,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__KERNEL static int prefloss__k_apo_zero(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -156,7 +158,7 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -196,3 +198,5 @@ PREFLOSS__KERNEL static int prefloss__k_apo_down(PREFLOSS__CAT_ARGS)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
+
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,6 +1,8 @@
 /* The catalogue kind "discopop": a sigmoid/exponential blend of the DPO
  * loss, switched by sigma(z/tau). */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "discopop": m sp(-z) + w e^{-z} with w = sigma(x), m = 1 - w = sigma(-x),
  * x = z/tau. The product w e^{-z} is formed as exp(-(z + sp(-x))) (for
  * tau <= 1 the exponent is <= 0), so that z << 0 gives a finite loss rather
@@ -50,3 +52,5 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
 }
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
+
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -2,6 +2,8 @@
  * loss on a transformed log-ratio difference, and alpha's rescue of
  * results that overflow alone but not after the weights. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* ln cosh(x) - x^2/2 for |x| <= 1/4 (Taylor to x^12; the rest is below
  * 2^-30 of the first term). */
 PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
@@ -233,3 +235,5 @@ static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const fl
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+
+#endif /* PREFLOSS_NO_CATALOGUE */

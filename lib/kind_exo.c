@@ -1,6 +1,8 @@
 /* The catalogue kind "exo_pair": the KL divergence between Bernoulli(sigma(z))
  * and the label-smoothed target. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* sum_{k>=3} x^k/(k(k-1)) for |x| <= 1/4, to k = 14 (the rest is below
  * 2^-30 of the sum's leading term). */
 PREFLOSS__INLINE float prefloss__kl_tail(float x)
@@ -94,3 +96,5 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     return prefloss__pair_make_k(prefloss__select(near, close, far), g, sh, -g, sh);
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
+
+#endif /* PREFLOSS_NO_CATALOGUE */

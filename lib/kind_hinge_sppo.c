@@ -1,6 +1,8 @@
 /* The catalogue kinds "hinge" (SLiC) and "sppo_hard": piecewise-linear and
  * squared losses, exact without special functions. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
                                                        prefloss__cat c)
@@ -29,3 +31,5 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
+
+#endif /* PREFLOSS_NO_CATALOGUE */

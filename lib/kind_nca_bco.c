@@ -1,6 +1,8 @@
 /* The catalogue kinds "nca_pair" and "bco_pair" (each log-ratio through its
  * own sigmoid), and bco_pair's running reward mean. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "nca_pair": sp(-a) + sp(a)/2 + sp(b)/2 with a = beta uc, b = beta ur;
  * dL/dpc = beta(sigma(a)/2 - sigma(-a)), dL/dpr = beta sigma(b)/2. The
  * chosen gradient is zero at a = ln 2, where its two terms cancel. It is
@@ -66,6 +68,7 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     if (n > SIZE_MAX / sizeof(float)) return PREFLOSS_ERR_SIZE;
     if (policy_chosen == NULL || policy_rejected == NULL || ((ref_chosen == NULL) != (ref_rejected == NULL)))
         return PREFLOSS_ERR_NULL;
+    if (!prefloss__rounding_ok()) return PREFLOSS_ERR_ROUNDING;
     {
         /* the new mean is delta + sum_j (reward_j - delta)/(count + 2n): no
          * count * delta, which could overflow. The 2n deviations are summed
@@ -98,3 +101,5 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
     }
     return PREFLOSS_OK;
 }
+
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,6 +1,8 @@
 /* The reference-free catalogue kinds "simpo" and "cpo", in double and in
  * double-float side by side. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "simpo": the sigmoid loss on beta(pc - pr) - gamma; "cpo": on beta(pc - pr).
  * dL/dz = eps - sigma(-z) cancels near its zero (z = 0 for eps = 1/2): it
  * is the double-float of prefloss__smoothed_sigmoid_sd (tanh(z/2)/2 - (1/2 - eps)
@@ -81,11 +83,11 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
     }
     return bad_seen;
 }
-PREFLOSS__KERNEL static int prefloss__k_simpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_simpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
 }
-PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
 {
     return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
 }
@@ -93,3 +95,5 @@ PREFLOSS__KERNEL static int prefloss__k_cpo(PREFLOSS__CAT_ARGS)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
 #endif
+
+#endif /* PREFLOSS_NO_CATALOGUE */

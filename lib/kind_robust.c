@@ -2,6 +2,8 @@
  * unbiased form), in double where there is a double FPU, else in
  * double-float. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* "robust": [(1-eps) sp(-z) - eps sp(z)]/(1 - 2eps) = sp(-z) - c z with
  * c = eps/(1 - 2eps); dL/dz = -(sigma(-z) + c). The loss's two terms cancel
  * near its zero, so sp(-z) = max(-z, 0) + log1p(e^-|z|), c and c z are all
@@ -52,7 +54,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
+PREFLOSS__CAT_KERNEL(prefloss__k_robust)
 {
     const double beta = (double)params->beta;
     const double cc = (double)params->robust_c + (double)params->robust_c_lo;
@@ -78,3 +80,5 @@ PREFLOSS__KERNEL static int prefloss__k_robust(PREFLOSS__CAT_ARGS)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
+
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -5,6 +5,8 @@
  * nothing; the catalogue kernels apply them inside, see
  * prefloss__cat_loss_out.) */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 /* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
  * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
  * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
@@ -56,3 +58,5 @@ static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
     if (w != NULL || s != 1.0f) bad |= prefloss__apply_weights(loss, dc, dr, w, s, n);
     return bad;
 }
+
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_LD /* (see lib/lean.c) */
 /* LD-DPO: length-desensitised sequence log-probs                           */
 /* ------------------------------------------------------------------------ */
 
@@ -105,3 +106,4 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_LD */

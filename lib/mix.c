@@ -1,6 +1,8 @@
 /* prefloss_pair_loss_mix: a weighted sum of catalogue kinds in one call
  * (MPO style), every kind through the registry's evaluation. */
 
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
+
 PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *drejected,
                                         const float *policy_chosen, const float *policy_rejected,
                                         const float *ref_chosen, const float *ref_rejected,
@@ -61,3 +63,5 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     }
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+
+#endif /* PREFLOSS_NO_CATALOGUE */

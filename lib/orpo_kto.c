@@ -1,6 +1,8 @@
 /* ORPO (odds-ratio loss on mean log-probs, plus NLL) and KTO (unpaired
  * samples against a batch KL baseline). */
 
+#ifndef PREFLOSS_NO_ORPO_KTO /* (see lib/lean.c) */
+
 /* log(1 - e^x) and 1 - e^x for x < 0, stably (Maechler's log1mexp):
  * log(-expm1(x)) for x > -ln2, where e^x is near 1, and log1p(-e^x) below.
  * expm1 is x + x^2/2 + x^3 P(x) for x > -0.347 (the leading x exact), and
@@ -41,13 +43,12 @@ PREFLOSS__INLINE float prefloss__exp_signed(float xh, float xl)
  * loss = -nll a + lambda sp(-l); dloss/da = -nll - lambda sigma(-l)/(1 - e^a),
  * dloss/db = lambda sigma(-l)/(1 - e^b). a or b >= 0 (not a log-prob, or
  * odds undefined) makes the pair NaN. */
-PREFLOSS__KERNEL static int prefloss__orpo_kernel(float *PREFLOSS__RESTRICT loss,
-                                                  float *PREFLOSS__RESTRICT dc,
-                                                  float *PREFLOSS__RESTRICT dr,
-                                                  const float *PREFLOSS__RESTRICT ma,
-                                                  const float *PREFLOSS__RESTRICT mb,
-                                                  const float *PREFLOSS__RESTRICT up,
-                                                  size_t n, float lambda, float nll)
+PREFLOSS__KERNEL(int, prefloss__orpo_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,
+                  float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT ma,
+                  const float *PREFLOSS__RESTRICT mb, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float lambda, float nll),
+                 (loss, dc, dr, ma, mb, up, n, lambda, nll))
 {
     int bad_seen = 0;
     size_t i;
@@ -119,13 +120,12 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
 
 /* KTO: x = beta (u - kl); desirable: wd sigma(-x), gradient -wd beta sigma(x)sigma(-x);
  * undesirable: wu sigma(x), gradient wu beta sigma(x)sigma(-x). */
-PREFLOSS__KERNEL static int prefloss__kto_kernel(float *PREFLOSS__RESTRICT loss,
-                                                 float *PREFLOSS__RESTRICT dp,
-                                                 const float *PREFLOSS__RESTRICT pol,
-                                                 const float *PREFLOSS__RESTRICT ref,
-                                                 const unsigned char *PREFLOSS__RESTRICT des,
-                                                 const float *PREFLOSS__RESTRICT up, size_t n,
-                                                 float beta, float kl, float wd, float wu)
+PREFLOSS__KERNEL(int, prefloss__kto_kernel,
+                 (float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dp,
+                  const float *PREFLOSS__RESTRICT pol, const float *PREFLOSS__RESTRICT ref,
+                  const unsigned char *PREFLOSS__RESTRICT des, const float *PREFLOSS__RESTRICT up,
+                  size_t n, float beta, float kl, float wd, float wu),
+                 (loss, dp, pol, ref, des, up, n, beta, kl, wd, wu))
 {
     int bad_seen = 0;
     size_t i;
@@ -195,3 +195,5 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
     if (st < 0) return st;
     return prefloss_kto_kl_finish(kl, &acc);
 }
+
+#endif /* PREFLOSS_NO_ORPO_KTO */

@@ -74,8 +74,21 @@
  * (nothing written) or PREFLOSS_NONFINITE (all written; the samples with a
  * non-finite input are NaN).
  */
+/* PREFLOSS_STATIC must be defined before the FIRST #include of this header in
+ * a translation unit: an earlier plain include (a unity build, a precompiled
+ * or forced-include header) has already declared every function extern, and
+ * the later definitions would silently stay global. (A later
+ * PREFLOSS_IMPLEMENTATION without PREFLOSS_STATIC is fine: the definitions
+ * match the extern declarations, as in any stb-style header.) */
+#if defined(PREFLOSS_H) && defined(PREFLOSS_STATIC) && defined(PREFLOSS__DECLARED_EXTERN)
+#  error "prefloss.h: PREFLOSS_STATIC is defined after an earlier #include of prefloss.h declared every function extern; define PREFLOSS_STATIC (and PREFLOSS_IMPLEMENTATION) before the first #include of prefloss.h in this file (e.g. with -DPREFLOSS_STATIC)"
+#endif
+
 #ifndef PREFLOSS_H
 #define PREFLOSS_H
+#ifndef PREFLOSS_STATIC
+#  define PREFLOSS__DECLARED_EXTERN /* the declarations below are extern */
+#endif
 
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* int32_t (target token ids) */
@@ -145,6 +158,19 @@ extern "C" {
 /** A size is too large: the byte size of a buffer does not fit in size_t.
  *  Nothing was written. */
 #define PREFLOSS_ERR_SIZE (-4)
+/** The floating-point rounding mode is not round-to-nearest (fesetround
+ *  FE_UPWARD, FE_DOWNWARD or FE_TOWARDZERO is in effect). The error-free
+ *  transformations of the float-only arithmetic (all of it under
+ *  PREFLOSS_NO_DOUBLE and on targets without a double-precision FPU, such as
+ *  32-bit Arm and Cortex-M; the catalogue, prefloss_bco_update_delta and
+ *  prefloss_kto_kl everywhere) hold only under round-to-nearest, so every
+ *  function that computes checks the mode (two float additions) after its
+ *  other argument checks, in every build. Nothing was written. */
+#define PREFLOSS_ERR_ROUNDING (-5)
+/** The function's family was left out of this build (PREFLOSS_NO_CATALOGUE,
+ *  PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT or PREFLOSS_NO_LD where the
+ *  implementation was compiled). Nothing was written. */
+#define PREFLOSS_ERR_UNSUPPORTED (-6)
 
 /* ------------------------------------------------------------------------ */
 /* Version and status functions (the function twins of the macros above)    */
@@ -262,10 +288,14 @@ PREFLOSS_API int prefloss_sequence_logps_backward(float *dtoken_logps,
  * Each value is the exact result for the float inputs, rounded once.
  * Reference-free (ref_chosen == ref_rejected == NULL): rc = rr = 0.
  *
- * @param[out] chosen_rewards, rejected_rewards, margins, accuracies  (n)
- *             each optional (NULL: not computed).
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected        (n) both or neither.
+ * @param[out] chosen_rewards  (n) optional (NULL: not computed).
+ * @param[out] rejected_rewards  (n) optional (NULL: not computed).
+ * @param[out] margins  (n) optional (NULL: not computed).
+ * @param[out] accuracies  (n) optional (NULL: not computed).
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both or neither.
+ * @param[in]  ref_rejected  (n) both or neither.
  * @param      n     number of pairs.
  * @param      beta  KL strength, a finite normal float > 0.
  * @return PREFLOSS_OK, PREFLOSS_NONFINITE (those pairs are NaN, accuracy
@@ -304,8 +334,10 @@ PREFLOSS_API int prefloss_rewards(float *chosen_rewards, float *rejected_rewards
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0 (TRL's default is 0.1).
@@ -349,8 +381,10 @@ PREFLOSS_API int prefloss_dpo_loss(float *losses, float *dchosen, float *dreject
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0.
@@ -393,14 +427,17 @@ PREFLOSS_API int prefloss_ipo_loss(float *losses, float *dchosen, float *dreject
  * @param[out] losses     (n) per-pair loss, optional.
  * @param[out] dchosen    (n) gradient w.r.t. policy_chosen, optional.
  * @param[out] drejected  (n) gradient w.r.t. policy_rejected, optional.
- * @param[in]  policy_chosen, policy_rejected  (n) sequence log-probs, required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free).
+ * @param[in]  policy_chosen  (n) sequence log-probs, required if n > 0.
+ * @param[in]  policy_rejected  (n) sequence log-probs, required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free).
  * @param[in]  dlosses    (n) upstream gradient, NULL for all ones.
  * @param      n          number of pairs.
  * @param      beta       finite normal float > 0.
- * @param      alpha1, alpha2  finite floats with alpha1 <= alpha2 and a
- *                  finite difference (the IPO paper: 0 and 1); otherwise
- *                  PREFLOSS_ERR_PARAM.
+ * @param      alpha1  finite floats with alpha1 <= alpha2 and a finite difference (the IPO paper: 0
+ *                     and 1); otherwise PREFLOSS_ERR_PARAM.
+ * @param      alpha2  finite floats with alpha1 <= alpha2 and a finite difference (the IPO paper: 0
+ *                     and 1); otherwise PREFLOSS_ERR_PARAM.
  * @return as for prefloss_dpo_loss: PREFLOSS_OK; PREFLOSS_NONFINITE;
  *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM, PREFLOSS_ERR_OVERLAP,
  *   PREFLOSS_ERR_SIZE (nothing written).
@@ -439,7 +476,8 @@ PREFLOSS_API int prefloss_ipo_general_loss(float *losses, float *dchosen,
  * @param[out] losses        (n) optional.
  * @param[out] dscore_chosen (n) gradient w.r.t. score_chosen (sw), optional.
  * @param[out] dscore_rejected (n) gradient w.r.t. score_rejected (sl), optional.
- * @param[in]  score_chosen, score_rejected  (n) required if n > 0.
+ * @param[in]  score_chosen  (n) required if n > 0.
+ * @param[in]  score_rejected  (n) required if n > 0.
  * @param[in]  margins   (n) per-pair margin m, NULL for 0.
  * @param[in]  dlosses   (n) upstream gradient, NULL for all ones.
  * @param      n         number of pairs.
@@ -513,7 +551,7 @@ PREFLOSS_API int prefloss_pair_params_init(prefloss_pair_params *params, size_t 
 /**
  * The kind for a TRL loss_type name: the quoted names of the
  * PREFLOSS_LOSS_* list above ("sigmoid", "ipo", "hinge", ...).
- * @param[in] name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
+ * @param[in]  name  NUL-terminated; NULL gives PREFLOSS_ERR_NULL.
  * @return the kind (>= 0), or PREFLOSS_ERR_PARAM for an unknown name.
  */
 PREFLOSS_API int prefloss_loss_kind_from_name(const char *name);
@@ -578,9 +616,13 @@ PREFLOSS_API int prefloss_loss_kind_reads(int kind, const char *field);
  * that depend on h only have dL/dpr = -dL/dpc. SIMPO and CPO ignore the
  * reference pointers (they may be NULL or not).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (reference-free: 0).
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (reference-free: 0).
+ * @param[in]  ref_rejected  (n) both, or both NULL (reference-free: 0).
  * @param[in]  weights   (n) per-pair weights, NULL for 1.
  * @param[in]  dlosses   (n) upstream gradient, NULL for 1.
  * @param      n         number of pairs.
@@ -613,7 +655,10 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
  * @param[in,out] delta  the running mean.
  * @param[in,out] count  the number of rewards seen so far (a float, so the
  *                       state is two floats; exact up to 2^24).
- * @param[in] policy_chosen, policy_rejected, ref_chosen, ref_rejected  (n), references both or neither.
+ * @param[in]  policy_chosen  (n), references both or neither.
+ * @param[in]  policy_rejected  (n), references both or neither.
+ * @param[in]  ref_chosen  (n), references both or neither.
+ * @param[in]  ref_rejected  (n), references both or neither.
  * @param n     number of pairs.
  * @param beta  finite normal > 0.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input, or a new
@@ -641,9 +686,15 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  * (finite extreme inputs) their exact sum is not known: the sum of the
  * earlier kinds keeps its infinity (never NaN).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  policy_chosen, policy_rejected, ref_chosen, ref_rejected,
- *             weights, dlosses  as for prefloss_pair_loss.
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  as for prefloss_pair_loss.
+ * @param[in]  policy_rejected  as for prefloss_pair_loss.
+ * @param[in]  ref_chosen  as for prefloss_pair_loss.
+ * @param[in]  ref_rejected  as for prefloss_pair_loss.
+ * @param[in]  weights  as for prefloss_pair_loss.
+ * @param[in]  dlosses  as for prefloss_pair_loss.
  * @param      n        number of pairs.
  * @param[in]  kinds    (n_kinds) PREFLOSS_LOSS_* values; required if n_kinds > 0.
  * @param[in]  mix_weights  (n_kinds) finite weights; required if n_kinds > 0.
@@ -675,8 +726,11 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
  * the batch mean of this with nll_weight = 1 (its NLL is averaged over all
  * chosen tokens of the batch instead of per pair).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional.
- * @param[in]  mean_chosen, mean_rejected  (n) mean log-probs, required if n > 0.
+ * @param[out] losses  (n) optional.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  mean_chosen  (n) mean log-probs, required if n > 0.
+ * @param[in]  mean_rejected  (n) mean log-probs, required if n > 0.
  * @param[in]  dlosses  (n) upstream gradient, NULL for 1.
  * @param      n        number of pairs.
  * @param      lambda   weight of the odds-ratio term, finite >= 0 (TRL's beta, default 0.1).
@@ -702,7 +756,8 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
  *
  * with x = beta (u - kl). The reference gets no gradient.
  *
- * @param[out] losses, dpolicy  (n) each optional.
+ * @param[out] losses  (n) optional.
+ * @param[out] dpolicy  (n) optional.
  * @param[in]  policy_logps  (n) required if n > 0.
  * @param[in]  ref_logps     (n) NULL for reference-free (0).
  * @param[in]  desirable     (n) bytes, non-zero = desirable; required if n > 0.
@@ -710,7 +765,8 @@ PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejec
  * @param      n             number of samples.
  * @param      beta          finite normal > 0.
  * @param      kl            finite >= 0 (TRL clamps its estimate at 0).
- * @param      desirable_weight, undesirable_weight  finite >= 0 (TRL: 1, 1).
+ * @param      desirable_weight  finite >= 0 (TRL: 1).
+ * @param      undesirable_weight  finite >= 0 (TRL: 1).
  * @return PREFLOSS_OK, PREFLOSS_NONFINITE, PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM,
  *   PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE (nothing written on an error).
  * @par Thread safety
@@ -731,7 +787,8 @@ PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,
  * all-reduced, give bitwise this value of the concatenated batch.
  *
  * @param[out] kl  the estimate.
- * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param[in]  policy_kl_logps  (n) required if n > 0.
+ * @param[in]  ref_kl_logps  (n) required if n > 0.
  * @param      n   number of samples (0 gives 0).
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite input: *kl is NaN);
  *   PREFLOSS_ERR_NULL, PREFLOSS_ERR_SIZE (also for n > PREFLOSS_PARTIAL_MAX_COUNT).
@@ -761,9 +818,13 @@ PREFLOSS_API int prefloss_kto_kl(float *kl, const float *policy_kl_logps,
  * are ordered by index. Every pair's inputs enter every rank, so a
  * non-finite input makes every output NaN (status PREFLOSS_NONFINITE).
  *
- * @param[out] losses, dchosen, drejected  (n) each optional; losses[i] is rank i's loss.
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both, or both NULL (0).
+ * @param[out] losses  (n) optional; losses[i] is rank i's loss.
+ * @param[out] dchosen  (n) optional.
+ * @param[out] drejected  (n) optional.
+ * @param[in]  policy_chosen  (n) required if n > 0.
+ * @param[in]  policy_rejected  (n) required if n > 0.
+ * @param[in]  ref_chosen  (n) both, or both NULL (0).
+ * @param[in]  ref_rejected  (n) both, or both NULL (0).
  * @param[in]  dlosses   (n) upstream gradient of each rank's loss, NULL for 1.
  * @param      n         number of pairs.
  * @param      beta      finite normal > 0.
@@ -798,7 +859,8 @@ PREFLOSS_API int prefloss_aot_loss(float *losses, float *dchosen, float *dreject
  * @param[in]  token_logps    (batch, seq_len) required if batch*seq_len > 0.
  * @param[in]  mask           (batch, seq_len) bytes, NULL: every token counts.
  * @param[in]  public_lengths (batch) counted tokens at full weight per row; required if batch > 0.
- * @param      batch, seq_len the shape.
+ * @param      batch  number of rows B.
+ * @param      seq_len  tokens per row T.
  * @param      alpha          weight of the tokens past the public length, in [0, 1].
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted token not finite: that
  *   row is NaN); PREFLOSS_ERR_PARAM, PREFLOSS_ERR_NULL, PREFLOSS_ERR_OVERLAP,
@@ -818,7 +880,11 @@ PREFLOSS_API int prefloss_sequence_logps_ld(float *seq_logps, const float *token
  *
  * @param[out] dtoken_logps   (batch, seq_len) required if batch*seq_len > 0.
  * @param[in]  dseq_logps     (batch) required if batch > 0.
- * @param[in]  mask, public_lengths, batch, seq_len, alpha  as for the forward.
+ * @param[in]  mask  as for the forward.
+ * @param[in]  public_lengths  as for the forward.
+ * @param      batch  as for the forward.
+ * @param      seq_len  as for the forward.
+ * @param      alpha  as for the forward.
  * @return as for the forward; a non-finite dseq_logps[b] makes row b NaN.
  * @par Thread safety
  *   As every function: no state of its own.

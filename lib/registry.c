@@ -1,3 +1,4 @@
+#ifndef PREFLOSS_NO_CATALOGUE /* (see lib/lean.c) */
 /* The kind registry: one row per kind of prefloss_pair_loss(), the only
  * place that lists them. Everything else is generated from it: the name
  * table, the dispatch, the parameter checks and the introspection
@@ -286,3 +287,4 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
                                     ref_chosen, ref_rejected, weights, dlosses, n, kind, &p, &c, 1.0f)
          ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -122,6 +122,7 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
     return prefloss__sd_select(lvl > 0, e, prefloss__sigmoid_neg_df(x.hi, e, 0));
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE /* used by the catalogue only (see lib/lean.c) */
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
 static float prefloss__frexp2(float x, int *e)
 {
@@ -197,3 +198,4 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
     return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
                                                    prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
 }
+#endif

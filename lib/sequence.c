@@ -75,7 +75,9 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
 
 /* One row: the compensated sum of its counted tokens (m == NULL: all),
  * their count, and whether a counted token was not finite. */
-PREFLOSS__KERNEL static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
+/* (Built once even where the loss kernels are dispatched: its AVX2 build
+ * was no faster in make bench.) */
+PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
                                       size_t *count, int *bad, int *huge)
 {
     prefloss__token_acc a;
@@ -205,7 +207,7 @@ PREFLOSS__INLINE size_t prefloss__token_sum_wide(double *PREFLOSS__RESTRICT sum,
 }
 
 /* One row: the sum of its counted tokens (m == NULL: all) and their count. */
-PREFLOSS__KERNEL static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
+PREFLOSS_KERNEL_ATTR static double prefloss__row_sum_wide(const float *t, const unsigned char *m,
                                                       size_t len, double *count)
 {
     double sum[PREFLOSS__WLANES], total = 0.0;

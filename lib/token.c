@@ -376,6 +376,7 @@ PREFLOSS__INLINE void prefloss__seq_rows(const size_t *offsets, size_t seq_len, 
     else { *first = i * seq_len; *last = (i + 1) * seq_len; }
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE
 /* Validates one side's layout: the offsets non-decreasing; its rows
  * [first, end), and the largest sequence. */
 static int prefloss__side_layout(const size_t *offsets, size_t n, size_t seq_len,
@@ -398,6 +399,7 @@ static int prefloss__side_layout(const size_t *offsets, size_t n, size_t seq_len
     *end = offsets[n];
     return PREFLOSS_OK;
 }
+#endif
 
 PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
                                                           const size_t *chosen_offsets,
@@ -425,6 +427,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
     return PREFLOSS_OK;
 }
 
+#ifndef PREFLOSS_NO_CATALOGUE /* the fused call needs the catalogue (see lib/lean.c) */
 /* One sequence forward: the sum of its counted tokens' log-probs (double-
  * float), their count, each counted row's log-sum-exp into lse[] (NULL:
  * not kept). Returns 1 if a counted row was not finite. */
@@ -599,3 +602,4 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
     }
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
+#endif /* PREFLOSS_NO_CATALOGUE */

@@ -12,7 +12,21 @@ static int prefloss__ranges_overlap(prefloss__range a, prefloss__range b)
     return a0 < b0 + b.bytes && b0 < a0 + a.bytes;
 }
 
-/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output. */
+/* Whether the rounding mode is round-to-nearest: 1 + 2^-26 and 1 - 2^-26
+ * round to 1 only then (upward gives 1 + 2^-23, downward and toward zero
+ * 1 - 2^-24). The operands are read through volatile so the sums happen at
+ * run time, in the caller's mode. The error-free transformations (TwoSum,
+ * TwoProd) hold only under round-to-nearest. */
+static int prefloss__rounding_ok(void)
+{
+    volatile float one = 1.0f, tiny = 1.490116119384765625e-8f; /* 2^-26 */
+    float up = one + tiny, down = one - tiny;
+    return up == 1.0f && down == 1.0f;
+}
+
+/* PREFLOSS_ERR_OVERLAP if any output overlaps an input or another output;
+ * then PREFLOSS_ERR_ROUNDING if the rounding mode is not to-nearest (every
+ * entry point that computes passes here after its other checks). */
 static int prefloss__check_overlap(const prefloss__range *out, int n_out,
                                    const prefloss__range *in, int n_in)
 {
@@ -23,7 +37,7 @@ static int prefloss__check_overlap(const prefloss__range *out, int n_out,
         for (j = i + 1; j < n_out; j++)
             if (prefloss__ranges_overlap(out[i], out[j])) return PREFLOSS_ERR_OVERLAP;
     }
-    return PREFLOSS_OK;
+    return prefloss__rounding_ok() ? PREFLOSS_OK : PREFLOSS_ERR_ROUNDING;
 }
 
 /* beta: a finite, normal, positive float (so that 1/(2 beta) is finite). */

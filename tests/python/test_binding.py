@@ -48,7 +48,9 @@ class Loading(unittest.TestCase):
         names = {prefloss.OK: "PREFLOSS_OK", prefloss.NONFINITE: "PREFLOSS_NONFINITE",
                  prefloss.ERR_NULL: "PREFLOSS_ERR_NULL", prefloss.ERR_PARAM: "PREFLOSS_ERR_PARAM",
                  prefloss.ERR_OVERLAP: "PREFLOSS_ERR_OVERLAP",
-                 prefloss.ERR_SIZE: "PREFLOSS_ERR_SIZE"}
+                 prefloss.ERR_SIZE: "PREFLOSS_ERR_SIZE",
+                 prefloss.ERR_ROUNDING: "PREFLOSS_ERR_ROUNDING",
+                 prefloss.ERR_UNSUPPORTED: "PREFLOSS_ERR_UNSUPPORTED"}
         messages = set()
         for code, name in names.items():
             self.assertEqual(prefloss.status_name(code), name)

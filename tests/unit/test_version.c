@@ -47,13 +47,16 @@ static void test_status_values(void **state)
     assert_int_equal(PREFLOSS_ERR_PARAM, -2);
     assert_int_equal(PREFLOSS_ERR_OVERLAP, -3);
     assert_int_equal(PREFLOSS_ERR_SIZE, -4);
+    assert_int_equal(PREFLOSS_ERR_ROUNDING, -5);
+    assert_int_equal(PREFLOSS_ERR_UNSUPPORTED, -6);
     assert_int_equal(PREFLOSS_REDUCE_SUM, 0);
     assert_int_equal(PREFLOSS_REDUCE_MEAN, 1);
 }
 
 static const int known_codes[] = {
     PREFLOSS_OK, PREFLOSS_NONFINITE, PREFLOSS_ERR_NULL, PREFLOSS_ERR_PARAM,
-    PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE
+    PREFLOSS_ERR_OVERLAP, PREFLOSS_ERR_SIZE, PREFLOSS_ERR_ROUNDING,
+    PREFLOSS_ERR_UNSUPPORTED
 };
 #define N_KNOWN (sizeof known_codes / sizeof known_codes[0])
 
@@ -75,7 +78,7 @@ static void test_strerror_known_codes(void **state)
 /* An unknown code gives "unknown status code", never NULL. */
 static void test_strerror_unknown_code(void **state)
 {
-    static const int unknown[] = { 2, 7, -5, -100, 1000, -2147483647 - 1, 2147483647 };
+    static const int unknown[] = { 2, 7, -7, -100, 1000, -2147483647 - 1, 2147483647 };
     size_t i;
     (void)state;
     for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
@@ -95,8 +98,10 @@ static void test_status_name(void **state)
     assert_string_equal(prefloss_status_name(PREFLOSS_ERR_PARAM), "PREFLOSS_ERR_PARAM");
     assert_string_equal(prefloss_status_name(PREFLOSS_ERR_OVERLAP), "PREFLOSS_ERR_OVERLAP");
     assert_string_equal(prefloss_status_name(PREFLOSS_ERR_SIZE), "PREFLOSS_ERR_SIZE");
+    assert_string_equal(prefloss_status_name(PREFLOSS_ERR_ROUNDING), "PREFLOSS_ERR_ROUNDING");
+    assert_string_equal(prefloss_status_name(PREFLOSS_ERR_UNSUPPORTED), "PREFLOSS_ERR_UNSUPPORTED");
     assert_null(prefloss_status_name(2));
-    assert_null(prefloss_status_name(-5));
+    assert_null(prefloss_status_name(-7));
     assert_null(prefloss_status_name(-2147483647 - 1));
     assert_null(prefloss_status_name(2147483647));
 }

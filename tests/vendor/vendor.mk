@@ -13,6 +13,18 @@
 #   check-vendor-cross         the vectors on aarch64 and armhf (qemu-user) and
 #                              i386 (-m32 -msse2 -mfpmath=sse)
 #   check-vendor-measure       code size and stack bytes per call per target
+#   check-vendor-traps         refused: -ffast-math and the other value-changing
+#                              float flags (#error), PREFLOSS_STATIC after a plain
+#                              include (#error); a directed rounding mode gives
+#                              PREFLOSS_ERR_ROUNDING
+#   check-vendor-dispatch      the x86-64 dispatch: no ifunc, constructor or
+#                              __cpu_model in the object; clang ThreadSanitizer
+#                              run of the default build
+#   check-vendor-lean          PREFLOSS_NO_CATALOGUE/_ORPO_KTO/_AOT/_LD builds:
+#                              warning-free, PREFLOSS_ERR_UNSUPPORTED from what
+#                              is left out, the core vectors
+#   check-vendor-docs          (check-all) the size and stack tables of
+#                              docs/embedding.md within 5 % of the measurement
 #   check-vendor               all of the above
 #
 # Knobs (environment): VENDOR_SAMPLES (native, default 20000),
@@ -33,17 +45,26 @@ VENDOR_DEPS := gcc g++ clang binutils gcc-arm-none-eabi libnewlib-arm-none-eabi 
                lib32gcc-$(or $(VENDOR_GCCV),12)-dev libc6-dev-i386
 
 .PHONY: check-vendor-deps check-vendor check-vendor-dropin check-vendor-modes \
-        check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure
+        check-vendor-freestanding check-vendor-m4f check-vendor-cross check-vendor-measure \
+        check-vendor-traps check-vendor-dispatch check-vendor-lean
 
 check-vendor-deps:
 	@$(call ensure_packages,$(VENDOR_DEPS))
 
 check-vendor-dropin check-vendor-modes check-vendor-freestanding check-vendor-m4f \
-check-vendor-cross check-vendor-measure: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
+check-vendor-cross check-vendor-measure check-vendor-traps check-vendor-dispatch check-vendor-lean: check-vendor-%: check-vendor-deps $(HEADER) $(VENDOR_SRC)
 	@$(VENDOR_SH) $* $(HEADER) $(VENDOR_OUT)
 
 check-vendor: check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-              check-vendor-m4f check-vendor-cross check-vendor-measure
+              check-vendor-m4f check-vendor-cross check-vendor-measure check-vendor-traps \
+              check-vendor-dispatch check-vendor-lean
 
 CHECK_TARGETS += check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-                 check-vendor-m4f check-vendor-cross check-vendor-measure
+                 check-vendor-m4f check-vendor-cross check-vendor-measure \
+                 check-vendor-traps check-vendor-dispatch check-vendor-lean
+
+.PHONY: check-vendor-docs
+check-vendor-docs: check-vendor-measure
+	@$(VENDOR_SH) docs $(HEADER) $(VENDOR_OUT)
+
+CHECK_ALL_TARGETS += check-vendor-docs
