@@ -75,6 +75,7 @@ typedef struct prefloss__cat {
     prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
     prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    prefloss__df beta_alpha; /* beta/alpha as a double-float (alpha_divergence) */
     float nll;               /* the NLL term's weight lambda (params->nll_weight) */
 } prefloss__cat;
 
