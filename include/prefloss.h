@@ -3926,6 +3926,7 @@ typedef struct prefloss__cat {
     prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
     prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    prefloss__df beta_alpha; /* beta/alpha as a double-float (alpha_divergence) */
     float nll;               /* the NLL term's weight lambda (params->nll_weight) */
 } prefloss__cat;
 
@@ -4025,14 +4026,17 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
 
 /* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
  * scaled form: finite wherever the exact value is (for finite factors;
- * scalar, and only needed where a partial product overflowed). */
+ * scalar, and only needed where a partial product overflowed). 2^k joins
+ * the product's power of two, whatever the level (k = -64 lvl, lvl <= 3:
+ * js_divergence's and apo_down's gradients reach 2^-192). */
 static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
 {
-    float f[6];
+    float f[4];
+    int e;
+    prefloss__df m;
     f[0] = g; f[1] = u; f[2] = w; f[3] = s;
-    f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
-    f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
-    return prefloss__scaled_product(f, 6, 1.0f);
+    m = prefloss__scaled_parts(f, 4, 1.0f, &e);
+    return prefloss__scaled_round(m, e + (int)k);
 }
 
 /* The catalogue kernel for elements with scaled gradients: as
@@ -4949,7 +4953,7 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
     prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
     prefloss__df y2, em1, qd, ec, er, vc, vr;
     prefloss__ldf l;
-    float yh, yl, rest, q0, ql;
+    float yh, yl, rest;
     int near;
     ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
     er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
@@ -4964,13 +4968,7 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
                                               prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
     o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
                             prefloss__df_add(er, prefloss__df_negate(ec)));
-    /* beta/a as a double-float (hoisted out of the loop by the compiler) */
-    q0 = c.beta / c.alpha;
-    {
-        prefloss__df p = prefloss__two_prod(q0, c.alpha, 0);
-        ql = ((c.beta - p.hi) - p.lo) / c.alpha;
-        qd = prefloss__df_make(q0, prefloss__select(prefloss__fabs(q0) <= FLT_MAX, ql, 0.0f));
-    }
+    qd = c.beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
     o.z = prefloss__df_mul_sat(o.d, qd);
     l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
     o.loss = l.loss;
@@ -5373,6 +5371,28 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         float h = 0.5f / p->beta;            /* 1/(2 beta) as a double-float */
         prefloss__df q = prefloss__two_prod(h, p->beta, 0);
         c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
+    }
+    {
+        /* beta/alpha as a double-float q0 + ql: the remainder beta - q0 alpha
+         * from copies scaled to [1/2, 2), so that neither the product (beta
+         * near FLT_MAX: q0 alpha can round above it) nor TwoProd's splitting
+         * (a factor above 2^116) overflows; ql = 0 where q0 is not a normal
+         * float (and for kinds that do not read alpha) */
+        float q0 = p->beta / p->alpha, ql = 0.0f;
+        if (prefloss__fabs(q0) >= FLT_MIN && q0 <= FLT_MAX && p->alpha >= FLT_MIN && p->alpha <= FLT_MAX) {
+            int eb, ea, eq, k, k1;
+            float bs = prefloss__frexp2(p->beta, &eb), as = prefloss__frexp2(p->alpha, &ea);
+            float qs = prefloss__frexp2(q0, &eq);
+            prefloss__df q;
+            /* q0 2^(ea - eb) = qs 2^(eq + ea - eb), the exponent -1, 0 or 1 */
+            qs *= prefloss__pow2_half((int32_t)(eq + ea - eb));
+            q = prefloss__two_prod(qs, as, 0);
+            ql = ((bs - q.hi) - q.lo) / as;     /* ql 2^(eb - ea), eb - ea >= -127 */
+            k = eb - ea;
+            k1 = k / 2;
+            ql = (ql * prefloss__pow2_half((int32_t)k1)) * prefloss__pow2_half((int32_t)(k - k1));
+        }
+        c->beta_alpha = prefloss__df_make(q0, ql);
     }
     c->nll = p->nll_weight;
     return PREFLOSS_OK;

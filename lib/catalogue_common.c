@@ -16,6 +16,7 @@ typedef struct prefloss__cat {
     prefloss__df exo_d;      /* log((1 - eps')/eps') as a double-float */
     prefloss__df exo_la, exo_lb; /* log(1 - eps'), log(eps') as double-floats */
     prefloss__df half_inv_beta; /* 1/(2 beta) as a double-float */
+    prefloss__df beta_alpha; /* beta/alpha as a double-float (alpha_divergence) */
     float nll;               /* the NLL term's weight lambda (params->nll_weight) */
 } prefloss__cat;
 
@@ -115,14 +116,17 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
 
 /* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
  * scaled form: finite wherever the exact value is (for finite factors;
- * scalar, and only needed where a partial product overflowed). */
+ * scalar, and only needed where a partial product overflowed). 2^k joins
+ * the product's power of two, whatever the level (k = -64 lvl, lvl <= 3:
+ * js_divergence's and apo_down's gradients reach 2^-192). */
 static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
 {
-    float f[6];
+    float f[4];
+    int e;
+    prefloss__df m;
     f[0] = g; f[1] = u; f[2] = w; f[3] = s;
-    f[4] = k < 0 ? prefloss__pow2_half(-64) : 1.0f;     /* 2^k, k = 0, -64 or -128 */
-    f[5] = k < -64 ? prefloss__pow2_half(-64) : 1.0f;
-    return prefloss__scaled_product(f, 6, 1.0f);
+    m = prefloss__scaled_parts(f, 4, 1.0f, &e);
+    return prefloss__scaled_round(m, e + (int)k);
 }
 
 /* The catalogue kernel for elements with scaled gradients: as

@@ -132,7 +132,7 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
     prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
     prefloss__df y2, em1, qd, ec, er, vc, vr;
     prefloss__ldf l;
-    float yh, yl, rest, q0, ql;
+    float yh, yl, rest;
     int near;
     ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
     er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
@@ -147,13 +147,7 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
                                               prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
     o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
                             prefloss__df_add(er, prefloss__df_negate(ec)));
-    /* beta/a as a double-float (hoisted out of the loop by the compiler) */
-    q0 = c.beta / c.alpha;
-    {
-        prefloss__df p = prefloss__two_prod(q0, c.alpha, 0);
-        ql = ((c.beta - p.hi) - p.lo) / c.alpha;
-        qd = prefloss__df_make(q0, prefloss__select(prefloss__fabs(q0) <= FLT_MAX, ql, 0.0f));
-    }
+    qd = c.beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
     o.z = prefloss__df_mul_sat(o.d, qd);
     l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
     o.loss = l.loss;

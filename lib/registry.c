@@ -215,6 +215,28 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
         prefloss__df q = prefloss__two_prod(h, p->beta, 0);
         c->half_inv_beta = prefloss__df_make(h, ((0.5f - q.hi) - q.lo) / p->beta);
     }
+    {
+        /* beta/alpha as a double-float q0 + ql: the remainder beta - q0 alpha
+         * from copies scaled to [1/2, 2), so that neither the product (beta
+         * near FLT_MAX: q0 alpha can round above it) nor TwoProd's splitting
+         * (a factor above 2^116) overflows; ql = 0 where q0 is not a normal
+         * float (and for kinds that do not read alpha) */
+        float q0 = p->beta / p->alpha, ql = 0.0f;
+        if (prefloss__fabs(q0) >= FLT_MIN && q0 <= FLT_MAX && p->alpha >= FLT_MIN && p->alpha <= FLT_MAX) {
+            int eb, ea, eq, k, k1;
+            float bs = prefloss__frexp2(p->beta, &eb), as = prefloss__frexp2(p->alpha, &ea);
+            float qs = prefloss__frexp2(q0, &eq);
+            prefloss__df q;
+            /* q0 2^(ea - eb) = qs 2^(eq + ea - eb), the exponent -1, 0 or 1 */
+            qs *= prefloss__pow2_half((int32_t)(eq + ea - eb));
+            q = prefloss__two_prod(qs, as, 0);
+            ql = ((bs - q.hi) - q.lo) / as;     /* ql 2^(eb - ea), eb - ea >= -127 */
+            k = eb - ea;
+            k1 = k / 2;
+            ql = (ql * prefloss__pow2_half((int32_t)k1)) * prefloss__pow2_half((int32_t)(k - k1));
+        }
+        c->beta_alpha = prefloss__df_make(q0, ql);
+    }
     c->nll = p->nll_weight;
     return PREFLOSS_OK;
 }

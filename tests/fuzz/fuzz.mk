@@ -1,10 +1,13 @@
 # tests/fuzz/fuzz.mk — libFuzzer harnesses for every public entry point
 # (included by the top-level Makefile; paths are relative to the root).
 #
-#   make check-fuzz              each harness for FUZZ_CHECK_SECONDS (default 12;
+#   make check-fuzz              each harness for FUZZ_CHECK_SECONDS (default 8;
 #                                the status harness 2; the 1.1 harnesses
-#                                FUZZ_CHECK_SECONDS_11, default 7) from the
-#                                committed seed corpus tests/fuzz/corpus/<harness>/
+#                                FUZZ_CHECK_SECONDS_11, default 6) from the
+#                                committed seed corpus tests/fuzz/corpus/<harness>/:
+#                                a quick pass (make check), about 90 s of fuzzing
+#   make check-fuzz-long         each harness for FUZZ_LONG_SECONDS (default 60),
+#                                one after the other (make check-all, ~13 min)
 #   make fuzz FUZZ_SECONDS=N     each harness for N seconds (default 300)
 #   make fuzz-<harness>          one harness (FUZZ_SECONDS)
 #
@@ -22,8 +25,9 @@ FUZZ_OUT           := $(B)/fuzz
 FUZZ_FLAGS         := -std=c99 -g -O2 -Wall -Wextra -Wno-unused-function \
                       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                       -fno-omit-frame-pointer -Iinclude
-FUZZ_CHECK_SECONDS ?= 12
-FUZZ_CHECK_SECONDS_11 ?= 7
+FUZZ_CHECK_SECONDS ?= 8
+FUZZ_CHECK_SECONDS_11 ?= 6
+FUZZ_LONG_SECONDS  ?= 60
 FUZZ_SECONDS       ?= 300
 FUZZ_BINS          := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_NAMES))
 
@@ -58,7 +62,7 @@ if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ_OUT)/$(1).log; fi; \
 echo "$${runs:-0}" >> $(FUZZ_OUT)/execs.txt; [ $$rc -eq 0 ]
 endef
 
-.PHONY: check-fuzz fuzz fuzz-bins
+.PHONY: check-fuzz check-fuzz-long fuzz fuzz-bins
 fuzz-bins: $(FUZZ_BINS)
 
 check-fuzz: $(FUZZ_BINS)
@@ -71,13 +75,21 @@ check-fuzz: $(FUZZ_BINS)
 	echo "check-fuzz: $$(awk '{s+=$$1} END {print s+0}' $(FUZZ_OUT)/execs.txt) executions in total, $$fails harnesses failed"; \
 	[ $$fails -eq 0 ]
 
+# $(call fuzz_all,name,seconds): every harness for that long, one at a time.
+define fuzz_all
+rm -f $(FUZZ_OUT)/execs.txt; fails=0; \
+for h in $(FUZZ_NAMES); do \
+    $(MAKE) --no-print-directory -s fuzz-run-$$h FUZZ_RUN_SECONDS=$(2) || fails=$$((fails+1)); \
+done; \
+echo "$(1): $$(awk '{s+=$$1} END {print s+0}' $(FUZZ_OUT)/execs.txt) executions in total, $$fails harnesses failed"; \
+[ $$fails -eq 0 ]
+endef
+
 fuzz: $(FUZZ_BINS)
-	@rm -f $(FUZZ_OUT)/execs.txt; fails=0; \
-	for h in $(FUZZ_NAMES); do \
-	    $(MAKE) --no-print-directory -s fuzz-run-$$h FUZZ_RUN_SECONDS=$(FUZZ_SECONDS) || fails=$$((fails+1)); \
-	done; \
-	echo "fuzz: $$(awk '{s+=$$1} END {print s+0}' $(FUZZ_OUT)/execs.txt) executions in total, $$fails harnesses failed"; \
-	[ $$fails -eq 0 ]
+	@$(call fuzz_all,fuzz,$(FUZZ_SECONDS))
+
+check-fuzz-long: $(FUZZ_BINS)
+	@$(call fuzz_all,check-fuzz-long,$(FUZZ_LONG_SECONDS))
 
 FUZZ_RUN_SECONDS ?= $(FUZZ_SECONDS)
 fuzz-run-%: $(FUZZ_OUT)/fuzz_%
@@ -87,3 +99,4 @@ fuzz-%: $(FUZZ_OUT)/fuzz_%
 	@$(call fuzz_run,$*,$(FUZZ_SECONDS))
 
 CHECK_TARGETS += check-fuzz
+CHECK_ALL_TARGETS += check-fuzz-long

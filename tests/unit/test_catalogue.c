@@ -1590,6 +1590,27 @@ static void test_robust_eps_half_refused(void **state)
 
 /* alpha_divergence caps the exponents at log(FLT_MAX) as TRL's cap_exp: no
  * NaN, and no gradient through a capped exponential. */
+/* alpha_divergence with beta near FLT_MAX: z = d (beta/alpha), beta/alpha a
+ * double-float whose low part comes from the remainder beta - q0 alpha.
+ * That product rounded above FLT_MAX (here q0 alpha with beta = FLT_MAX,
+ * alpha = 5.366), the low part became -inf and z +inf: the loss was 0
+ * instead of 6.342e37. uc = 0, u_r = 1.34e15: d = -1, z = -FLT_MAX/alpha;
+ * loss = -z, dL/dpc = -sigma(-z) beta e^0 = -FLT_MAX (exact values at 50
+ * digits: 6.34206894404e37, -3.40282346639e38). */
+static void test_alpha_beta_near_flt_max(void **state)
+{
+    const float pc = 0x1.301454p+50f, pr = 0x1.301454p+50f, rc = 0x1.301454p+50f, rr = -0x1.fp-3f;
+    float l, c, r;
+    prefloss_pair_params p = defaults();
+    (void)state;
+    p.beta = FLT_MAX;
+    p.alpha = 0x1.5764p+2f;
+    assert_status(prefloss_pair_loss(&l, &c, &r, &pc, &pr, &rc, &rr, NULL, NULL, 1, PREFLOSS_LOSS_ALPHA, &p),
+                  PREFLOSS_OK);
+    assert_close(l, 6.34206894404e37, 1e-6 * 6.34206894404e37);
+    assert_close(c, -3.40282346639e38, 1e-6 * 3.40282346639e38);
+}
+
 static void test_alpha_cap(void **state)
 {
     /* alpha = 1: -uc = 1000, 100 capped; -ur = 2000, 95 capped; 1, -5 not */
@@ -1868,6 +1889,7 @@ int main(void)
         cmocka_unit_test(test_exo_loss_near_zero),
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
+        cmocka_unit_test(test_alpha_beta_near_flt_max),
         cmocka_unit_test(test_extreme_finite_inputs),
         cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),

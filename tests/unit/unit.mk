@@ -18,7 +18,7 @@
 #
 # Each check target runs every binary and fails if any test failed.
 
-UNIT_NAMES   := version sequence rewards dpo ipo bt validation accuracy catalogue ld partials token
+UNIT_NAMES   := version sequence rewards dpo ipo bt validation accuracy catalogue ld partials token mix
 UNIT_SRCDIR  := tests/unit
 UNIT_OUTDIR  := $(B)/tests/unit
 UNIT_DEPS    := $(UNIT_SRCDIR)/testutil.h $(UNIT_SRCDIR)/reference.h $(HEADER)
