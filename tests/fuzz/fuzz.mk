@@ -45,9 +45,17 @@ fuzz_id_orpo := 11
 fuzz_id_kto := 12
 fuzz_id_bco_update := 13
 
-$(FUZZ_OUT)/fuzz_%: $(FUZZ_DIR)/harness.c $(HEADER) | reliability-deps
+# The library, instrumented once (-fsanitize=fuzzer-no-link: coverage
+# without libFuzzer's main) and linked into every harness.
+comma := ,
+FUZZ_LIB_FLAGS := $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_FLAGS))
+$(FUZZ_OUT)/prefloss.o: lib/prefloss.c $(HEADER) | reliability-deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_TARGET=$(fuzz_id_$*) $< -lm -o $@
+	$(FUZZ_CC) $(FUZZ_LIB_FLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: $(FUZZ_DIR)/harness.c $(FUZZ_OUT)/prefloss.o $(HEADER) | reliability-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_TARGET=$(fuzz_id_$*) $< $(FUZZ_OUT)/prefloss.o -lm -o $@
 
 # $(call fuzz_run,name,seconds): fuzz one harness, print its execution count.
 define fuzz_run

@@ -5,9 +5,9 @@
 #                                corpus tests/fuzz/corpus/token/ (may be empty)
 FUZZ_TOKEN_SECONDS ?= 12
 
-$(FUZZ_OUT)/fuzz_token: $(FUZZ_DIR)/token_harness.c $(HEADER) | reliability-deps
+$(FUZZ_OUT)/fuzz_token: $(FUZZ_DIR)/token_harness.c $(FUZZ_OUT)/prefloss.o $(HEADER) | reliability-deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< -lm -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_OUT)/prefloss.o -lm -o $@
 
 .PHONY: check-fuzz-token
 check-fuzz-token: $(FUZZ_OUT)/fuzz_token

@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The library is linked in, compiled once for every harness (fuzz.mk). */
+#ifdef FUZZ_SINGLE_FILE
 #define PREFLOSS_IMPLEMENTATION
+#endif
 #include "prefloss.h"
 
 #define MAXR 12

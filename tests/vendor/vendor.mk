@@ -59,9 +59,13 @@ check-vendor: check-vendor-dropin check-vendor-modes check-vendor-freestanding \
               check-vendor-m4f check-vendor-cross check-vendor-measure check-vendor-traps \
               check-vendor-dispatch check-vendor-lean
 
-CHECK_TARGETS += check-vendor-dropin check-vendor-modes check-vendor-freestanding \
-                 check-vendor-m4f check-vendor-cross check-vendor-measure \
-                 check-vendor-traps check-vendor-dispatch check-vendor-lean
+# make check: the drop-in, the traps (refused flags, a late PREFLOSS_STATIC,
+# the rounding mode) and the dispatch under TSan; make check-all: every
+# language mode, the cross targets, the freestanding and Cortex-M4F builds,
+# the lean configurations and the size and stack measurements.
+CHECK_TARGETS += check-vendor-dropin check-vendor-traps check-vendor-dispatch
+CHECK_ALL_TARGETS += check-vendor-modes check-vendor-freestanding check-vendor-m4f \
+                     check-vendor-cross check-vendor-lean check-vendor-measure
 
 .PHONY: check-vendor-docs
 check-vendor-docs: check-vendor-measure
