@@ -3577,6 +3577,11 @@ static float prefloss__scaled_sum(const float *f, int n, float div, const float 
  * 64-bit integer types (MPI_LONG_LONG, torch.int64) depend on it */
 typedef char prefloss__long_long_is_64_bits[(sizeof(long long) == 8) ? 1 : -1];
 
+PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
+PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
+
+#ifndef PREFLOSS_NO_PARTIALS /* (see lib/lean.c) */
+
 /* Adds (sign > 0) or subtracts x, finite, exactly into the digit words. */
 PREFLOSS__INLINE void prefloss__partial_put(long long *w, float x)
 {
@@ -3630,8 +3635,6 @@ static int prefloss__partial_check(const prefloss_partial *p, size_t n, const vo
     }
 }
 
-PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
-PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
 
 PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
 {
@@ -3906,6 +3909,7 @@ PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+#endif /* PREFLOSS_NO_PARTIALS */
 
 /* ==== lib/catalogue_common.c ==== */
 /* The loss catalogue                                                       */
@@ -5753,6 +5757,8 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
 /* model is confident), in place over the logits when asked.               */
 /* ------------------------------------------------------------------------ */
 
+#ifndef PREFLOSS_NO_TOKEN /* (see lib/lean.c) */
+
 #define PREFLOSS__TBLOCK 1024
 #define PREFLOSS__TLANES 16
 
@@ -6345,6 +6351,8 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
 }
 #endif /* PREFLOSS_NO_CATALOGUE */
 
+#endif /* PREFLOSS_NO_TOKEN */
+
 /* ==== lib/aot.c ==== */
 #ifndef PREFLOSS_NO_AOT /* (see lib/lean.c) */
 /* ------------------------------------------------------------------------ */
@@ -6590,8 +6598,10 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
 /* ------------------------------------------------------------------------ */
 /* Lean builds: families left out at compile time                           */
 /*                                                                          */
-/* PREFLOSS_NO_CATALOGUE, PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT and         */
-/* PREFLOSS_NO_LD (defined where the implementation is compiled) leave out  */
+/* PREFLOSS_NO_CATALOGUE, PREFLOSS_NO_ORPO_KTO, PREFLOSS_NO_AOT,           */
+/* PREFLOSS_NO_LD, PREFLOSS_NO_TOKEN (the token stage) and                  */
+/* PREFLOSS_NO_PARTIALS (the exact partial sums; prefloss_kto_kl sums       */
+/* through them), defined where the implementation is compiled, leave out  */
 /* the code of those families. Their public functions stay, so a program   */
 /* and the ABI do not change: each returns PREFLOSS_ERR_UNSUPPORTED and     */
 /* writes nothing (prefloss_loss_kind_count() gives 0, prefloss_loss_kind_  */
@@ -6649,6 +6659,7 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     (void)mix_weights; (void)n_kinds; (void)params;
     return PREFLOSS_ERR_UNSUPPORTED;
 }
+#ifndef PREFLOSS_NO_TOKEN /* else below */
 PREFLOSS_API int prefloss_pair_loss_from_logits(
     float *losses, float *policy_chosen, float *policy_rejected,
     float *dchosen_logits, float *drejected_logits,
@@ -6668,6 +6679,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
     (void)workspace; (void)workspace_len;
     return PREFLOSS_ERR_UNSUPPORTED;
 }
+#endif
 #endif /* PREFLOSS_NO_CATALOGUE */
 
 #ifdef PREFLOSS_NO_ORPO_KTO
@@ -6731,6 +6743,98 @@ PREFLOSS_API int prefloss_sequence_logps_ld_backward(float *dtoken_logps, const 
     return PREFLOSS_ERR_UNSUPPORTED;
 }
 #endif /* PREFLOSS_NO_LD */
+
+#ifdef PREFLOSS_NO_TOKEN
+PREFLOSS_API int prefloss_token_logps(float *token_logps, float *lse, const float *logits,
+                                      const int32_t *targets, size_t n_tokens, size_t vocab,
+                                      size_t row_stride, int32_t ignore_index)
+{
+    (void)token_logps; (void)lse; (void)logits; (void)targets; (void)n_tokens; (void)vocab; (void)row_stride; (void)ignore_index;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_stride,
+                                               const float *dtoken_logps, const float *logits,
+                                               size_t row_stride, const float *lse,
+                                               const int32_t *targets, size_t n_tokens,
+                                               size_t vocab, int32_t ignore_index)
+{
+    (void)dlogits; (void)dlogits_stride; (void)dtoken_logps; (void)logits; (void)row_stride; (void)lse; (void)targets; (void)n_tokens; (void)vocab; (void)ignore_index;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
+                                                          const size_t *chosen_offsets,
+                                                          const size_t *rejected_offsets,
+                                                          size_t n_pairs, size_t seq_len)
+{
+    (void)workspace_len; (void)chosen_offsets; (void)rejected_offsets; (void)n_pairs; (void)seq_len;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len)
+{
+    (void)losses; (void)policy_chosen; (void)policy_rejected; (void)dchosen_logits; (void)drejected_logits; (void)chosen_logits; (void)rejected_logits; (void)chosen_targets; (void)rejected_targets; (void)chosen_offsets; (void)rejected_offsets; (void)ref_chosen; (void)ref_rejected; (void)dlosses; (void)n_pairs; (void)seq_len; (void)vocab; (void)row_stride; (void)ignore_index; (void)average_log_prob; (void)kind; (void)params; (void)workspace; (void)workspace_len;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_TOKEN */
+
+#ifdef PREFLOSS_NO_PARTIALS
+PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
+{
+    (void)partial;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_partial_add(prefloss_partial *partial, const float *values, size_t n)
+{
+    (void)partial; (void)values; (void)n;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_partial_merge(prefloss_partial *dst, const prefloss_partial *src)
+{
+    (void)dst; (void)src;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_partial_finish(float *mean, float *sum, long long *count,
+                                         const prefloss_partial *partial)
+{
+    (void)mean; (void)sum; (void)count; (void)partial;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_kl_partial(prefloss_partial *partial, const float *policy_kl_logps,
+                                         const float *ref_kl_logps, size_t n)
+{
+    (void)partial; (void)policy_kl_logps; (void)ref_kl_logps; (void)n;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_kto_kl_finish(float *kl, const prefloss_partial *partial)
+{
+    (void)kl; (void)partial;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
+                                          prefloss_partial *rejected_rewards,
+                                          prefloss_partial *margins, prefloss_partial *accuracies,
+                                          const float *policy_chosen, const float *policy_rejected,
+                                          const float *ref_chosen, const float *ref_rejected,
+                                          size_t n, float beta)
+{
+    (void)chosen_rewards; (void)rejected_rewards; (void)margins; (void)accuracies; (void)policy_chosen; (void)policy_rejected; (void)ref_chosen; (void)ref_rejected; (void)n; (void)beta;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *token_logps,
+                                        const unsigned char *mask, size_t batch, size_t seq_len)
+{
+    (void)partial; (void)token_logps; (void)mask; (void)batch; (void)seq_len;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif /* PREFLOSS_NO_PARTIALS */
 
 /* ==== lib/footer.c ==== */
 #ifdef __cplusplus

@@ -23,6 +23,11 @@
  * 64-bit integer types (MPI_LONG_LONG, torch.int64) depend on it */
 typedef char prefloss__long_long_is_64_bits[(sizeof(long long) == 8) ? 1 : -1];
 
+PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
+PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
+
+#ifndef PREFLOSS_NO_PARTIALS /* (see lib/lean.c) */
+
 /* Adds (sign > 0) or subtracts x, finite, exactly into the digit words. */
 PREFLOSS__INLINE void prefloss__partial_put(long long *w, float x)
 {
@@ -76,8 +81,6 @@ static int prefloss__partial_check(const prefloss_partial *p, size_t n, const vo
     }
 }
 
-PREFLOSS_API int prefloss_partial_words(void) { return PREFLOSS_PARTIAL_WORDS; }
-PREFLOSS_API long long prefloss_partial_max_count(void) { return PREFLOSS_PARTIAL_MAX_COUNT; }
 
 PREFLOSS_API int prefloss_partial_init(prefloss_partial *partial)
 {
@@ -352,3 +355,4 @@ PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *
     return bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 
+#endif /* PREFLOSS_NO_PARTIALS */

@@ -12,6 +12,8 @@
 /* model is confident), in place over the logits when asked.               */
 /* ------------------------------------------------------------------------ */
 
+#ifndef PREFLOSS_NO_TOKEN /* (see lib/lean.c) */
+
 #define PREFLOSS__TBLOCK 1024
 #define PREFLOSS__TLANES 16
 
@@ -603,3 +605,5 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
     return any_bad ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 #endif /* PREFLOSS_NO_CATALOGUE */
+
+#endif /* PREFLOSS_NO_TOKEN */

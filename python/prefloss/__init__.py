@@ -35,7 +35,7 @@ from ._errors import (ArgumentError, ArgumentTypeError, Error, NonFiniteWarning,
                       ParameterError)
 from ._lib import (EXPECTED_ABI_VERSION, MIN_VERSION_NUMBER,
                    CATALOGUE_VERSION_NUMBER, OK, NONFINITE, ERR_NULL, ERR_PARAM, ERR_OVERLAP,
-                   ERR_SIZE, REDUCE_SUM, REDUCE_MEAN, PairParams, load, strerror, status_name)
+                   ERR_SIZE, ERR_ROUNDING, ERR_UNSUPPORTED, REDUCE_SUM, REDUCE_MEAN, PairParams, load, strerror, status_name)
 from .losses import (aot_loss, bco_update_delta, bt_loss, dpo_loss, ipo_general_loss, ipo_loss,
                      kto_kl, kto_loss, loss_types, orpo_loss, pair_loss, pair_loss_mix, rewards,
                      sequence_logps, sequence_logps_backward, sequence_logps_ld,
@@ -55,6 +55,7 @@ __all__ = [
     "orpo_loss", "kto_loss", "kto_kl", "pair_loss_mix", "aot_loss",
     "sequence_logps_ld", "sequence_logps_ld_backward",
     "OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
+    "ERR_ROUNDING", "ERR_UNSUPPORTED",
     "REDUCE_SUM", "REDUCE_MEAN",
 ]
 # `prefloss.torch` (the autograd forms) is deliberately not in __all__:

@@ -31,6 +31,8 @@ ERR_NULL = -1
 ERR_PARAM = -2
 ERR_OVERLAP = -3
 ERR_SIZE = -4
+ERR_ROUNDING = -5      # the rounding mode is not round-to-nearest (1.2)
+ERR_UNSUPPORTED = -6   # left out of this build of the library (1.2)
 
 REDUCE_SUM = 0
 REDUCE_MEAN = 1

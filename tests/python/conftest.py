@@ -2,8 +2,9 @@
 from the repository root, with no environment set up.
 
 The tests import the package from this source tree (python/), not an
-installed copy, and use the library in build/ (made with `make lib` when
-missing) unless PREFLOSS_LIBRARY names another."""
+installed copy, and use the library in build/ (brought up to date with
+`make lib` first, so that the tests never run an old build) unless
+PREFLOSS_LIBRARY names another."""
 import os
 import subprocess
 import sys
@@ -14,7 +15,6 @@ ROOT = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
 
-if not os.environ.get("PREFLOSS_LIBRARY") and \
-        not os.path.exists(os.path.join(ROOT, "build", "libprefloss.so.1")):
+if not os.environ.get("PREFLOSS_LIBRARY"):
     subprocess.run([os.environ.get("MAKE", "make"), "-C", ROOT, "lib"], check=True,
                    stdout=subprocess.DEVNULL)

@@ -408,3 +408,11 @@ def test_one_warning_for_a_mix_with_aot():
         PT.pair_loss_mix(["sigmoid", "aot"], [1.0, 1.0], a, torch.tensor(x[1])).sum().backward()
     assert len(rec) == 2 and all(r.filename == __file__ for r in rec), \
         [(str(r.message), r.filename) for r in rec]
+
+
+def test_status_constants_match_the_library():
+    """Every status code the package names has the library's name for it."""
+    import prefloss
+    for name in ("OK", "NONFINITE", "ERR_NULL", "ERR_PARAM", "ERR_OVERLAP", "ERR_SIZE",
+                 "ERR_ROUNDING", "ERR_UNSUPPORTED"):
+        assert prefloss.status_name(getattr(prefloss, name)) == "PREFLOSS_" + name

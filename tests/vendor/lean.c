@@ -45,6 +45,16 @@ static void expect_out(int got, int left_out, const char *what)
 #else
 #  define LD 0
 #endif
+#ifdef PREFLOSS_NO_TOKEN
+#  define TOK 1
+#else
+#  define TOK 0
+#endif
+#ifdef PREFLOSS_NO_PARTIALS
+#  define PART 1
+#else
+#  define PART 0
+#endif
 
 int main(void)
 {
@@ -83,12 +93,22 @@ int main(void)
     expect_out(prefloss_orpo_loss(loss, dc, dr, pc, pr, NULL, N, 0.1f, 1.0f), OK_, "orpo_loss");
     expect_out(prefloss_kto_loss(loss, dc, pc, rc, desirable, NULL, N, 0.1f, 0.0f, 1.0f, 1.0f), OK_,
                "kto_loss");
-    expect_out(prefloss_kto_kl(&kl, pc, rc, N), OK_, "kto_kl");
+    expect_out(prefloss_kto_kl(&kl, pc, rc, N), OK_ || PART, "kto_kl"); /* it sums through the partials */
     expect_out(prefloss_aot_loss(loss, dc, dr, pc, pr, rc, rr, NULL, N, 0.1f, 0.0f, 0, ws), AOT,
                "aot_loss");
     expect_out(prefloss_sequence_logps_ld(seq, tok, NULL, publen, 2, N, 0.5f), LD, "sequence_logps_ld");
     expect_out(prefloss_sequence_logps_ld_backward(dtok, seq, NULL, publen, 2, N, 0.5f), LD,
                "sequence_logps_ld_backward");
+    /* the token stage, the partial sums */
+    {
+        float logits[6] = {0.5f, -1.0f, 2.0f, 0.0f, 0.25f, -0.75f}, tl[2] = {5.0f, 5.0f}, lse[2];
+        int32_t tg[2] = {0, 2};
+        prefloss_partial pa;
+        expect_out(prefloss_token_logps(tl, lse, logits, tg, 2, 3, 3, -100), TOK, "token_logps");
+        if (TOK && (tl[0] != 5.0f || tl[1] != 5.0f)) { printf("lean: token_logps wrote\n"); failures++; }
+        expect_out(prefloss_partial_init(&pa), PART, "partial_init");
+        expect_out(prefloss_partial_add(&pa, pc, N), PART, "partial_add");
+    }
     if (CAT && OK_ && AOT && LD) { /* nothing written by any left-out call */
         for (i = 0; i < N; i++)
             if (loss[i] != 5.0f || dc[i] != 5.0f || dr[i] != 5.0f) failures++;
@@ -96,7 +116,8 @@ int main(void)
         if (failures) printf("lean: a left-out function wrote an output\n");
     }
     if (failures) return 1;
-    printf("lean: ok (catalogue %s, ORPO/KTO %s, AOT %s, LD %s)\n", CAT ? "out" : "in",
-           OK_ ? "out" : "in", AOT ? "out" : "in", LD ? "out" : "in");
+    printf("lean: ok (catalogue %s, ORPO/KTO %s, AOT %s, LD %s, token stage %s, partials %s)\n",
+           CAT ? "out" : "in", OK_ ? "out" : "in", AOT ? "out" : "in", LD ? "out" : "in",
+           TOK ? "out" : "in", PART ? "out" : "in");
     return 0;
 }

@@ -277,7 +277,7 @@ measure)
     done
     # x86-64 without run-time dispatch (one copy of each kernel), and the
     # lean DPO+IPO+BT build on the Cortex-M4F
-    LEAN="-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD"
+    LEAN="-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD -DPREFLOSS_NO_TOKEN -DPREFLOSS_NO_PARTIALS"
     for o in -O2 -Os; do
         gcc -std=c99 $o -DPREFLOSS_NO_DISPATCH -c impl.c -o x86-64-nodispatch$o.o
         arm-none-eabi-gcc $M4F -std=c99 $o $LEAN -c impl.c -o m4f-lean$o.o -fstack-usage -fcallgraph-info=su
@@ -443,7 +443,8 @@ lean)
     cc -std=c99 -O2 $TESTW -c vectors.c -o vectors.o
     i=0
     for cfg in "-DPREFLOSS_NO_CATALOGUE" "-DPREFLOSS_NO_ORPO_KTO" "-DPREFLOSS_NO_AOT" "-DPREFLOSS_NO_LD" \
-               "-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD"; do
+               "-DPREFLOSS_NO_TOKEN" "-DPREFLOSS_NO_PARTIALS" \
+               "-DPREFLOSS_NO_CATALOGUE -DPREFLOSS_NO_ORPO_KTO -DPREFLOSS_NO_LD -DPREFLOSS_NO_TOKEN -DPREFLOSS_NO_PARTIALS"; do
         i=$((i + 1))
         clang -std=c99 -O1 $STRICT_C $cfg -c impl.c -o /dev/null
         gcc -std=c99 -O2 $STRICT_C $cfg -c impl.c -o impl-$i.o
