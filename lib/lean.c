@@ -62,27 +62,6 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
     (void)mix_weights; (void)n_kinds; (void)params;
     return PREFLOSS_ERR_UNSUPPORTED;
 }
-#ifndef PREFLOSS_NO_TOKEN /* else below */
-PREFLOSS_API int prefloss_pair_loss_from_logits(
-    float *losses, float *policy_chosen, float *policy_rejected,
-    float *dchosen_logits, float *drejected_logits,
-    const float *chosen_logits, const float *rejected_logits,
-    const int32_t *chosen_targets, const int32_t *rejected_targets,
-    const size_t *chosen_offsets, const size_t *rejected_offsets,
-    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
-    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
-    int average_log_prob, int kind, const prefloss_pair_params *params,
-    float *workspace, size_t workspace_len)
-{
-    (void)losses; (void)policy_chosen; (void)policy_rejected; (void)dchosen_logits;
-    (void)drejected_logits; (void)chosen_logits; (void)rejected_logits; (void)chosen_targets;
-    (void)rejected_targets; (void)chosen_offsets; (void)rejected_offsets; (void)ref_chosen;
-    (void)ref_rejected; (void)dlosses; (void)n_pairs; (void)seq_len; (void)vocab;
-    (void)row_stride; (void)ignore_index; (void)average_log_prob; (void)kind; (void)params;
-    (void)workspace; (void)workspace_len;
-    return PREFLOSS_ERR_UNSUPPORTED;
-}
-#endif
 #endif /* PREFLOSS_NO_CATALOGUE */
 
 #ifdef PREFLOSS_NO_ORPO_KTO
@@ -172,20 +151,6 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
     (void)workspace_len; (void)chosen_offsets; (void)rejected_offsets; (void)n_pairs; (void)seq_len;
     return PREFLOSS_ERR_UNSUPPORTED;
 }
-PREFLOSS_API int prefloss_pair_loss_from_logits(
-    float *losses, float *policy_chosen, float *policy_rejected,
-    float *dchosen_logits, float *drejected_logits,
-    const float *chosen_logits, const float *rejected_logits,
-    const int32_t *chosen_targets, const int32_t *rejected_targets,
-    const size_t *chosen_offsets, const size_t *rejected_offsets,
-    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
-    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
-    int average_log_prob, int kind, const prefloss_pair_params *params,
-    float *workspace, size_t workspace_len)
-{
-    (void)losses; (void)policy_chosen; (void)policy_rejected; (void)dchosen_logits; (void)drejected_logits; (void)chosen_logits; (void)rejected_logits; (void)chosen_targets; (void)rejected_targets; (void)chosen_offsets; (void)rejected_offsets; (void)ref_chosen; (void)ref_rejected; (void)dlosses; (void)n_pairs; (void)seq_len; (void)vocab; (void)row_stride; (void)ignore_index; (void)average_log_prob; (void)kind; (void)params; (void)workspace; (void)workspace_len;
-    return PREFLOSS_ERR_UNSUPPORTED;
-}
 #endif /* PREFLOSS_NO_TOKEN */
 
 #ifdef PREFLOSS_NO_PARTIALS
@@ -238,3 +203,26 @@ PREFLOSS_API int prefloss_token_partial(prefloss_partial *partial, const float *
     return PREFLOSS_ERR_UNSUPPORTED;
 }
 #endif /* PREFLOSS_NO_PARTIALS */
+
+/* the fused call needs both the token stage and the catalogue */
+#if defined(PREFLOSS_NO_CATALOGUE) || defined(PREFLOSS_NO_TOKEN)
+PREFLOSS_API int prefloss_pair_loss_from_logits(
+    float *losses, float *policy_chosen, float *policy_rejected,
+    float *dchosen_logits, float *drejected_logits,
+    const float *chosen_logits, const float *rejected_logits,
+    const int32_t *chosen_targets, const int32_t *rejected_targets,
+    const size_t *chosen_offsets, const size_t *rejected_offsets,
+    const float *ref_chosen, const float *ref_rejected, const float *dlosses,
+    size_t n_pairs, size_t seq_len, size_t vocab, size_t row_stride, int32_t ignore_index,
+    int average_log_prob, int kind, const prefloss_pair_params *params,
+    float *workspace, size_t workspace_len)
+{
+    (void)losses; (void)policy_chosen; (void)policy_rejected; (void)dchosen_logits;
+    (void)drejected_logits; (void)chosen_logits; (void)rejected_logits; (void)chosen_targets;
+    (void)rejected_targets; (void)chosen_offsets; (void)rejected_offsets; (void)ref_chosen;
+    (void)ref_rejected; (void)dlosses; (void)n_pairs; (void)seq_len; (void)vocab;
+    (void)row_stride; (void)ignore_index; (void)average_log_prob; (void)kind; (void)params;
+    (void)workspace; (void)workspace_len;
+    return PREFLOSS_ERR_UNSUPPORTED;
+}
+#endif
