@@ -1002,7 +1002,9 @@ PREFLOSS_API int prefloss_partial_merge(prefloss_partial *dst, const prefloss_pa
  * Each of mean and sum is the exact value rounded once to nearest (ties to
  * even; beyond the float range, +-inf). A zero result is +0.
  *
- * @param[out] mean, sum, count  each optional (NULL: not written).
+ * @param[out] mean  each optional (NULL: not written).
+ * @param[out] sum  each optional (NULL: not written).
+ * @param[out] count  each optional (NULL: not written).
  * @param[in]  partial  required; must not overlap the outputs.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a non-finite value was added:
  *   mean and sum are NaN, count is written); PREFLOSS_ERR_NULL,
@@ -1023,7 +1025,8 @@ PREFLOSS_API int prefloss_partial_finish(float *mean, float *sum, long long *cou
  * batch; prefloss_kto_kl on one process is this followed by the finish.
  *
  * @param[in,out] partial  required; accumulates.
- * @param[in]  policy_kl_logps, ref_kl_logps  (n) required if n > 0.
+ * @param[in] policy_kl_logps  (n) required if n > 0.
+ * @param[in] ref_kl_logps  (n) required if n > 0.
  * @param      n  number of samples.
  * @return as for prefloss_partial_add.
  * @par Thread safety
@@ -1052,11 +1055,18 @@ PREFLOSS_API int prefloss_kto_kl_finish(float *kl, const prefloss_partial *parti
  * After an all-reduce, prefloss_partial_finish gives the batch means
  * (rewards/chosen, rewards/rejected, rewards/margins, rewards/accuracies).
  *
- * @param[in,out] chosen_rewards, rejected_rewards, margins, accuracies
- *             partials, each optional (NULL: not accumulated); distinct,
- *             and not overlapping any input.
- * @param[in]  policy_chosen, policy_rejected  (n) required if n > 0.
- * @param[in]  ref_chosen, ref_rejected  (n) both or neither.
+ * @param[in,out] chosen_rewards  partial, optional (NULL: not accumulated); distinct
+ *             from the others, and not overlapping any input.
+ * @param[in,out] rejected_rewards  partial, optional (NULL: not accumulated); distinct
+ *             from the others, and not overlapping any input.
+ * @param[in,out] margins  partial, optional (NULL: not accumulated); distinct
+ *             from the others, and not overlapping any input.
+ * @param[in,out] accuracies  partial, optional (NULL: not accumulated); distinct
+ *             from the others, and not overlapping any input.
+ * @param[in] policy_chosen  (n) required if n > 0.
+ * @param[in] policy_rejected  (n) required if n > 0.
+ * @param[in] ref_chosen  (n) both or neither.
+ * @param[in] ref_rejected  (n) both or neither.
  * @param      n     number of pairs.
  * @param      beta  finite normal > 0.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a pair with a non-finite input
@@ -1083,7 +1093,8 @@ PREFLOSS_API int prefloss_rewards_partial(prefloss_partial *chosen_rewards,
  * @param[in,out] partial  required; accumulates.
  * @param[in]  token_logps  (batch, seq_len) row-major; required if batch*seq_len > 0.
  * @param[in]  mask  (batch, seq_len) bytes, non-zero = counted; NULL: every token counts.
- * @param      batch, seq_len  the shape.
+ * @param batch  the shape.
+ * @param seq_len  the shape.
  * @return as for prefloss_partial_add (a non-finite counted token gives
  *   PREFLOSS_NONFINITE; masked tokens are never read into the sum).
  * @par Thread safety
@@ -1169,8 +1180,12 @@ PREFLOSS_API int prefloss_token_logps(float *token_logps, float *lse, const floa
  *                            The floats between rows (stride > vocab) are not written.
  * @param      dlogits_stride floats between rows of dlogits, >= vocab.
  * @param[in]  dtoken_logps   (n_tokens) upstream gradient, NULL for all ones.
- * @param[in]  logits, row_stride, targets, n_tokens, vocab, ignore_index
- *                            as given to the forward.
+ * @param[in]  logits  as given to the forward.
+ * @param[in]  row_stride  as given to the forward.
+ * @param[in]  targets  as given to the forward.
+ * @param[in]  n_tokens  as given to the forward.
+ * @param[in]  vocab  as given to the forward.
+ * @param[in]  ignore_index  as given to the forward.
  * @param[in]  lse            (n_tokens) the forward's lse. Required if n_tokens > 0.
  * @return PREFLOSS_OK; PREFLOSS_NONFINITE (a counted row with a non-finite
  *   lse or upstream gradient is NaN, the others exact); PREFLOSS_ERR_PARAM,
@@ -1193,9 +1208,11 @@ PREFLOSS_API int prefloss_token_logps_backward(float *dlogits, size_t dlogits_st
  * rejected), i.e. 2 * seq_len when padded.
  *
  * @param[out] workspace_len  the count of floats.
- * @param[in]  chosen_offsets, rejected_offsets  (n_pairs + 1) as for
+ * @param[in] chosen_offsets  (n_pairs + 1) as for
  *             prefloss_pair_loss_from_logits, both or neither (NULL: padded).
- * @param      n_pairs, seq_len  as for prefloss_pair_loss_from_logits.
+ * @param[in] rejected_offsets  see chosen_offsets.
+ * @param n_pairs  as for prefloss_pair_loss_from_logits.
+ * @param seq_len  as for prefloss_pair_loss_from_logits.
  * @return PREFLOSS_OK; PREFLOSS_ERR_NULL; PREFLOSS_ERR_PARAM (decreasing
  *   offsets); PREFLOSS_ERR_SIZE. Writes *workspace_len only on success.
  * @par Thread safety
@@ -1238,17 +1255,23 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
  * PREFLOSS_ERR_OVERLAP.
  *
  * @param[out] losses           (n_pairs) the pair losses, optional.
- * @param[out] policy_chosen, policy_rejected  (n_pairs) the policy sequence
+ * @param[out] policy_chosen  (n_pairs) the policy sequence
  *             log-probs (sums, or means when average_log_prob), optional;
  *             pass them to prefloss_rewards for rewards, margins, accuracies.
- * @param[out] dchosen_logits, drejected_logits  rows as the logits (same
+ * @param[out] policy_rejected  see policy_chosen.
+ * @param[out] dchosen_logits  rows as the logits (same
  *             row_stride), each optional (NULL: that gradient is not computed).
- * @param[in]  chosen_logits, rejected_logits  required where their side has rows.
- * @param[in]  chosen_targets, rejected_targets  int32_t ids in [0, vocab) or
+ * @param[out] drejected_logits  see dchosen_logits.
+ * @param[in] chosen_logits  required where their side has rows.
+ * @param[in] rejected_logits  required where their side has rows.
+ * @param[in] chosen_targets  int32_t ids in [0, vocab) or
  *             ignore_index, one per row; required where their side has rows.
- * @param[in]  chosen_offsets, rejected_offsets  packed layout, or both NULL.
- * @param[in]  ref_chosen, ref_rejected  (n_pairs) precomputed reference
+ * @param[in] rejected_targets  see chosen_targets.
+ * @param[in] chosen_offsets  packed layout, or both NULL.
+ * @param[in] rejected_offsets  packed layout, or both NULL.
+ * @param[in] ref_chosen  (n_pairs) precomputed reference
  *             sequence log-probs, both or neither (NULL: reference-free, 0).
+ * @param[in] ref_rejected  see ref_chosen.
  * @param[in]  dlosses          (n_pairs) upstream gradient, NULL for ones.
  * @param      n_pairs          number of pairs.
  * @param      seq_len          rows per sequence (padded layout).
@@ -1257,7 +1280,8 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
  * @param      ignore_index     target id of tokens that do not count (TRL: -100).
  * @param      average_log_prob non-zero: the mean over counted tokens instead
  *             of the sum (TRL's IPO; 0 for a sequence with none).
- * @param      kind, params     as for prefloss_pair_loss.
+ * @param kind  as for prefloss_pair_loss.
+ * @param params  as for prefloss_pair_loss.
  * @param[out] workspace        scratch for the rows' log-sum-exp, at least
  *             prefloss_pair_loss_from_logits_workspace() floats; required
  *             when a gradient is asked for, unused (may be NULL) otherwise.

@@ -16,5 +16,9 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
 
 if not os.environ.get("PREFLOSS_LIBRARY"):
-    subprocess.run([os.environ.get("MAKE", "make"), "-C", ROOT, "lib"], check=True,
-                   stdout=subprocess.DEVNULL)
+    # a make of its own (not a job of a calling make), quiet unless it fails
+    _env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    _r = subprocess.run([os.environ.get("MAKE", "make"), "-C", ROOT, "lib"], env=_env,
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if _r.returncode != 0:
+        raise RuntimeError("make lib failed:\n" + _r.stdout)
