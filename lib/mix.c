@@ -50,8 +50,8 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
                                             ref_chosen != NULL ? ref_chosen + i : NULL,
                                             ref_rejected != NULL ? ref_rejected + i : NULL,
                                             weights != NULL ? weights + i : NULL,
-                                            dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &p,
-                                            &c, mix_weights[k]);
+                                            dlosses != NULL ? dlosses + i : NULL, len, kinds[k], &c,
+                                            mix_weights[k]);
             for (j = 0; j < len; j++) {
                 /* terms that overflowed with opposite signs: the earlier sum's
                  * infinity is kept (never NaN) */

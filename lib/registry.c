@@ -248,12 +248,10 @@ static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejec
                                     const float *policy_chosen, const float *policy_rejected,
                                     const float *ref_chosen, const float *ref_rejected,
                                     const float *weights, const float *dlosses, size_t n,
-                                    int kind, const prefloss_pair_params *p,
-                                    const prefloss__cat *c, float s)
+                                    int kind, const prefloss__cat *c, float s)
 {
     const prefloss__kind *k = &prefloss__kinds[kind];
     int bad = 0;
-    (void)p;
     if (k->flags & PREFLOSS__KIND_WHOLE) {
         bad = k->kernel(losses, dchosen, drejected, policy_chosen, policy_rejected, ref_chosen,
                         ref_rejected, dlosses, weights, s, n, c);
@@ -306,7 +304,7 @@ PREFLOSS_API int prefloss_pair_loss(float *losses, float *dchosen, float *drejec
     }
     if (st != PREFLOSS_OK) return st;
     return prefloss__pair_loss_eval(losses, dchosen, drejected, policy_chosen, policy_rejected,
-                                    ref_chosen, ref_rejected, weights, dlosses, n, kind, &p, &c, 1.0f)
+                                    ref_chosen, ref_rejected, weights, dlosses, n, kind, &c, 1.0f)
          ? PREFLOSS_NONFINITE : PREFLOSS_OK;
 }
 #endif /* PREFLOSS_NO_CATALOGUE */
