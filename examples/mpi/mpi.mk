@@ -3,7 +3,8 @@
 #
 #   make check-dist-mpi   world sizes 1-4 with unequal shards and an empty
 #                         one, each compared with one process on the
-#                         concatenated batch (examples/mpi/check.sh)
+#                         concatenated batch, from log-probs and from
+#                         logits (examples/mpi/check.sh)
 #   make dist-mpi-demo    one run: 4 ranks, shares 1,3,0,2
 MPI_DEPS := openmpi-bin libopenmpi-dev
 MPI_BIN  := $(B)/examples/train_mpi

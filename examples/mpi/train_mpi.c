@@ -38,8 +38,22 @@
  * max|a-b|/max|b| for a vector (0 where b is 0 and a equals it). The exit
  * status is 1 when X exceeds --bound (default 0) for any loss.
  *
+ * --input logps (default): the example forms the token log-probs itself
+ *     (a log-softmax in double) and the gradient of the table from the
+ *     sequence gradients the library returns.
+ * --input logits: the library starts from the logits. Each rank lays out
+ *     the logits of its tokens (one row of V per token: the table's row of
+ *     the previous token) with their target ids, padded to LMAX rows per
+ *     sequence (ignore_index past the end). DPO and IPO are one call of
+ *     prefloss_pair_loss_from_logits, the gradient written over the logits
+ *     in place; KTO is prefloss_token_logps -> prefloss_sequence_logps ->
+ *     prefloss_kto_loss -> the two backwards, prefloss_token_logps_backward
+ *     in place. The rank then adds each row's gradient into the table's row
+ *     it came from (exact partials, or float sums with --reduce float):
+ *     the reduction is the same as from log-probs.
+ *
  *   mpirun -np 3 build/examples/train_mpi --shares 2,0,1 [--reduce exact|float|naive]
- *          [--steps S] [--batch B] [--pairs N] [--bound X] [--quiet]
+ *          [--input logps|logits] [--steps S] [--batch B] [--pairs N] [--bound X] [--quiet]
  */
 #include <mpi.h>
 #include <math.h>
@@ -61,8 +75,11 @@ static const char *const loss_name[N_LOSSES] = { "dpo", "ipo", "kto" };
 enum { REDUCE_EXACT, REDUCE_FLOAT, REDUCE_NAIVE };
 enum { M_CHOSEN, M_REJECTED, M_MARGIN, M_ACCURACY, N_METRICS };
 
+enum { INPUT_LOGPS, INPUT_LOGITS };
+#define IGNORE_INDEX (-100)
+
 typedef struct {
-    int steps, batch, npairs, reduce, quiet;
+    int steps, batch, npairs, reduce, input, quiet;
     float beta, lr;
     double bound;
 } config;
@@ -219,6 +236,63 @@ static void backward(prefloss_partial *gp, float *gf, rows_t *r, const float *ds
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* From logits (--input logits)                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Every row's logits under w, one row of V per token (the table's row of
+ * the previous token), and the target ids, padded to LMAX rows per sequence
+ * with ignore_index past the end. */
+static void fill_logits(float *x, int32_t *target, const rows_t *r, const float *w)
+{
+    int i, j;
+    for (i = 0; i < r->n; i++) {
+        int prev = r->prompt[i];
+        for (j = 0; j < LMAX; j++) {
+            float *row = x + ((size_t)i * LMAX + (size_t)j) * V;
+            if (j < r->len[i]) {
+                memcpy(row, w + prev * V, V * sizeof(float));
+                target[i * LMAX + j] = r->tok[i][j];
+                prev = r->tok[i][j];
+            } else {
+                memset(row, 0, V * sizeof(float));          /* never read */
+                target[i * LMAX + j] = IGNORE_INDEX;
+            }
+        }
+    }
+}
+
+/* Sequence log-probs of every row under w, from the logits (token stage,
+ * then the masked sum or mean); keeps the logits, targets, lse and mask for
+ * a backward. */
+static void seq_logps_from_logits(float *out, float *x, int32_t *target, float *lse, rows_t *r,
+                                  const float *w, int reduction)
+{
+    size_t k, n_tok = (size_t)r->n * LMAX;
+    fill_logits(x, target, r, w);
+    CHECK(prefloss_token_logps(r->t, lse, x, target, n_tok, V, V, IGNORE_INDEX));
+    for (k = 0; k < n_tok; k++) r->m[k] = target[k] != IGNORE_INDEX;
+    CHECK(prefloss_sequence_logps(out, r->t, r->m, (size_t)r->n, LMAX, reduction));
+}
+
+/* Adds the gradient rows dx (rows as fill_logits laid them out) into the
+ * table rows they came from: exact partials (gp) or a float sum (gf). */
+static void scatter_dlogits(prefloss_partial *gp, float *gf, const rows_t *r, const float *dx)
+{
+    int i, j, v;
+    for (i = 0; i < r->n; i++) {
+        int prev = r->prompt[i];
+        for (j = 0; j < r->len[i]; j++) {
+            const float *row = dx + ((size_t)i * LMAX + (size_t)j) * V;
+            for (v = 0; v < V; v++) {
+                if (gp != NULL) CHECK(prefloss_partial_add(&gp[prev * V + v], &row[v], 1));
+                else gf[prev * V + v] += row[v];
+            }
+            prev = r->tok[i][j];
+        }
+    }
+}
+
 /* The part [lo, hi) of a global batch of B positions that a rank takes. */
 static void shard(int B, const int *shares, int world, int rank, int *lo, int *hi)
 {
@@ -254,6 +328,12 @@ static void train(const config *cf, int loss, MPI_Comm comm, int world, int rank
     static float pol[2 * MAX_BATCH], ref[2 * MAX_BATCH], lossv[2 * MAX_BATCH], dpol[2 * MAX_BATCH];
     static float up[2 * MAX_BATCH], klp[MAX_BATCH], klr[MAX_BATCH];
     static unsigned char des[2 * MAX_BATCH];
+    /* --input logits: the logits of this rank's rows and of its KL rows */
+    static float x[2 * MAX_BATCH * LMAX * V], lse[2 * MAX_BATCH * LMAX], dt[2 * MAX_BATCH * LMAX];
+    static float kl_x[MAX_BATCH * LMAX * V], kl_lse[MAX_BATCH * LMAX];
+    static int32_t target[2 * MAX_BATCH * LMAX], kl_target[MAX_BATCH * LMAX];
+    float workspace[2 * LMAX];
+    prefloss_pair_params params;
     prefloss_partial part[N_PART];
     float w[P], w0[P], sm[P], gf[P + 1 + N_METRICS];
     int step, i, j, lo, hi, n, B = cf->batch;
@@ -287,16 +367,29 @@ static void train(const config *cf, int loss, MPI_Comm comm, int world, int rank
                 rows_add(&kl_rows, p.prompt, q.tok[0], q.len[0]);
             }
         softmax_rows(sm, w);
-        seq_logps(pol, &rows, w, reduction);
-        seq_logps(ref, &rows, w0, reduction);
+        if (cf->input == INPUT_LOGITS) {
+            /* the reference from its logits; the policy's logits are laid
+             * out last, so x holds them for the backward */
+            seq_logps_from_logits(ref, x, target, lse, &rows, w0, reduction);
+            if (loss == LOSS_KTO) seq_logps_from_logits(pol, x, target, lse, &rows, w, reduction);
+            else fill_logits(x, target, &rows, w);   /* the fused call forms pol */
+        } else {
+            seq_logps(pol, &rows, w, reduction);
+            seq_logps(ref, &rows, w0, reduction);
+        }
         for (i = 0; i < N_PART; i++) prefloss_partial_init(&part[i]);
         memset(gf, 0, sizeof gf);
 
         if (loss == LOSS_KTO) {
             /* the KL baseline: a global mean, reduced before the losses */
             float kl;
-            seq_logps(klp, &kl_rows, w, PREFLOSS_REDUCE_SUM);
-            seq_logps(klr, &kl_rows, w0, PREFLOSS_REDUCE_SUM);
+            if (cf->input == INPUT_LOGITS) {
+                seq_logps_from_logits(klp, kl_x, kl_target, kl_lse, &kl_rows, w, PREFLOSS_REDUCE_SUM);
+                seq_logps_from_logits(klr, kl_x, kl_target, kl_lse, &kl_rows, w0, PREFLOSS_REDUCE_SUM);
+            } else {
+                seq_logps(klp, &kl_rows, w, PREFLOSS_REDUCE_SUM);
+                seq_logps(klr, &kl_rows, w0, PREFLOSS_REDUCE_SUM);
+            }
             if (cf->reduce == REDUCE_NAIVE) {
                 /* each rank's own mean, averaged over the ranks */
                 CHECK(prefloss_kto_kl(&kl, klp, klr, (size_t)n));
@@ -322,7 +415,18 @@ static void train(const config *cf, int loss, MPI_Comm comm, int world, int rank
             CHECK(prefloss_partial_add(&part[P], lossv, (size_t)(2 * n)));
         } else {
             for (i = 0; i < n; i++) up[i] = cf->reduce == REDUCE_NAIVE ? 1.0f / (float)n : 1.0f / (float)B;
-            if (loss == LOSS_DPO)
+            if (cf->input == INPUT_LOGITS) {
+                /* logits -> sequence log-probs -> DPO / IPO -> dlogits, the
+                 * gradient over the logits in place */
+                float *xc = x, *xr = x + (size_t)n * LMAX * V;
+                CHECK(prefloss_pair_params_init(&params, sizeof params));
+                params.beta = cf->beta;
+                CHECK(prefloss_pair_loss_from_logits(
+                    lossv, pol, pol + n, xc, xr, xc, xr, target, target + (size_t)n * LMAX, NULL, NULL,
+                    ref, ref + n, up, (size_t)n, LMAX, V, V, IGNORE_INDEX, reduction == PREFLOSS_REDUCE_MEAN,
+                    loss == LOSS_DPO ? PREFLOSS_LOSS_SIGMOID : PREFLOSS_LOSS_IPO, &params, workspace,
+                    sizeof workspace / sizeof workspace[0]));
+            } else if (loss == LOSS_DPO)
                 CHECK(prefloss_dpo_loss(lossv, dpol, dpol + n, pol, pol + n, ref, ref + n, up, (size_t)n,
                                         cf->beta, 0.0f));
             else
@@ -333,7 +437,17 @@ static void train(const config *cf, int loss, MPI_Comm comm, int world, int rank
                                            &part[P + 1 + M_MARGIN], &part[P + 1 + M_ACCURACY],
                                            pol, pol + n, ref, ref + n, (size_t)n, cf->beta));
         }
-        backward(cf->reduce == REDUCE_EXACT ? part : NULL, gf, &rows, dpol, sm, reduction);
+        if (cf->input == INPUT_LOGITS) {
+            size_t n_tok = (size_t)rows.n * LMAX;
+            if (loss == LOSS_KTO) {
+                /* sequence gradients -> token gradients -> dlogits, in place */
+                CHECK(prefloss_sequence_logps_backward(dt, dpol, rows.m, (size_t)rows.n, LMAX, reduction));
+                CHECK(prefloss_token_logps_backward(x, V, dt, x, V, lse, target, n_tok, V, IGNORE_INDEX));
+            }
+            scatter_dlogits(cf->reduce == REDUCE_EXACT ? part : NULL, gf, &rows, x);
+        } else {
+            backward(cf->reduce == REDUCE_EXACT ? part : NULL, gf, &rows, dpol, sm, reduction);
+        }
 
         /* the reduction: ONE all-reduce of int64 words in exact mode */
         if (cf->reduce == REDUCE_EXACT) {
@@ -393,8 +507,8 @@ static record record_new(int steps)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: train_mpi [--shares a,b,...] [--reduce exact|float|naive] [--steps S]\n"
-                    "                 [--batch B] [--pairs N] [--bound X] [--quiet]\n");
+    fprintf(stderr, "usage: train_mpi [--shares a,b,...] [--reduce exact|float|naive] [--input logps|logits]\n"
+                    "                 [--steps S] [--batch B] [--pairs N] [--bound X] [--quiet]\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
 }
 
@@ -406,7 +520,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world);
-    cf.steps = 40; cf.batch = 60; cf.npairs = 150; cf.reduce = REDUCE_EXACT; cf.quiet = 0;
+    cf.steps = 40; cf.batch = 60; cf.npairs = 150; cf.reduce = REDUCE_EXACT; cf.input = INPUT_LOGPS; cf.quiet = 0;
     cf.beta = 0.1f; cf.lr = 2.0f; cf.bound = 0.0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -425,6 +539,10 @@ int main(int argc, char **argv)
             if (!strcmp(v, "exact")) cf.reduce = REDUCE_EXACT;
             else if (!strcmp(v, "float")) cf.reduce = REDUCE_FLOAT;
             else if (!strcmp(v, "naive")) cf.reduce = REDUCE_NAIVE;
+            else usage();
+        } else if (!strcmp(a, "--input")) {
+            if (!strcmp(v, "logps")) cf.input = INPUT_LOGPS;
+            else if (!strcmp(v, "logits")) cf.input = INPUT_LOGITS;
             else usage();
         } else if (!strcmp(a, "--steps")) cf.steps = atoi(v);
         else if (!strcmp(a, "--batch")) cf.batch = atoi(v);
@@ -475,8 +593,9 @@ int main(int argc, char **argv)
                 else printf(" accuracy=%.4g", (double)dist.metric[(cf.steps - 1) * N_METRICS + M_ACCURACY]);
                 printf("\n");
             }
-            printf("DIST engine=mpi world=%d loss=%s steps=%d pairs=%d max_rel_diff_vs_single=%.3g\n", world,
-                   loss_name[loss], cf.steps, cf.batch, diff);
+            printf("DIST engine=mpi world=%d loss=%s steps=%d pairs=%d max_rel_diff_vs_single=%.3g input=%s\n",
+                   world, loss_name[loss], cf.steps, cf.batch, diff,
+                   cf.input == INPUT_LOGITS ? "logits" : "logps");
             if (!(diff <= cf.bound)) fail = 1;
             free(single.loss); free(single.metric); free(single.grad);
         }
