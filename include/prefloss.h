@@ -1384,14 +1384,6 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
 #else
 #  define PREFLOSS__RESTRICT restrict
 #endif
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
-/* always inlined: a helper compiled once, out of line, would lose the
- * caller's compile-time `fma` flag and its target (see the dispatch) */
-#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
-#else
-#  define PREFLOSS__INLINE static inline
-#endif
-
 /* Run-time dispatch on x86-64 (GCC-compatible compilers, optimised builds).
  * Each loss kernel is built twice from one always-inline body: for the
  * baseline, and for AVX2 (the core DPO/IPO/BT kernels for AVX2 with FMA,
@@ -1418,8 +1410,24 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
 #  define PREFLOSS__TARGET_FMA
 #endif
 
+/* The helpers (PREFLOSS__INLINE) are always inlined in optimised builds: a
+ * helper compiled once, out of line, would lose the caller's compile-time
+ * `fma` flag and its target (see the dispatch), and the kernels' loops
+ * would not vectorise. Except when optimising for size (-Os) without the
+ * dispatch: there the compiler decides, and each helper is compiled once
+ * instead of into every kernel (on the Cortex-M4F a fifth of the code; the
+ * results are the same, as at -O0, where nothing is inlined). An
+ * out-of-line helper takes PREFLOSS_KERNEL_ATTR, so that it moves with the
+ * kernels. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !(defined(__OPTIMIZE_SIZE__) && !PREFLOSS__DISPATCH)
+#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
+#else
+#  define PREFLOSS__INLINE static inline PREFLOSS_KERNEL_ATTR
+#endif
+
 /* PREFLOSS_KERNEL_ATTR: attributes for every loss, gradient and sum kernel
- * (the loops, with the helpers inlined into them), e.g. to place them in
+ * (the loops, and the helpers: inlined into them, or at -Os out of line
+ * with the same attributes), e.g. to place them in
  * fast RAM: __attribute__((section(".itcm"))). Empty by default. (The thin
  * public wrappers take PREFLOSS_API.) */
 #ifndef PREFLOSS_KERNEL_ATTR
@@ -2851,7 +2859,7 @@ static size_t prefloss__step(size_t n, size_t i, int input_default, int output_s
 /* Runs a loss kernel over [0, n). c may be NULL (zeros), d may be NULL
  * (zeros; for Bradley–Terry, which never reads d, it is always NULL) and
  * dlosses may be NULL (ones). */
-static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kparams *kp,
+static PREFLOSS_KERNEL_ATTR int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kparams *kp,
                                   float *losses, float *dchosen, float *drejected,
                                   const float *a, const float *b,
                                   const float *c, const float *d,
@@ -3190,7 +3198,7 @@ PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const
  * combined in double-float, after the division by the count for the mean.
  * The result overflows only when the exact value does. Scalar: it runs only
  * for such rows. */
-static float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
+static PREFLOSS_KERNEL_ATTR float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
                                       size_t count, int reduction)
 {
     const float down = 5.42101086242752217e-20f; /* 2^-64 */
@@ -3499,7 +3507,7 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
 
 #ifndef PREFLOSS_NO_CATALOGUE /* used by the catalogue only (see lib/lean.c) */
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
-static float prefloss__frexp2(float x, int *e)
+static PREFLOSS_KERNEL_ATTR float prefloss__frexp2(float x, int *e)
 {
     int sub = prefloss__fabs(x) < FLT_MIN;
     uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
@@ -3520,7 +3528,7 @@ static float prefloss__ldexp2(float m, int e)
  * m 2^e: the mantissas are multiplied in double-float (relative error ~n
  * 2^-48) and the power of two kept apart, so the value is known wherever
  * the exact one is, however large or small the factors. */
-static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
+static PREFLOSS_KERNEL_ATTR prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
 {
     int e, ed, i;
     float md = prefloss__frexp2(div, &ed);
@@ -3539,7 +3547,7 @@ static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int
 }
 
 /* m 2^e rounded to a float: once, except where it is subnormal. */
-static float prefloss__scaled_round(prefloss__df m, int e)
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_round(prefloss__df m, int e)
 {
     int er;
     float r = prefloss__df_round(m);
@@ -3559,7 +3567,7 @@ static float prefloss__scaled_product(const float *f, int n, float div)
  * double-float at the larger power of two and rounded once, so that two
  * terms beyond the float range in opposite directions give their true sum
  * (finite, or the right +-inf), never inf - inf. */
-static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
 {
     int e1, e2, e;
     prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
@@ -3723,7 +3731,7 @@ PREFLOSS__INLINE unsigned prefloss__digit_bit(const uint32_t *d, int i)
 
 /* The digit words divided by `count` (>= 1), rounded once to the nearest
  * float (ties to even). */
-static float prefloss__partial_round(const long long *w, long long count)
+static PREFLOSS_KERNEL_ATTR float prefloss__partial_round(const long long *w, long long count)
 {
     uint32_t d[PREFLOSS__PWORK];           /* d[0] a fraction digit: units of 2^-173 */
     unsigned long long r;
@@ -4057,7 +4065,7 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
  * scalar, and only needed where a partial product overflowed). 2^k joins
  * the product's power of two, whatever the level (k = -64 lvl, lvl <= 3:
  * js_divergence's and apo_down's gradients reach 2^-192). */
-static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
+static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
 {
     float f[4];
     int e;
@@ -4201,7 +4209,7 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
 /* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
  * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
  * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
-static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
+static PREFLOSS_KERNEL_ATTR void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
                                 size_t n, float lambda)
 {
     size_t i;
@@ -4216,7 +4224,7 @@ static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const
  * dedicated DPO and IPO kernels (the catalogue kernels apply them
  * themselves): every output of pair i times w_i s; a non-finite weight
  * makes the pair NaN. */
-static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
+static PREFLOSS_KERNEL_ATTR int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
 {
     int bad_seen = 0;
     size_t i;
@@ -4232,7 +4240,7 @@ static int prefloss__apply_weights(float *losses, float *dc, float *dr, const fl
 
 /* The registry's whole-batch kernels (PREFLOSS__KIND_WHOLE): the caller's
  * pointers, NULL-able as in prefloss_pair_loss(). */
-static int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
+static PREFLOSS_KERNEL_ATTR int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
 {
     int bad = prefloss_dpo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta, params->eps)
            == PREFLOSS_NONFINITE;
@@ -4241,7 +4249,7 @@ static int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
     return bad;
 }
 
-static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
+static PREFLOSS_KERNEL_ATTR int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
 {
     int bad = prefloss_ipo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta)
            == PREFLOSS_NONFINITE;
@@ -5023,7 +5031,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
  * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
  * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
  * reached where an output is infinite. */
-static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
+static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
                                    const float *rc, const float *rr, const float *w, float s,
                                    const float *up, size_t n, const prefloss__cat *c, float lambda)
 {
@@ -5429,7 +5437,7 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
 /* One catalogue kind over [0, n) for validated arguments, every output
  * times the per-pair weight (NULL for 1) and the mix weight s (1 outside
  * prefloss_pair_loss_mix). */
-static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejected,
+static PREFLOSS_KERNEL_ATTR int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejected,
                                     const float *policy_chosen, const float *policy_rejected,
                                     const float *ref_chosen, const float *ref_rejected,
                                     const float *weights, const float *dlosses, size_t n,
@@ -5959,7 +5967,7 @@ static prefloss__df prefloss__log_ge1_df(prefloss__df s)
 
 /* One row's results: the token's log-prob (x_t - m) - log s and the row's
  * log-sum-exp m + log s, as double-floats; NaN for a non-finite row. */
-static int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
+static PREFLOSS_KERNEL_ATTR int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
                                prefloss__df *logp, float *lse)
 {
     prefloss__lse_row r;
@@ -6003,7 +6011,7 @@ static float prefloss__one_minus_exp(float d)
  * before an in-place row is overwritten. inf_ok: an infinite g is a
  * gradient that overflowed for finite inputs (the fused call), not a
  * non-finite input. */
-static int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
+static PREFLOSS_KERNEL_ATTR int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
                                         float g, int inf_ok, int fma)
 {
     float xt = x[t];
@@ -6200,7 +6208,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
 /* One sequence forward: the sum of its counted tokens' log-probs (double-
  * float), their count, each counted row's log-sum-exp into lse[] (NULL:
  * not kept). Returns 1 if a counted row was not finite. */
-static int prefloss__seq_forward(const float *logits, size_t stride, const int32_t *targets,
+static PREFLOSS_KERNEL_ATTR int prefloss__seq_forward(const float *logits, size_t stride, const int32_t *targets,
                                  size_t first, size_t last, size_t V, int32_t ignore, int fma,
                                  float *lse, prefloss__df *sum, size_t *count)
 {
@@ -6223,7 +6231,7 @@ static int prefloss__seq_forward(const float *logits, size_t stride, const int32
 }
 
 /* One sequence backward with the per-token gradient g. */
-static int prefloss__seq_backward(float *dlogits, const float *logits, size_t stride,
+static PREFLOSS_KERNEL_ATTR int prefloss__seq_backward(float *dlogits, const float *logits, size_t stride,
                                   const int32_t *targets, size_t first, size_t last, size_t V,
                                   int32_t ignore, int fma, const float *lse, float g)
 {
@@ -6242,7 +6250,7 @@ static int prefloss__seq_backward(float *dlogits, const float *logits, size_t st
 }
 
 /* The sequence value: the sum, or the mean over counted tokens (0 for none). */
-static float prefloss__seq_value(prefloss__df sum, size_t count, int mean, int bad)
+static PREFLOSS_KERNEL_ATTR float prefloss__seq_value(prefloss__df sum, size_t count, int mean, int bad)
 {
     if (bad) return prefloss__nan();
     if (!mean) return prefloss__df_round(sum);
@@ -6391,7 +6399,7 @@ PREFLOSS__INLINE prefloss__df prefloss__aot_key(const float *x, const float *y, 
  * Two keys that overflowed to the same infinity (inputs near FLT_MAX) are
  * compared in the scaled domain of prefloss__diff_of_diffs_scaled, where
  * both are exact (both scaled by 1/4: only an input >= 2^125 overflows). */
-static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
+static PREFLOSS_KERNEL_ATTR int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
 {
     prefloss__df ka = prefloss__aot_key(x, y, a), kb = prefloss__aot_key(x, y, b);
     if (ka.hi == kb.hi && prefloss__fabs(ka.hi) > FLT_MAX) {
@@ -6406,7 +6414,7 @@ static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t
 
 /* Heap sort of the indices 0..n-1 by key: in place, no recursion, no
  * allocation, O(n log n) whatever the input. */
-static void prefloss__aot_sort(size_t *idx, size_t n, const float *x, const float *y)
+static PREFLOSS_KERNEL_ATTR void prefloss__aot_sort(size_t *idx, size_t n, const float *x, const float *y)
 {
     size_t i, end;
     for (i = 0; i < n; i++) idx[i] = i;
@@ -6522,7 +6530,7 @@ static size_t prefloss__public_end(const unsigned char *m, size_t len, size_t pu
 
 /* The compensated sum of a span's counted tokens, through the scaled path
  * where a token is huge (as prefloss_sequence_logps does). */
-static float prefloss__span_sum(const float *t, const unsigned char *m, size_t len, int *bad)
+static PREFLOSS_KERNEL_ATTR float prefloss__span_sum(const float *t, const unsigned char *m, size_t len, int *bad)
 {
     size_t count;
     int huge;

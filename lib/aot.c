@@ -13,7 +13,7 @@ PREFLOSS__INLINE prefloss__df prefloss__aot_key(const float *x, const float *y, 
  * Two keys that overflowed to the same infinity (inputs near FLT_MAX) are
  * compared in the scaled domain of prefloss__diff_of_diffs_scaled, where
  * both are exact (both scaled by 1/4: only an input >= 2^125 overflows). */
-static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
+static PREFLOSS_KERNEL_ATTR int prefloss__aot_before(const float *x, const float *y, size_t a, size_t b)
 {
     prefloss__df ka = prefloss__aot_key(x, y, a), kb = prefloss__aot_key(x, y, b);
     if (ka.hi == kb.hi && prefloss__fabs(ka.hi) > FLT_MAX) {
@@ -28,7 +28,7 @@ static int prefloss__aot_before(const float *x, const float *y, size_t a, size_t
 
 /* Heap sort of the indices 0..n-1 by key: in place, no recursion, no
  * allocation, O(n log n) whatever the input. */
-static void prefloss__aot_sort(size_t *idx, size_t n, const float *x, const float *y)
+static PREFLOSS_KERNEL_ATTR void prefloss__aot_sort(size_t *idx, size_t n, const float *x, const float *y)
 {
     size_t i, end;
     for (i = 0; i < n; i++) idx[i] = i;

@@ -119,7 +119,7 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
  * scalar, and only needed where a partial product overflowed). 2^k joins
  * the product's power of two, whatever the level (k = -64 lvl, lvl <= 3:
  * js_divergence's and apo_down's gradients reach 2^-192). */
-static float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
+static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k, float u, float w, float s)
 {
     float f[4];
     int e;

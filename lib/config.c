@@ -63,14 +63,6 @@
 #else
 #  define PREFLOSS__RESTRICT restrict
 #endif
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
-/* always inlined: a helper compiled once, out of line, would lose the
- * caller's compile-time `fma` flag and its target (see the dispatch) */
-#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
-#else
-#  define PREFLOSS__INLINE static inline
-#endif
-
 /* Run-time dispatch on x86-64 (GCC-compatible compilers, optimised builds).
  * Each loss kernel is built twice from one always-inline body: for the
  * baseline, and for AVX2 (the core DPO/IPO/BT kernels for AVX2 with FMA,
@@ -97,8 +89,24 @@
 #  define PREFLOSS__TARGET_FMA
 #endif
 
+/* The helpers (PREFLOSS__INLINE) are always inlined in optimised builds: a
+ * helper compiled once, out of line, would lose the caller's compile-time
+ * `fma` flag and its target (see the dispatch), and the kernels' loops
+ * would not vectorise. Except when optimising for size (-Os) without the
+ * dispatch: there the compiler decides, and each helper is compiled once
+ * instead of into every kernel (on the Cortex-M4F a fifth of the code; the
+ * results are the same, as at -O0, where nothing is inlined). An
+ * out-of-line helper takes PREFLOSS_KERNEL_ATTR, so that it moves with the
+ * kernels. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !(defined(__OPTIMIZE_SIZE__) && !PREFLOSS__DISPATCH)
+#  define PREFLOSS__INLINE static inline __attribute__((always_inline))
+#else
+#  define PREFLOSS__INLINE static inline PREFLOSS_KERNEL_ATTR
+#endif
+
 /* PREFLOSS_KERNEL_ATTR: attributes for every loss, gradient and sum kernel
- * (the loops, with the helpers inlined into them), e.g. to place them in
+ * (the loops, and the helpers: inlined into them, or at -Os out of line
+ * with the same attributes), e.g. to place them in
  * fast RAM: __attribute__((section(".itcm"))). Empty by default. (The thin
  * public wrappers take PREFLOSS_API.) */
 #ifndef PREFLOSS_KERNEL_ATTR

@@ -16,7 +16,7 @@ static size_t prefloss__step(size_t n, size_t i, int input_default, int output_s
 /* Runs a loss kernel over [0, n). c may be NULL (zeros), d may be NULL
  * (zeros; for Bradley–Terry, which never reads d, it is always NULL) and
  * dlosses may be NULL (ones). */
-static int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kparams *kp,
+static PREFLOSS_KERNEL_ATTR int prefloss__run_pairwise(prefloss__kernel_fn kernel, const prefloss__kparams *kp,
                                   float *losses, float *dchosen, float *drejected,
                                   const float *a, const float *b,
                                   const float *c, const float *d,

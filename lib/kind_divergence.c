@@ -174,7 +174,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
  * recomputed as one scaled product (the loss is then (1-eps)|z| or eps z,
  * log1p(e^-|z|) being 0 next to it), plus the NLL term. Scalar, and only
  * reached where an output is infinite. */
-static void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
+static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc, float *dr, const float *pc, const float *pr,
                                    const float *rc, const float *rr, const float *w, float s,
                                    const float *up, size_t n, const prefloss__cat *c, float lambda)
 {

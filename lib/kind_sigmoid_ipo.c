@@ -10,7 +10,7 @@
 /* The NLL term of the dedicated DPO and IPO kernels (the catalogue kernels
  * add it themselves), applied before the weights: loss_i += lambda (-pc_i),
  * dchosen_i += -lambda dlosses_i (prefloss__add_keep where both overflow). */
-static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
+static PREFLOSS_KERNEL_ATTR void prefloss__apply_nll(float *losses, float *dc, const float *pc, const float *up,
                                 size_t n, float lambda)
 {
     size_t i;
@@ -25,7 +25,7 @@ static void prefloss__apply_nll(float *losses, float *dc, const float *pc, const
  * dedicated DPO and IPO kernels (the catalogue kernels apply them
  * themselves): every output of pair i times w_i s; a non-finite weight
  * makes the pair NaN. */
-static int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
+static PREFLOSS_KERNEL_ATTR int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
 {
     int bad_seen = 0;
     size_t i;
@@ -41,7 +41,7 @@ static int prefloss__apply_weights(float *losses, float *dc, float *dr, const fl
 
 /* The registry's whole-batch kernels (PREFLOSS__KIND_WHOLE): the caller's
  * pointers, NULL-able as in prefloss_pair_loss(). */
-static int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
+static PREFLOSS_KERNEL_ATTR int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
 {
     int bad = prefloss_dpo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta, params->eps)
            == PREFLOSS_NONFINITE;
@@ -50,7 +50,7 @@ static int prefloss__k_sigmoid(PREFLOSS__CAT_ARGS)
     return bad;
 }
 
-static int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
+static PREFLOSS_KERNEL_ATTR int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
 {
     int bad = prefloss_ipo_loss(loss, dc, dr, pc, pr, rc, rr, up, n, params->beta)
            == PREFLOSS_NONFINITE;

@@ -14,7 +14,7 @@ static size_t prefloss__public_end(const unsigned char *m, size_t len, size_t pu
 
 /* The compensated sum of a span's counted tokens, through the scaled path
  * where a token is huge (as prefloss_sequence_logps does). */
-static float prefloss__span_sum(const float *t, const unsigned char *m, size_t len, int *bad)
+static PREFLOSS_KERNEL_ATTR float prefloss__span_sum(const float *t, const unsigned char *m, size_t len, int *bad)
 {
     size_t count;
     int huge;

@@ -145,7 +145,7 @@ PREFLOSS__INLINE unsigned prefloss__digit_bit(const uint32_t *d, int i)
 
 /* The digit words divided by `count` (>= 1), rounded once to the nearest
  * float (ties to even). */
-static float prefloss__partial_round(const long long *w, long long count)
+static PREFLOSS_KERNEL_ATTR float prefloss__partial_round(const long long *w, long long count)
 {
     uint32_t d[PREFLOSS__PWORK];           /* d[0] a fraction digit: units of 2^-173 */
     unsigned long long r;

@@ -244,7 +244,7 @@ static int prefloss__prepare_catalogue(int kind, const prefloss_pair_params *p, 
 /* One catalogue kind over [0, n) for validated arguments, every output
  * times the per-pair weight (NULL for 1) and the mix weight s (1 outside
  * prefloss_pair_loss_mix). */
-static int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejected,
+static PREFLOSS_KERNEL_ATTR int prefloss__pair_loss_eval(float *losses, float *dchosen, float *drejected,
                                     const float *policy_chosen, const float *policy_rejected,
                                     const float *ref_chosen, const float *ref_rejected,
                                     const float *weights, const float *dlosses, size_t n,

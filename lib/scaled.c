@@ -124,7 +124,7 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_signeg(prefloss__df x, int lvl)
 
 #ifndef PREFLOSS_NO_CATALOGUE /* used by the catalogue only (see lib/lean.c) */
 /* x = m 2^e for a finite x != 0, |m| in [1, 2). */
-static float prefloss__frexp2(float x, int *e)
+static PREFLOSS_KERNEL_ATTR float prefloss__frexp2(float x, int *e)
 {
     int sub = prefloss__fabs(x) < FLT_MIN;
     uint32_t b = prefloss__float_to_bits(sub ? x * 16777216.0f : x);
@@ -145,7 +145,7 @@ static float prefloss__ldexp2(float m, int e)
  * m 2^e: the mantissas are multiplied in double-float (relative error ~n
  * 2^-48) and the power of two kept apart, so the value is known wherever
  * the exact one is, however large or small the factors. */
-static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
+static PREFLOSS_KERNEL_ATTR prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int *e_out)
 {
     int e, ed, i;
     float md = prefloss__frexp2(div, &ed);
@@ -164,7 +164,7 @@ static prefloss__df prefloss__scaled_parts(const float *f, int n, float div, int
 }
 
 /* m 2^e rounded to a float: once, except where it is subnormal. */
-static float prefloss__scaled_round(prefloss__df m, int e)
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_round(prefloss__df m, int e)
 {
     int er;
     float r = prefloss__df_round(m);
@@ -184,7 +184,7 @@ static float prefloss__scaled_product(const float *f, int n, float div)
  * double-float at the larger power of two and rounded once, so that two
  * terms beyond the float range in opposite directions give their true sum
  * (finite, or the right +-inf), never inf - inf. */
-static float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
 {
     int e1, e2, e;
     prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);

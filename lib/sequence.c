@@ -123,7 +123,7 @@ PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const
  * combined in double-float, after the division by the count for the mean.
  * The result overflows only when the exact value does. Scalar: it runs only
  * for such rows. */
-static float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
+static PREFLOSS_KERNEL_ATTR float prefloss__row_value_wide(const float *t, const unsigned char *m, size_t len,
                                       size_t count, int reduction)
 {
     const float down = 5.42101086242752217e-20f; /* 2^-64 */

@@ -192,7 +192,7 @@ static prefloss__df prefloss__log_ge1_df(prefloss__df s)
 
 /* One row's results: the token's log-prob (x_t - m) - log s and the row's
  * log-sum-exp m + log s, as double-floats; NaN for a non-finite row. */
-static int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
+static PREFLOSS_KERNEL_ATTR int prefloss__token_row(const float *x, size_t V, int32_t t, int fma,
                                prefloss__df *logp, float *lse)
 {
     prefloss__lse_row r;
@@ -236,7 +236,7 @@ static float prefloss__one_minus_exp(float d)
  * before an in-place row is overwritten. inf_ok: an infinite g is a
  * gradient that overflowed for finite inputs (the fused call), not a
  * non-finite input. */
-static int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
+static PREFLOSS_KERNEL_ATTR int prefloss__token_row_backward(float *out, const float *x, size_t V, int32_t t, float lse,
                                         float g, int inf_ok, int fma)
 {
     float xt = x[t];
@@ -433,7 +433,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits_workspace(size_t *workspace_len,
 /* One sequence forward: the sum of its counted tokens' log-probs (double-
  * float), their count, each counted row's log-sum-exp into lse[] (NULL:
  * not kept). Returns 1 if a counted row was not finite. */
-static int prefloss__seq_forward(const float *logits, size_t stride, const int32_t *targets,
+static PREFLOSS_KERNEL_ATTR int prefloss__seq_forward(const float *logits, size_t stride, const int32_t *targets,
                                  size_t first, size_t last, size_t V, int32_t ignore, int fma,
                                  float *lse, prefloss__df *sum, size_t *count)
 {
@@ -456,7 +456,7 @@ static int prefloss__seq_forward(const float *logits, size_t stride, const int32
 }
 
 /* One sequence backward with the per-token gradient g. */
-static int prefloss__seq_backward(float *dlogits, const float *logits, size_t stride,
+static PREFLOSS_KERNEL_ATTR int prefloss__seq_backward(float *dlogits, const float *logits, size_t stride,
                                   const int32_t *targets, size_t first, size_t last, size_t V,
                                   int32_t ignore, int fma, const float *lse, float g)
 {
@@ -475,7 +475,7 @@ static int prefloss__seq_backward(float *dlogits, const float *logits, size_t st
 }
 
 /* The sequence value: the sum, or the mean over counted tokens (0 for none). */
-static float prefloss__seq_value(prefloss__df sum, size_t count, int mean, int bad)
+static PREFLOSS_KERNEL_ATTR float prefloss__seq_value(prefloss__df sum, size_t count, int mean, int bad)
 {
     if (bad) return prefloss__nan();
     if (!mean) return prefloss__df_round(sum);

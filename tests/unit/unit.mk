@@ -62,10 +62,13 @@ endef
 # Portable: without run-time dispatch. Float: no double arithmetic either.
 $(eval $(call UNIT_VARIANT,portable,-DPREFLOSS_NO_DISPATCH))
 $(eval $(call UNIT_VARIANT,float,-DPREFLOSS_NO_DISPATCH -DPREFLOSS_NO_DOUBLE))
+# Size: -Os without dispatch, the helpers compiled out of line (see
+# PREFLOSS__INLINE), float-only as on a microcontroller.
+$(eval $(call UNIT_VARIANT,size,-Os -DPREFLOSS_NO_DISPATCH -DPREFLOSS_NO_DOUBLE))
 UNIT_PORTABLE_BINS := $(UNIT_portable_BINS)
 
-.PHONY: check-unit-static check-unit-shared check-unit-portable check-unit-float unit-bins
-unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS) $(UNIT_portable_BINS) $(UNIT_float_BINS)
+.PHONY: check-unit-static check-unit-shared check-unit-portable check-unit-float check-unit-size unit-bins
+unit-bins: $(UNIT_STATIC_BINS) $(UNIT_SHARED_BINS) $(UNIT_portable_BINS) $(UNIT_float_BINS) $(UNIT_size_BINS)
 
 # check-unit-<variant>: run every binary of it; fail if any test failed.
 UNIT_RUN = @fails=0; for t in $^; do echo "--- $$t"; \
@@ -80,8 +83,10 @@ check-unit-portable: $(UNIT_portable_BINS)
 	$(UNIT_RUN)
 check-unit-float: $(UNIT_float_BINS)
 	$(UNIT_RUN)
+check-unit-size: $(UNIT_size_BINS)
+	$(UNIT_RUN)
 
-CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable check-unit-float
+CHECK_TARGETS += check-unit-static check-unit-shared check-unit-portable check-unit-float check-unit-size
 
 # make test: the edit-compile-test loop. The library and the tests built at
 # -O1 without the run-time dispatch (one compile of each kernel, not two),
