@@ -4060,6 +4060,38 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
 }
 #endif
 
+#if PREFLOSS__WIDE
+/* The wide kernels' outputs where `plain` (prefloss__unweighted: no
+ * weights, no NLL term) is known at compile time: the same values as
+ * prefloss__cat_loss_out, prefloss__wgrad_cat and prefloss__wgrad_nll,
+ * without the steps that multiply by 1 (round24 is idempotent). */
+PREFLOSS__INLINE float prefloss__wloss_out(int plain, float l, float pc, float w, float s, float lambda)
+{
+    return plain ? l : prefloss__cat_loss_out(l, pc, w, s, lambda);
+}
+
+PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w, float s)
+{
+    return plain ? (float)prefloss__round24_d(prefloss__round24_d(g) * (double)u)
+                 : prefloss__wgrad_cat(g, u, w, s);
+}
+
+PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold, float u, float w, float s,
+                                               float lambda)
+{
+    return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
+}
+
+/* Opens a wide kernel whose loop is the always-inline `loop`, called with
+ * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
+#define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \
+    PREFLOSS__CAT_KERNEL(name)                                                                \
+    {                                                                                         \
+        return prefloss__unweighted(w, s, params->nll) ? loop(PREFLOSS__CAT_NAMES, 1)        \
+                                                       : loop(PREFLOSS__CAT_NAMES, 0);       \
+    }
+#endif
+
 /* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
  * scaled form: finite wherever the exact value is (for finite factors;
  * scalar, and only needed where a partial product overflowed). 2^k joins
@@ -4075,9 +4107,19 @@ static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k
     return prefloss__scaled_round(m, e + (int)k);
 }
 
-/* The catalogue kernel for elements with scaled gradients: as
- * PREFLOSS__CATALOGUE_KERNEL, but a gradient g 2^k meets the upstream
- * gradient and the weights before 2^k is applied: one rounding where the
+/* Whether a kernel's outputs need no weighting: no per-pair weights (the
+ * driver's ones), mix weight 1 and no NLL term. There x w s = x exactly
+ * (prefloss__weighted2), so the kernels skip those steps. */
+PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
+{
+    return (int)(w == prefloss__ones) & (int)(s == 1.0f) & (int)(nll == 0.0f);
+}
+
+/* The catalogue kernel: the outputs of an element with scaled gradients
+ * g 2^k (k = 0 for most kinds), times the upstream gradient and the
+ * weights, with NaN for a non-finite input. Unweighted calls (the common
+ * case) take a loop without the weighting steps. A gradient g 2^k meets the
+ * upstream gradient and the weights before 2^k is applied: one rounding where the
  * result is subnormal, so that a weight that brings a tiny gradient back to
  * the normal range finds its digits. (With an NLL term, which then dominates
  * dchosen, the weights apply to the sum.) The loop stays branch-free; a pair
@@ -4089,6 +4131,20 @@ static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0, over = 0;                                                          \
         size_t i;                                                                            \
+        if (prefloss__unweighted(w, s, c.nll)) {                                             \
+            for (i = 0; i < n; i++) {                                                        \
+                float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]);                       \
+                float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                      \
+                prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);            \
+                float qc = prefloss__times_up(o.gc, up[i]);                                  \
+                float qr = prefloss__times_up(o.gr, up[i]);                                  \
+                loss[i] = o.loss + bad;                                                      \
+                dc[i] = prefloss__scale2(qc, o.kc) + bad_up;                                 \
+                dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                 \
+                bad_seen |= bad_up != bad_up;                                                \
+                over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX); \
+            }                                                                                \
+        } else                                                                               \
         for (i = 0; i < n; i++) {                                                            \
             float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
                       + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
@@ -4167,32 +4223,21 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
 }
 
 /* One kernel per kind, all of the same shape: the element function is
- * inlined into its own loop, so each loop is branch-free and vectorises. */
+ * inlined into its own loop, so each loop is branch-free and vectorises.
+ * Kinds whose gradients never need scaling give a prefloss__pair_out and
+ * run through PREFLOSS__CATALOGUE_KERNEL_K at level 0 (2^0: no scaling). */
 typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
                                     const float *, const float *, const float *, const float *,
                                     float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__CAT_KERNEL(name)                                                           \
+    PREFLOSS__INLINE prefloss__pair_out_k name##_el(float pc, float pr, float rc, float rr,  \
+                                                    prefloss__cat c)                         \
     {                                                                                        \
-        prefloss__cat c = *params;                                                           \
-        int bad_seen = 0;                                                                    \
-        size_t i;                                                                            \
-        for (i = 0; i < n; i++) {                                                            \
-            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
-                      + prefloss__nan_if_nonfinite(w[i]);                                    \
-            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
-            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
-            float gu = prefloss__times_up(o.gc, up[i]);                                      \
-            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
-            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
-                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
-            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
-            bad_seen |= bad_up != bad_up;                                                    \
-        }                                                                                    \
-        return bad_seen;                                                                     \
-    }
+        prefloss__pair_out o = element(pc, pr, rc, rr, c);                                   \
+        return prefloss__pair_make_k(o.loss, o.gc, 0, o.gr, 0);                              \
+    }                                                                                        \
+    PREFLOSS__CATALOGUE_KERNEL_K(name, name##_el)
 
 #endif /* PREFLOSS_NO_CATALOGUE */
 
@@ -4291,9 +4336,59 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
                                2.0f * prefloss__df_round(y1), 2.0f * prefloss__df_round(y2));
 }
 
+#if PREFLOSS__WIDE
+/* hinge in double (see "Wide evaluation"): t = 1 - beta h, h within
+ * ~2^-52 of its magnitude (prefloss__wdiff), L = max(t, 0) rounded once,
+ * dL/dpc = -beta = -dL/dpr where t > 0. */
+PREFLOSS__INLINE int prefloss__hinge_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double beta = (double)params->beta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double t = 1.0 - beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
+        double g = prefloss__select_d(t > 0.0, -beta, 0.0);
+        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)prefloss__select_d(t > 0.0, t, 0.0), pc[i], w[i], s,
+                                      params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, -g, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_hinge, prefloss__hinge_wide)
+
+/* sppo_hard in double: y1 = uc - c, y2 = ur + c (c = 1/(2 beta) from its
+ * double-float; each log-ratio with its exact rounding error, so that y
+ * keeps its digits where it cancels), L = y1^2 + y2^2 (two positive terms,
+ * rounded once), dL/dpc = 2 y1, dL/dpr = 2 y2. */
+PREFLOSS__INLINE int prefloss__sppo_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double hb = (double)params->half_inv_beta.hi + (double)params->half_inv_beta.lo;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double y1 = prefloss__wdiff(pc[i], rc[i], (float)0.0f, (float)0.0f) - hb;
+        double y2 = prefloss__wdiff(pr[i], rr[i], (float)0.0f, (float)0.0f) + hb;
+        float gc = prefloss__wgrad_out(plain, 2.0 * y1, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)(y1 * y1 + y2 * y2), pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, 2.0 * y1, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, 2.0 * y2, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_sppo, prefloss__sppo_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__el_sppo)
+#endif
 
 #endif /* PREFLOSS_NO_CATALOGUE */
 
@@ -4456,7 +4551,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__CAT_KERNEL(prefloss__k_robust)
+PREFLOSS__INLINE int prefloss__robust_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     const double cc = (double)params->robust_c + (double)params->robust_c_lo;
@@ -4471,14 +4566,15 @@ PREFLOSS__CAT_KERNEL(prefloss__k_robust)
         double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
         double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
         double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
-        float gc = prefloss__wgrad_cat(g, up[i], w[i], s);
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
         dr[i] = -gc + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_robust, prefloss__robust_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
@@ -4618,7 +4714,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
+PREFLOSS__INLINE int prefloss__apo_zero_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -4631,15 +4727,16 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
         double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
         double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
         double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         double gc = -beta * ((ea * ra) * ra);
-        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
               + bad_up;
-        dr[i] = prefloss__wgrad_cat(beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_zero, prefloss__apo_zero_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
 #endif
@@ -4753,7 +4850,7 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
+PREFLOSS__INLINE int prefloss__apo_down_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -4781,15 +4878,16 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
             | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
         double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
         double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         double gc = beta * prefloss__select_d(near, d_near, da - dz);
-        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
               + bad_up;
-        dr[i] = prefloss__wgrad_cat(beta * dz, up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, beta * dz, up[i], w[i], s) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_down, prefloss__apo_down_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
@@ -5138,7 +5236,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
  *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
  *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
  * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
-PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
+PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plain)
 {
     const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
     const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
@@ -5167,22 +5265,24 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
         th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
         near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
         g = beta * prefloss__select_d(az < 0.5, near, far);
-        gc = prefloss__wgrad_cat(g, up[i], w[i], s);
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
         dr[i] = -gc + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
-PREFLOSS__CAT_KERNEL(prefloss__k_simpo)
+PREFLOSS__INLINE int prefloss__simpo_wide(PREFLOSS__CAT_ARGS, int plain)
 {
-    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
+    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 1, plain);
 }
-PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
+PREFLOSS__INLINE int prefloss__cpo_wide(PREFLOSS__CAT_ARGS, int plain)
 {
-    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
+    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 0, plain);
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_simpo, prefloss__simpo_wide)
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_cpo, prefloss__cpo_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)

@@ -114,6 +114,38 @@ PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float
 }
 #endif
 
+#if PREFLOSS__WIDE
+/* The wide kernels' outputs where `plain` (prefloss__unweighted: no
+ * weights, no NLL term) is known at compile time: the same values as
+ * prefloss__cat_loss_out, prefloss__wgrad_cat and prefloss__wgrad_nll,
+ * without the steps that multiply by 1 (round24 is idempotent). */
+PREFLOSS__INLINE float prefloss__wloss_out(int plain, float l, float pc, float w, float s, float lambda)
+{
+    return plain ? l : prefloss__cat_loss_out(l, pc, w, s, lambda);
+}
+
+PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w, float s)
+{
+    return plain ? (float)prefloss__round24_d(prefloss__round24_d(g) * (double)u)
+                 : prefloss__wgrad_cat(g, u, w, s);
+}
+
+PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold, float u, float w, float s,
+                                               float lambda)
+{
+    return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
+}
+
+/* Opens a wide kernel whose loop is the always-inline `loop`, called with
+ * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
+#define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \
+    PREFLOSS__CAT_KERNEL(name)                                                                \
+    {                                                                                         \
+        return prefloss__unweighted(w, s, params->nll) ? loop(PREFLOSS__CAT_NAMES, 1)        \
+                                                       : loop(PREFLOSS__CAT_NAMES, 0);       \
+    }
+#endif
+
 /* g 2^k u w s (a gradient carried scaled, see prefloss__sd_value) in
  * scaled form: finite wherever the exact value is (for finite factors;
  * scalar, and only needed where a partial product overflowed). 2^k joins
@@ -129,9 +161,19 @@ static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k
     return prefloss__scaled_round(m, e + (int)k);
 }
 
-/* The catalogue kernel for elements with scaled gradients: as
- * PREFLOSS__CATALOGUE_KERNEL, but a gradient g 2^k meets the upstream
- * gradient and the weights before 2^k is applied: one rounding where the
+/* Whether a kernel's outputs need no weighting: no per-pair weights (the
+ * driver's ones), mix weight 1 and no NLL term. There x w s = x exactly
+ * (prefloss__weighted2), so the kernels skip those steps. */
+PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
+{
+    return (int)(w == prefloss__ones) & (int)(s == 1.0f) & (int)(nll == 0.0f);
+}
+
+/* The catalogue kernel: the outputs of an element with scaled gradients
+ * g 2^k (k = 0 for most kinds), times the upstream gradient and the
+ * weights, with NaN for a non-finite input. Unweighted calls (the common
+ * case) take a loop without the weighting steps. A gradient g 2^k meets the
+ * upstream gradient and the weights before 2^k is applied: one rounding where the
  * result is subnormal, so that a weight that brings a tiny gradient back to
  * the normal range finds its digits. (With an NLL term, which then dominates
  * dchosen, the weights apply to the sum.) The loop stays branch-free; a pair
@@ -143,6 +185,20 @@ static PREFLOSS_KERNEL_ATTR float prefloss__grad_times_scaled(float g, int32_t k
         prefloss__cat c = *params;                                                           \
         int bad_seen = 0, over = 0;                                                          \
         size_t i;                                                                            \
+        if (prefloss__unweighted(w, s, c.nll)) {                                             \
+            for (i = 0; i < n; i++) {                                                        \
+                float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]);                       \
+                float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                      \
+                prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);            \
+                float qc = prefloss__times_up(o.gc, up[i]);                                  \
+                float qr = prefloss__times_up(o.gr, up[i]);                                  \
+                loss[i] = o.loss + bad;                                                      \
+                dc[i] = prefloss__scale2(qc, o.kc) + bad_up;                                 \
+                dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                 \
+                bad_seen |= bad_up != bad_up;                                                \
+                over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX); \
+            }                                                                                \
+        } else                                                                               \
         for (i = 0; i < n; i++) {                                                            \
             float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
                       + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
@@ -221,31 +277,20 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
 }
 
 /* One kernel per kind, all of the same shape: the element function is
- * inlined into its own loop, so each loop is branch-free and vectorises. */
+ * inlined into its own loop, so each loop is branch-free and vectorises.
+ * Kinds whose gradients never need scaling give a prefloss__pair_out and
+ * run through PREFLOSS__CATALOGUE_KERNEL_K at level 0 (2^0: no scaling). */
 typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, const float *,
                                     const float *, const float *, const float *, const float *,
                                     float, size_t, const prefloss__cat *);
 
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
-    PREFLOSS__CAT_KERNEL(name)                                                           \
+    PREFLOSS__INLINE prefloss__pair_out_k name##_el(float pc, float pr, float rc, float rr,  \
+                                                    prefloss__cat c)                         \
     {                                                                                        \
-        prefloss__cat c = *params;                                                           \
-        int bad_seen = 0;                                                                    \
-        size_t i;                                                                            \
-        for (i = 0; i < n; i++) {                                                            \
-            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
-                      + prefloss__nan_if_nonfinite(w[i]);                                    \
-            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
-            prefloss__pair_out o = element(pc[i], pr[i], rc[i], rr[i], c);                  \
-            float gu = prefloss__times_up(o.gc, up[i]);                                      \
-            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
-            dc[i] = prefloss__select(c.nll != 0.0f, prefloss__cat_nll_grad(gu, up[i], w[i], s, c.nll), \
-                                     prefloss__weighted2(gu, w[i], s)) + bad_up;             \
-            dr[i] = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s) + bad_up;  \
-            bad_seen |= bad_up != bad_up;                                                    \
-        }                                                                                    \
-        return bad_seen;                                                                     \
-    }
+        prefloss__pair_out o = element(pc, pr, rc, rr, c);                                   \
+        return prefloss__pair_make_k(o.loss, o.gc, 0, o.gr, 0);                              \
+    }                                                                                        \
+    PREFLOSS__CATALOGUE_KERNEL_K(name, name##_el)
 
 #endif /* PREFLOSS_NO_CATALOGUE */

@@ -23,7 +23,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
+PREFLOSS__INLINE int prefloss__apo_zero_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -36,15 +36,16 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_zero)
         double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
         double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
         double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         double gc = -beta * ((ea * ra) * ra);
-        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
               + bad_up;
-        dr[i] = prefloss__wgrad_cat(beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_zero, prefloss__apo_zero_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
 #endif
@@ -158,7 +159,7 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
+PREFLOSS__INLINE int prefloss__apo_down_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     int bad_seen = 0;
@@ -186,15 +187,16 @@ PREFLOSS__CAT_KERNEL(prefloss__k_apo_down)
             | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
         double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
         double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         double gc = beta * prefloss__select_d(near, d_near, da - dz);
-        dc[i] = prefloss__wgrad_nll(gc, prefloss__wgrad_cat(gc, up[i], w[i], s), up[i], w[i], s, params->nll)
+        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
               + bad_up;
-        dr[i] = prefloss__wgrad_cat(beta * dz, up[i], w[i], s) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, beta * dz, up[i], w[i], s) + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_down, prefloss__apo_down_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif

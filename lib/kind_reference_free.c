@@ -46,7 +46,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
  *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
  *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
  * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
-PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
+PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plain)
 {
     const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
     const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
@@ -75,22 +75,24 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift)
         th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
         near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
         g = beta * prefloss__select_d(az < 0.5, near, far);
-        gc = prefloss__wgrad_cat(g, up[i], w[i], s);
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
         dr[i] = -gc + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
-PREFLOSS__CAT_KERNEL(prefloss__k_simpo)
+PREFLOSS__INLINE int prefloss__simpo_wide(PREFLOSS__CAT_ARGS, int plain)
 {
-    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 1);
+    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 1, plain);
 }
-PREFLOSS__CAT_KERNEL(prefloss__k_cpo)
+PREFLOSS__INLINE int prefloss__cpo_wide(PREFLOSS__CAT_ARGS, int plain)
 {
-    return prefloss__sigz_wide(loss, dc, dr, pc, pr, rc, rr, up, w, s, n, params, 0);
+    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 0, plain);
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_simpo, prefloss__simpo_wide)
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_cpo, prefloss__cpo_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)

@@ -54,7 +54,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__CAT_KERNEL(prefloss__k_robust)
+PREFLOSS__INLINE int prefloss__robust_wide(PREFLOSS__CAT_ARGS, int plain)
 {
     const double beta = (double)params->beta;
     const double cc = (double)params->robust_c + (double)params->robust_c_lo;
@@ -69,14 +69,15 @@ PREFLOSS__CAT_KERNEL(prefloss__k_robust)
         double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
         double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
         double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
-        float gc = prefloss__wgrad_cat(g, up[i], w[i], s);
-        loss[i] = prefloss__cat_loss_out((float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll(g, gc, up[i], w[i], s, params->nll) + bad_up;
+        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
         dr[i] = -gc + bad_up;
         bad_seen |= bad_up != bad_up;
     }
     return bad_seen;
 }
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_robust, prefloss__robust_wide)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif

@@ -3,9 +3,10 @@ same formulas on the same sizes, one thread, median of several runs.
 
 Prints lines "TORCH kernel=<name> n=<n> mpairs_s=<float>" that bench.c reads.
 
-The catalogue kinds (hinge, robust, exo_pair, apo_zero, discopop, simpo) are
-TRL v0.26's own formulas: DPOTrainer.dpo_loss, and CPOTrainer.cpo_loss for
-simpo, with the parameters bench.c passes to prefloss_pair_loss().
+Every kind of the loss catalogue is timed, in TRL v0.26's own formulas:
+DPOTrainer.dpo_loss (its loss_type and f_divergence_type branches), and
+CPOTrainer.cpo_loss for simpo and cpo, with the parameters bench.c passes to
+prefloss_pair_loss().
 """
 import math
 import statistics
@@ -95,8 +96,70 @@ def simpo(pc, pr, rc, rr):  # CPOTrainer; no reference
     )
 
 
+def nca_pair(pc, pr, rc, rr):
+    chosen_rewards = (pc - rc) * BETA
+    rejected_rewards = (pr - rr) * BETA
+    return (
+        -F.logsigmoid(chosen_rewards)
+        - 0.5 * F.logsigmoid(-chosen_rewards)
+        - 0.5 * F.logsigmoid(-rejected_rewards)
+    )
+
+
+def bco_pair(pc, pr, rc, rr):  # delta (the running mean of the rewards) = 0
+    delta = 0.0
+    chosen_rewards = BETA * (pc - rc)
+    rejected_rewards = BETA * (pr - rr)
+    return -F.logsigmoid(chosen_rewards - delta) - F.logsigmoid(-(rejected_rewards - delta))
+
+
+def sppo_hard(pc, pr, rc, rr):
+    a = pc - rc
+    b = pr - rr
+    return (a - 0.5 / BETA) ** 2 + (b + 0.5 / BETA) ** 2
+
+
+def apo_down(pc, pr, rc, rr):
+    chosen_logratios = pc - rc
+    rejected_logratios = pr - rr
+    losses_chosen = torch.sigmoid(BETA * chosen_logratios)
+    losses_rejected = 1 - torch.sigmoid(BETA * (chosen_logratios - rejected_logratios))
+    return losses_chosen + losses_rejected
+
+
+def js_divergence(pc, pr, rc, rr):  # label_smoothing = 0: the sigmoid loss
+    chosen_logratios = pc - rc
+    rejected_logratios = pr - rr
+    logits = chosen_logratios - rejected_logratios - F.softplus(chosen_logratios) + F.softplus(rejected_logratios)
+    return -F.logsigmoid(BETA * logits)
+
+
+def cap_exp(value):  # TRL's cap_exp with get_exp_cap for float32: 88.7228
+    return torch.exp(torch.clamp(value, max=88.7228))
+
+
+def alpha_divergence(pc, pr, rc, rr):  # alpha = 1 (TRL's default), label_smoothing = 0
+    alpha_coef = 1.0
+    chosen_logratios = pc - rc
+    rejected_logratios = pr - rr
+    logits = (cap_exp(rejected_logratios * -alpha_coef) - cap_exp(chosen_logratios * -alpha_coef)) / alpha_coef
+    return -F.logsigmoid(BETA * logits)
+
+
+def cpo(pc, pr, rc, rr):  # CPOTrainer's sigmoid loss; no reference
+    label_smoothing = 0.0
+    logits = pc - pr
+    return (
+        -F.logsigmoid(BETA * logits) * (1 - label_smoothing)
+        - F.logsigmoid(-BETA * logits) * label_smoothing
+    )
+
+
 CATALOGUE = (("hinge", hinge), ("robust", robust), ("exo_pair", exo_pair),
-             ("apo_zero", apo_zero), ("discopop", discopop), ("simpo", simpo))
+             ("apo_zero", apo_zero), ("discopop", discopop), ("simpo", simpo),
+             ("nca_pair", nca_pair), ("bco_pair", bco_pair), ("sppo_hard", sppo_hard),
+             ("apo_down", apo_down), ("js_divergence", js_divergence),
+             ("alpha_divergence", alpha_divergence), ("cpo", cpo))
 
 
 def median_seconds(fn, inner):
