@@ -8,9 +8,9 @@
  *   BENCH kernel=<name> n=<pairs or tokens> mpairs_s=<float> frac_memcpy=<float>
  *         vs_torch=<float|na> max_ulp=<float>
  * Each timing is the median of REPS runs after a warm-up. The kernels are
- * the dedicated ones (dpo, cdpo, ipo, bt, the sequence log-probs) and a
- * subset of the loss catalogue through prefloss_pair_loss() (hinge, robust,
- * exo_pair, apo_zero, discopop, simpo: see CATALOGUE below).
+ * the dedicated ones (dpo, cdpo, ipo, bt, the sequence log-probs) and every
+ * other kind of the loss catalogue through prefloss_pair_loss() (see
+ * CATALOGUE below).
  *
  * It also prints, per size, the ceiling any kernel with the same memory
  * traffic can reach on this machine: a stream loop that reads the same
@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "prefloss.h"
+#include "../unit/catalogue_reference.h"
 
 #define REPS 9
 
@@ -153,19 +154,24 @@ static double max_ulp_bt(void)
     return worst;
 }
 
-/* ---- the catalogue subset: long-double references -------------------- */
+/* ---- the loss catalogue: every kind through prefloss_pair_loss() ------ */
 
-/* The kinds timed through prefloss_pair_loss(), with their parameters
- * (beta = 0.1 throughout): two of the plain element kernels, hinge (the
- * simplest) and robust (eps = 0.1); and four of those that scale their
- * gradients by 2^k where they would underflow: exo_pair (TRL's eps = 1e-3),
- * apo_zero (two arguments, beta uc and beta ur), discopop (tau = 0.05) and
- * the reference-free simpo (gamma = 0.5). */
+/* Every kind of the catalogue but sigmoid and ipo (timed above through
+ * their own entry points), with TRL's defaults for what they read (beta =
+ * 0.1 throughout; robust eps = 0.1; exo_pair eps = 0, which means 1e-3;
+ * discopop tau = 0.05; simpo gamma = 0.5; alpha 1; bco_pair delta 0), as
+ * torch_bench.py computes them. Their long-double references and condition
+ * numbers are those of the unit tests (tests/unit/catalogue_reference.h:
+ * TRL v0.26's formulas, not the library's algorithms). */
 typedef struct { const char *name; int kind; float eps; int refless; } cat_kind;
 static const cat_kind CATALOGUE[] = {
-    {"hinge", PREFLOSS_LOSS_HINGE, 0.0f, 0},    {"robust", PREFLOSS_LOSS_ROBUST, 0.1f, 0},
-    {"exo_pair", PREFLOSS_LOSS_EXO_PAIR, 0.0f, 0}, {"apo_zero", PREFLOSS_LOSS_APO_ZERO, 0.0f, 0},
-    {"discopop", PREFLOSS_LOSS_DISCOPOP, 0.0f, 0}, {"simpo", PREFLOSS_LOSS_SIMPO, 0.0f, 1}};
+    {"hinge", PREFLOSS_LOSS_HINGE, 0.0f, 0},         {"robust", PREFLOSS_LOSS_ROBUST, 0.1f, 0},
+    {"exo_pair", PREFLOSS_LOSS_EXO_PAIR, 0.0f, 0},   {"apo_zero", PREFLOSS_LOSS_APO_ZERO, 0.0f, 0},
+    {"discopop", PREFLOSS_LOSS_DISCOPOP, 0.0f, 0},   {"nca_pair", PREFLOSS_LOSS_NCA_PAIR, 0.0f, 0},
+    {"bco_pair", PREFLOSS_LOSS_BCO_PAIR, 0.0f, 0},   {"sppo_hard", PREFLOSS_LOSS_SPPO_HARD, 0.0f, 0},
+    {"apo_down", PREFLOSS_LOSS_APO_DOWN, 0.0f, 0},   {"js_divergence", PREFLOSS_LOSS_JS, 0.0f, 0},
+    {"alpha_divergence", PREFLOSS_LOSS_ALPHA, 0.0f, 0},
+    {"simpo", PREFLOSS_LOSS_SIMPO, 0.0f, 1},         {"cpo", PREFLOSS_LOSS_CPO, 0.0f, 1}};
 #define N_CATALOGUE (sizeof CATALOGUE / sizeof CATALOGUE[0])
 #define CAT_BETA 0.1f
 #define CAT_TAU 0.05f
@@ -180,84 +186,6 @@ static prefloss_pair_params cat_params(const cat_kind *k)
     p.discopop_tau = CAT_TAU;
     p.simpo_gamma = CAT_GAMMA;
     return p;
-}
-
-/* The exact outputs of one pair (loss, dL/dpc, dL/dpr before the upstream
- * gradient) and the condition number of each, written from TRL v0.26's
- * formulas (DPOTrainer.dpo_loss; CPOTrainer for simpo), not from the
- * library's algorithms; kappa as in tests/unit/test_catalogue.c: |x f'/f|
- * in the loss's scalar argument x (x = z = beta h; for simpo x = beta (pc -
- * pr) - gamma), and for apo_zero, a function of a = beta uc and b = beta ur,
- * the sum of the condition numbers in a and in b. */
-typedef struct { long double v[3], kappa[3]; } cat_ref;
-
-static long double kap(long double x, long double f, long double fp)
-{
-    return f == 0 ? (long double)HUGE_VAL : fabsl(x * fp / f);
-}
-
-/* One-argument kinds: L(x), L'(x), L''(x). */
-static long double cat_single(int kind, long double x, long double eps, long double *d1, long double *d2)
-{
-    long double s = sigm(x), t = sigm(-x);
-    switch (kind) {
-    case PREFLOSS_LOSS_HINGE: /* relu(1 - x) */
-        *d1 = x < 1 ? -1.0L : 0.0L;
-        *d2 = 0;
-        return x < 1 ? 1.0L - x : 0.0L;
-    case PREFLOSS_LOSS_ROBUST: /* ((1-e) sp(-x) - e sp(x)) / (1 - 2e) */
-        *d1 = (-(1 - eps) * t - eps * s) / (1 - 2 * eps);
-        *d2 = s * t;
-        return ((1 - eps) * softplus(-x) - eps * softplus(x)) / (1 - 2 * eps);
-    case PREFLOSS_LOSS_EXO_PAIR: { /* s (log s - log(1-e)) + t (log t - log e), e = 1e-3 for 0 */
-        long double e = eps > 0 ? eps : (long double)1e-3f, la = log1pl(-e), lb = logl(e);
-        long double d = s >= 0.5L ? e - t : s - (1 - e); /* s - (1 - e) */
-        *d1 = s * t * (x - la + lb);
-        *d2 = s * t * (1 + (x - la + lb) * (t - s));
-        if (fabsl(d) < 0.25L * e) /* near its zero: the same value without cancellation */
-            return s * log1pl(d / (1 - e)) + t * log1pl(-d / e);
-        return (s == 0 ? 0.0L : s * (-softplus(-x) - la)) + (t == 0 ? 0.0L : t * (-softplus(x) - lb));
-    }
-    case PREFLOSS_LOSS_DISCOPOP: { /* m sp(-x) + w e^{-x}, w = sigma(x/tau), m = 1 - w */
-        /* with q = w' = w m / tau and m' = -q */
-        long double tau = (long double)CAT_TAU, w = sigm(x / tau), m = sigm(-x / tau);
-        long double q = w * m / tau, sp = softplus(-x), ex = expl(-x);
-        long double we = w > 0 ? w * ex : 0.0L, qe = q > 0 ? q * ex : 0.0L;
-        *d1 = -q * sp - m * t + qe - we;
-        *d2 = (m - w) * (qe - q * sp) / tau + 2 * (q * t - qe) + m * s * t + we;
-        return m * sp + we;
-    }
-    default: /* PREFLOSS_LOSS_SIMPO: sp(-x), eps = 0 */
-        *d1 = -t;
-        *d2 = s * t;
-        return softplus(-x);
-    }
-}
-
-static cat_ref cat_reference(const cat_kind *k, float pc, float pr, float rc, float rr)
-{
-    const long double beta = (long double)CAT_BETA;
-    cat_ref r;
-    if (k->kind == PREFLOSS_LOSS_APO_ZERO) { /* sigma(-a) + sigma(b) */
-        long double a = beta * ((long double)pc - rc), b = beta * ((long double)pr - rr);
-        long double sa = sigm(a) * sigm(-a), sb = sigm(b) * sigm(-b);
-        r.v[0] = sigm(-a) + sigm(b);
-        r.v[1] = -beta * sa;
-        r.v[2] = beta * sb;
-        r.kappa[0] = (fabsl(a) * sa + fabsl(b) * sb) / r.v[0];
-        r.kappa[1] = fabsl(a * (sigm(-a) - sigm(a)));
-        r.kappa[2] = fabsl(b * (sigm(-b) - sigm(b)));
-    } else {
-        long double x, d1, d2;
-        if (k->refless) x = beta * ((long double)pc - pr) - (long double)CAT_GAMMA;
-        else x = beta * hexact(pc, pr, rc, rr);
-        r.v[0] = cat_single(k->kind, x, (long double)k->eps, &d1, &d2);
-        r.v[1] = beta * d1;
-        r.v[2] = -beta * d1;
-        r.kappa[0] = kap(x, r.v[0], d1);
-        r.kappa[1] = r.kappa[2] = kap(x, d1, d2);
-    }
-    return r;
 }
 
 /* simpo takes (mean) log-probs and no reference: it is given the stress
@@ -276,7 +204,7 @@ static double max_ulp_catalogue(const cat_kind *k)
                            STRESS, k->kind, &p) != PREFLOSS_OK)
         return HUGE_VAL; /* no finite stress input fails: a broken call */
     for (i = 0; i < STRESS; i++) {
-        cat_ref r = cat_reference(k, a[i], b[i], src[i], srr[i]);
+        pref r = reference(k->kind, &p, a[i], b[i], src[i], srr[i]);
         const float got[3] = {sl[i], sdc[i], sdr[i]};
         for (o = 0; o < 3; o++) {
             double e = excess(got[o], o == 0 ? r.v[0] : r.v[o] * sup[i], r.kappa[o]);
@@ -414,7 +342,7 @@ static void report_ceiling(const char *kernel, size_t n, double seconds, double 
                            const char *torch_file, const char *torch_names)
 {
     double mps = (double)n * (double)inner / seconds / 1e6;
-    char names[160], *name, *save = NULL;
+    char names[256], *name, *save = NULL;
     int first = 1;
     printf("CEILING kernel=%s n=%zu mpairs_s=%.1f frac_memcpy=%.3f vs_torch=", kernel, n, mps,
            mseconds / seconds);
@@ -494,17 +422,18 @@ int main(int argc, char **argv)
         report("dpo", n, median_seconds(run_dpo), m4, torch_file, "dpo", acc_dpo);
         report("cdpo", n, median_seconds(run_cdpo), m4, torch_file, "cdpo", acc_dpo);
         report("ipo", n, median_seconds(run_ipo), m4, torch_file, "ipo", acc_ipo);
-        /* the catalogue subset with references: the same 28 bytes per pair */
+        /* the catalogue kinds with references: the same 28 bytes per pair */
         for (i = 0; i < N_CATALOGUE; i++)
             if (!CATALOGUE[i].refless) report_catalogue(&CATALOGUE[i], n, m4, torch_file, acc_cat[i]);
         report_ceiling("stream28", n, median_seconds(run_stream28), m4, torch_file,
-                       "dpo,cdpo,ipo,hinge,robust,exo_pair,apo_zero,discopop");
+                       "dpo,cdpo,ipo,hinge,robust,exo_pair,apo_zero,discopop,nca_pair,bco_pair,"
+                       "sppo_hard,apo_down,js_divergence,alpha_divergence");
         m3 = memcpy_seconds(n * 20);
         report("bt", n, median_seconds(run_bt), m3, torch_file, "bt", acc_bt);
         /* reference-free kinds read 2 floats and write 3, as Bradley-Terry */
         for (i = 0; i < N_CATALOGUE; i++)
             if (CATALOGUE[i].refless) report_catalogue(&CATALOGUE[i], n, m3, torch_file, acc_cat[i]);
-        report_ceiling("stream20", n, median_seconds(run_stream20), m3, torch_file, "bt,simpo");
+        report_ceiling("stream20", n, median_seconds(run_stream20), m3, torch_file, "bt,simpo,cpo");
     }
 
     /* sequence log-probs over B x T tokens with a byte mask */

@@ -21,7 +21,7 @@
 UNIT_NAMES   := version sequence rewards dpo ipo bt validation accuracy catalogue ld partials token mix
 UNIT_SRCDIR  := tests/unit
 UNIT_OUTDIR  := $(B)/tests/unit
-UNIT_DEPS    := $(UNIT_SRCDIR)/testutil.h $(UNIT_SRCDIR)/reference.h $(HEADER)
+UNIT_DEPS    := $(UNIT_SRCDIR)/testutil.h $(UNIT_SRCDIR)/reference.h $(UNIT_SRCDIR)/catalogue_reference.h $(HEADER)
 UNIT_CFLAGS   = $(ALL_CFLAGS) -Werror -I$(UNIT_SRCDIR)
 UNIT_LIBS    := -lcmocka -lm
 UNIT_RUNNER  ?=
