@@ -4082,6 +4082,29 @@ PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold,
     return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
 }
 
+/* The label-smoothed sigmoid loss at z in double (w_neg = 1 - eps,
+ * half_eps = 1/2 - eps), with e = exp(-|z|) (the catalogue's cap):
+ *   L = w|z| + log1p(e),  w = eps for z >= 0, 1 - eps otherwise,
+ *   *dz = dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
+ *         (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43). */
+PREFLOSS__INLINE double prefloss__wsmoothed(double z, double eps, double w_neg, double half_eps, double *dz)
+{
+    double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+    int pos = z >= 0.0;
+    double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
+    double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+    double hz = 0.5 * z, t = hz * hz, near;
+    double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
+    th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
+    th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
+    th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
+    th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
+    th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
+    near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
+    *dz = prefloss__select_d(az < 0.5, near, far);
+    return l;
+}
+
 /* Opens a wide kernel whose loop is the always-inline `loop`, called with
  * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
 #define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \
@@ -4948,7 +4971,50 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
     return prefloss__pair_make_k(loss, gs, lg, -gs, lg);
 }
 
+#if PREFLOSS__WIDE
+/* discopop in double (see "Wide evaluation"), the same formulas as above:
+ * z = beta h (prefloss__wdiff), x = z/tau, e = exp(-|z|), ex = exp(-|x|)
+ * (the catalogue's cap), sp(-z) = max(-z, 0) + log1p(e), sigma(-z),
+ * m = sigma(-x), w = sigma(x), w e^{-z} = exp(-a), a = z + sp(-x) >= 0:
+ *   L = m sp(-z) + exp(-a),
+ *   dL/dz = (m/tau)(exp(-a) - w sp(-z)) - m sigma(-z) - exp(-a).
+ * Every term is within ~2^-32 of itself: near the gradient's zeros (terms
+ * ~1 cancelling) that is far inside the budget's kappa/2, and for z > 0
+ * large the gradient is -exp(-a) to the same relative accuracy, in
+ * double's range: nothing underflows before the weights (the cap e^-500
+ * is below 2^-150 times any product of beta and the three factors). */
+PREFLOSS__INLINE int prefloss__discopop_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double beta = (double)params->beta, tau = (double)params->tau, inv_tau = 1.0 / tau;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), x = z / tau;
+        double az = prefloss__fabs_d(z), ax = prefloss__fabs_d(x);
+        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+        double ex = prefloss__wexp_neg_to(ax, PREFLOSS__WEXP_CAT_CAP, 0);
+        double rz = 1.0 / (1.0 + e), rx = 1.0 / (1.0 + ex);
+        double spz = prefloss__select_d(z < 0.0, -z, 0.0) + prefloss__wlog1p_unit(e, 0);
+        double sz = prefloss__select_d(z >= 0.0, e, 1.0) * rz;                /* sigma(-z) */
+        double m = prefloss__select_d(x >= 0.0, ex, 1.0) * rx;                /* sigma(-x) */
+        double wx = prefloss__select_d(x >= 0.0, 1.0, ex) * rx;               /* sigma(x) */
+        double a = z + (prefloss__select_d(x < 0.0, -x, 0.0) + prefloss__wlog1p_unit(ex, 0));
+        double we = prefloss__wexp_neg_to(prefloss__select_d(a > 0.0, a, 0.0), PREFLOSS__WEXP_CAT_CAP, 0);
+        double d = (m * inv_tau) * (we - wx * spz) - m * sz - we;
+        float gc = prefloss__wgrad_out(plain, beta * d, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)(m * spz + we), pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, beta * d, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, -(beta * d), up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_discopop, prefloss__discopop_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
+#endif
 
 #endif /* PREFLOSS_NO_CATALOGUE */
 
@@ -5183,7 +5249,70 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
 }
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
+
+#if PREFLOSS__WIDE
+/* alpha_divergence in double (see "Wide evaluation"), the formulas of
+ * prefloss__alpha_eval: v = -a u (u each log-ratio with its rounding error,
+ * prefloss__wdiff), capped at 88.7228 as TRL's cap_exp; d = e^{v_r} - e^{v_c},
+ * or where both are uncapped and |a h| < 0.347, -e^{v_r} expm1(-a h) (Taylor
+ * to y^12: the rest < 2^-45), so that d keeps its digits where it cancels;
+ * z = d beta/a; L the smoothed sigmoid loss (prefloss__wsmoothed); the
+ * gradients beta (dL/dz) e^{v} (+ for pc, - for pr, 0 where capped), for
+ * z >= 1/2 as beta (eps e^v - e^{v - z}/(1 + e^{-z})), the exponents
+ * combined first. Nothing overflows in double; an output beyond the float
+ * range is +-inf, recomputed by prefloss__alpha_rescue where the weights
+ * bring it back. */
+PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
+{
+    double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ea = prefloss__wexp_neg_to(z - v, PREFLOSS__WEXP_CAT_CAP, 0);   /* e^{v - z} */
+    return prefloss__select_d(z >= 0.5, eps * e - ea / (1.0 + ez), dz * e);
+}
+
+PREFLOSS__INLINE int prefloss__alpha_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double beta = (double)params->beta, al = (double)params->alpha, eps = (double)params->eps;
+    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps, cap = (double)PREFLOSS__EXP_CAP;
+    const double ba = (double)params->beta_alpha.hi + (double)params->beta_alpha.lo;   /* beta/a */
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double vc = -al * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f);
+        double vr = -al * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
+        double y = -al * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);           /* -a h */
+        int below_c = vc < cap, below_r = vr < cap;
+        double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+        double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+        int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
+        double yn = prefloss__select_d(near, y, 0.0);
+        double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
+        q = PREFLOSS__MADD_D(0, yn, q, 0.5);
+        double d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
+        double z = d * ba, dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
+        double g_c = prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0);
+        double g_r = prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0);
+        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_alpha, prefloss__alpha_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#endif
 
 #endif /* PREFLOSS_NO_CATALOGUE */
 
@@ -5251,20 +5380,8 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plai
         double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
         double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
         double z = shift ? (d - gamma) + ed : d;
-        double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        int pos = z >= 0.0;
-        double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
-        double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
-        double hz = 0.5 * z, t = hz * hz, near, g;
+        double dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz), g = beta * dz;
         float gc;
-        double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
-        th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
-        th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
-        th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
-        th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
-        th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
-        near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
-        g = beta * prefloss__select_d(az < 0.5, near, far);
         gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
         loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;

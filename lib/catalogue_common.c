@@ -136,6 +136,29 @@ PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold,
     return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
 }
 
+/* The label-smoothed sigmoid loss at z in double (w_neg = 1 - eps,
+ * half_eps = 1/2 - eps), with e = exp(-|z|) (the catalogue's cap):
+ *   L = w|z| + log1p(e),  w = eps for z >= 0, 1 - eps otherwise,
+ *   *dz = dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
+ *         (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43). */
+PREFLOSS__INLINE double prefloss__wsmoothed(double z, double eps, double w_neg, double half_eps, double *dz)
+{
+    double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+    int pos = z >= 0.0;
+    double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
+    double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
+    double hz = 0.5 * z, t = hz * hz, near;
+    double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
+    th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
+    th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
+    th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
+    th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
+    th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
+    near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
+    *dz = prefloss__select_d(az < 0.5, near, far);
+    return l;
+}
+
 /* Opens a wide kernel whose loop is the always-inline `loop`, called with
  * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
 #define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \

@@ -228,6 +228,69 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
 }
 
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
+
+#if PREFLOSS__WIDE
+/* alpha_divergence in double (see "Wide evaluation"), the formulas of
+ * prefloss__alpha_eval: v = -a u (u each log-ratio with its rounding error,
+ * prefloss__wdiff), capped at 88.7228 as TRL's cap_exp; d = e^{v_r} - e^{v_c},
+ * or where both are uncapped and |a h| < 0.347, -e^{v_r} expm1(-a h) (Taylor
+ * to y^12: the rest < 2^-45), so that d keeps its digits where it cancels;
+ * z = d beta/a; L the smoothed sigmoid loss (prefloss__wsmoothed); the
+ * gradients beta (dL/dz) e^{v} (+ for pc, - for pr, 0 where capped), for
+ * z >= 1/2 as beta (eps e^v - e^{v - z}/(1 + e^{-z})), the exponents
+ * combined first. Nothing overflows in double; an output beyond the float
+ * range is +-inf, recomputed by prefloss__alpha_rescue where the weights
+ * bring it back. */
+PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
+{
+    double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ea = prefloss__wexp_neg_to(z - v, PREFLOSS__WEXP_CAT_CAP, 0);   /* e^{v - z} */
+    return prefloss__select_d(z >= 0.5, eps * e - ea / (1.0 + ez), dz * e);
+}
+
+PREFLOSS__INLINE int prefloss__alpha_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double beta = (double)params->beta, al = (double)params->alpha, eps = (double)params->eps;
+    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps, cap = (double)PREFLOSS__EXP_CAP;
+    const double ba = (double)params->beta_alpha.hi + (double)params->beta_alpha.lo;   /* beta/a */
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double vc = -al * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f);
+        double vr = -al * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
+        double y = -al * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);           /* -a h */
+        int below_c = vc < cap, below_r = vr < cap;
+        double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+        double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+        int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
+        double yn = prefloss__select_d(near, y, 0.0);
+        double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
+        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
+        q = PREFLOSS__MADD_D(0, yn, q, 0.5);
+        double d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
+        double z = d * ba, dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
+        double g_c = prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0);
+        double g_r = prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0);
+        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_alpha, prefloss__alpha_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
+#endif
 
 #endif /* PREFLOSS_NO_CATALOGUE */

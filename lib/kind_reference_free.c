@@ -61,20 +61,8 @@ PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plai
         double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
         double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
         double z = shift ? (d - gamma) + ed : d;
-        double az = prefloss__fabs_d(z), e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        int pos = z >= 0.0;
-        double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, 0);
-        double far = eps - prefloss__select_d(pos, e, 1.0) / (1.0 + e);
-        double hz = 0.5 * z, t = hz * hz, near, g;
+        double dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz), g = beta * dz;
         float gc;
-        double th = PREFLOSS__MADD_D(0, t, 929569.0 / 638512875, -21844.0 / 6081075);
-        th = PREFLOSS__MADD_D(0, t, th, 1382.0 / 155925);
-        th = PREFLOSS__MADD_D(0, t, th, -62.0 / 2835);
-        th = PREFLOSS__MADD_D(0, t, th, 17.0 / 315);
-        th = PREFLOSS__MADD_D(0, t, th, -2.0 / 15);
-        th = PREFLOSS__MADD_D(0, t, th, 1.0 / 3);
-        near = 0.5 * (hz - (hz * t) * th) - half_eps;                 /* tanh(z/2)/2 - (1/2 - eps) */
-        g = beta * prefloss__select_d(az < 0.5, near, far);
         gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
         loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
         dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
