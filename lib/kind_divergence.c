@@ -227,7 +227,58 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
     }
 }
 
+#if PREFLOSS__WIDE
+/* js_divergence in double (see "Wide evaluation"), the formulas of
+ * prefloss__el_js: uc, ur, h each with its rounding error (prefloss__wdiff),
+ * e = exp(-|u|) (the catalogue's cap);
+ *  - where |uc| or |ur| >= 1/2, h' = [relu(-ur) - relu(-uc)] + [log1p(e_r)
+ *    - log1p(e_c)], the first bracket h, uc, -ur or 0 by the signs;
+ *  - where both are below 1/2, h' = h (4 - (uc + ur))/8 + T(ur/2) - T(uc/2),
+ *    T(x) = ln cosh(x) - x^2/2 by its series (to x^12);
+ * z = beta h', L the smoothed sigmoid loss (prefloss__wsmoothed),
+ * dL/dpc = beta (dL/dz) sigma(-uc), dL/dpr = -beta (dL/dz) sigma(-ur). */
+PREFLOSS__INLINE double prefloss__wlncosh_tail(double x)
+{
+    double t = x * x;
+    return t * t * (-1.0 / 12 + t * (1.0 / 45 + t * (-17.0 / 2520 + t * (31.0 / 14175 + t * (-691.0 / 935550)))));
+}
+
+PREFLOSS__INLINE int prefloss__js_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    const double beta = (double)params->beta, eps = (double)params->eps;
+    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double uc = prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f), ur = prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
+        double h = prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
+        double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
+        double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
+        int nc = uc < 0.0, nr = ur < 0.0;
+        int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
+        double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
+        double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
+        double near = h * (4.0 - (uc + ur)) * 0.125
+                    + (prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, ur, 0.0))
+                       - prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, uc, 0.0)));
+        double z = beta * prefloss__select_d(small, near, far), dz;
+        double l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
+        double sc = prefloss__select_d(nc, 1.0, ec) / (1.0 + ec), sr = prefloss__select_d(nr, 1.0, er) / (1.0 + er);
+        double g_c = beta * (dz * sc), g_r = -(beta * (dz * sr));
+        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_js, prefloss__js_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
+#endif
 
 #if PREFLOSS__WIDE
 /* alpha_divergence in double (see "Wide evaluation"), the formulas of

@@ -50,8 +50,59 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float
     return prefloss__pair_make_k(va.sp_neg + vb.sp_pos, gc, la, gr, lb);
 }
 
+#if PREFLOSS__WIDE
+/* nca_pair and bco_pair in double (see "Wide evaluation"), the formulas
+ * above with a = beta uc - delta, b = beta ur - delta (delta 0 for nca; uc,
+ * ur with their rounding errors, prefloss__wdiff), e = exp(-|x|) (the
+ * catalogue's cap), sp(-x) = relu(-x) + log1p(e), sp(x) = relu(x) + log1p(e),
+ * sigma(-x) = (x >= 0 ? e : 1)/(1 + e), sigma(x) = (x >= 0 ? 1 : e)/(1 + e):
+ *   nca: L = sp(-a) + (sp(a) + sp(b))/2, dL/dpc = beta (1/2 - (3/2) sigma(-a)),
+ *        dL/dpr = beta sigma(b)/2;
+ *   bco: L = sp(-a) + sp(b), dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b).
+ * The losses are sums of positive terms; nca's chosen gradient cancels near
+ * a = ln 2 to an absolute ~2^-32, far inside the budget's kappa/2 there. */
+PREFLOSS__INLINE int prefloss__sig2_wide(PREFLOSS__CAT_ARGS, int nca, int plain)
+{
+    const double beta = (double)params->beta, delta = nca ? 0.0 : (double)params->delta;
+    int bad_seen = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        double a = beta * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f) - delta;
+        double b = beta * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f) - delta;
+        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+        double la = prefloss__wlog1p_unit(ea, 0), lb = prefloss__wlog1p_unit(eb, 0);
+        double sp_neg_a = prefloss__select_d(a < 0.0, -a, 0.0) + la;
+        double sp_a = prefloss__select_d(a > 0.0, a, 0.0) + la, sp_b = prefloss__select_d(b > 0.0, b, 0.0) + lb;
+        double s_neg_a = prefloss__select_d(a >= 0.0, ea, 1.0) / (1.0 + ea);
+        double s_b = prefloss__select_d(b >= 0.0, 1.0, eb) / (1.0 + eb);
+        double l = nca ? sp_neg_a + 0.5 * (sp_a + sp_b) : sp_neg_a + sp_b;
+        double g_c = nca ? beta * (0.5 - 1.5 * s_neg_a) : -(beta * s_neg_a);
+        double g_r = nca ? beta * (0.5 * s_b) : beta * s_b;
+        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
+        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
+        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
+        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen;
+}
+PREFLOSS__INLINE int prefloss__nca_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 1, plain);
+}
+PREFLOSS__INLINE int prefloss__bco_wide(PREFLOSS__CAT_ARGS, int plain)
+{
+    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 0, plain);
+}
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_nca, prefloss__nca_wide)
+PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_bco, prefloss__bco_wide)
+#else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
+#endif
 
 PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
                                            const float *policy_chosen,
