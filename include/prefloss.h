@@ -4105,13 +4105,45 @@ PREFLOSS__INLINE double prefloss__wsmoothed(double z, double eps, double w_neg, 
     return l;
 }
 
-/* Opens a wide kernel whose loop is the always-inline `loop`, called with
- * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
-#define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \
+/* A wide element's result: one pair's loss and its two partial
+ * derivatives in double, before the upstream gradient and the weights. */
+typedef struct prefloss__wpair { double loss, gc, gr; } prefloss__wpair;
+
+PREFLOSS__INLINE prefloss__wpair prefloss__wpair_make(double loss, double gc, double gr)
+{
+    prefloss__wpair o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
+/* The wide catalogue kernel: the element function (wel_, in double)
+ * inlined into a branch-free loop that adds the upstream gradient, the
+ * weights, the NLL term and the NaN of a non-finite input; compiled twice,
+ * with plain = 1 (prefloss__unweighted: without the weighting steps) and
+ * plain = 0, and picked per call. */
+#define PREFLOSS__WIDE_CATALOGUE_KERNEL(name, element)                                        \
+    PREFLOSS__INLINE int name##_loop(PREFLOSS__CAT_ARGS, int plain)                            \
+    {                                                                                         \
+        int bad_seen = 0;                                                                     \
+        size_t i;                                                                             \
+        for (i = 0; i < n; i++) {                                                             \
+            float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]); \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                           \
+            prefloss__wpair o = element(pc[i], pr[i], rc[i], rr[i], params);                  \
+            float gc = prefloss__wgrad_out(plain, o.gc, up[i], w[i], s);                       \
+            loss[i] = prefloss__wloss_out(plain, (float)o.loss, pc[i], w[i], s, params->nll) + bad; \
+            dc[i] = prefloss__wgrad_nll_out(plain, o.gc, gc, up[i], w[i], s, params->nll) + bad_up; \
+            dr[i] = prefloss__wgrad_out(plain, o.gr, up[i], w[i], s) + bad_up;                 \
+            bad_seen |= bad_up != bad_up;                                                     \
+        }                                                                                     \
+        return bad_seen;                                                                      \
+    }                                                                                         \
     PREFLOSS__CAT_KERNEL(name)                                                                \
     {                                                                                         \
-        return prefloss__unweighted(w, s, params->nll) ? loop(PREFLOSS__CAT_NAMES, 1)        \
-                                                       : loop(PREFLOSS__CAT_NAMES, 0);       \
+        return prefloss__unweighted(w, s, params->nll) ? name##_loop(PREFLOSS__CAT_NAMES, 1)  \
+                                                       : name##_loop(PREFLOSS__CAT_NAMES, 0); \
     }
 #endif
 
@@ -4363,50 +4395,28 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 /* hinge in double (see "Wide evaluation"): t = 1 - beta h, h within
  * ~2^-52 of its magnitude (prefloss__wdiff), L = max(t, 0) rounded once,
  * dL/dpc = -beta = -dL/dpr where t > 0. */
-PREFLOSS__INLINE int prefloss__hinge_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_hinge(float pc, float pr, float rc, float rr,
+                                                    const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double t = 1.0 - beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
-        double g = prefloss__select_d(t > 0.0, -beta, 0.0);
-        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)prefloss__select_d(t > 0.0, t, 0.0), pc[i], w[i], s,
-                                      params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, -g, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double t = 1.0 - beta * prefloss__wdiff(pc, rc, pr, rr);
+    double g = prefloss__select_d(t > 0.0, -beta, 0.0);
+    return prefloss__wpair_make(prefloss__select_d(t > 0.0, t, 0.0), g, -g);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_hinge, prefloss__hinge_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__wel_hinge)
 
 /* sppo_hard in double: y1 = uc - c, y2 = ur + c (c = 1/(2 beta) from its
  * double-float; each log-ratio with its exact rounding error, so that y
  * keeps its digits where it cancels), L = y1^2 + y2^2 (two positive terms,
  * rounded once), dL/dpc = 2 y1, dL/dpr = 2 y2. */
-PREFLOSS__INLINE int prefloss__sppo_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sppo(float pc, float pr, float rc, float rr,
+                                                   const prefloss__cat *c)
 {
-    const double hb = (double)params->half_inv_beta.hi + (double)params->half_inv_beta.lo;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double y1 = prefloss__wdiff(pc[i], rc[i], (float)0.0f, (float)0.0f) - hb;
-        double y2 = prefloss__wdiff(pr[i], rr[i], (float)0.0f, (float)0.0f) + hb;
-        float gc = prefloss__wgrad_out(plain, 2.0 * y1, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)(y1 * y1 + y2 * y2), pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, 2.0 * y1, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, 2.0 * y2, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double hb = (double)c->half_inv_beta.hi + (double)c->half_inv_beta.lo;
+    double y1 = prefloss__wdiff(pc, rc, 0.0f, 0.0f) - hb, y2 = prefloss__wdiff(pr, rr, 0.0f, 0.0f) + hb;
+    return prefloss__wpair_make(y1 * y1 + y2 * y2, 2.0 * y1, 2.0 * y2);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_sppo, prefloss__sppo_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__wel_sppo)
 #else
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 
@@ -4574,30 +4584,18 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__INLINE int prefloss__robust_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_robust(float pc, float pr, float rc, float rr,
+                                                     const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
-        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        int pos = z >= 0.0;
-        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
-        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
-        double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
-        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = -gc + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, cc = (double)c->robust_c + (double)c->robust_c_lo;
+    double z = beta * prefloss__wdiff(pc, rc, pr, rr), az = prefloss__fabs_d(z);
+    double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+    int pos = z >= 0.0;
+    double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
+    double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
+    return prefloss__wpair_make(sp - prefloss__select_d(cc != 0.0, cc * z, 0.0), g, -g);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_robust, prefloss__robust_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_robust, prefloss__wel_robust)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
@@ -4668,44 +4666,33 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float
  *   bco: L = sp(-a) + sp(b), dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b).
  * The losses are sums of positive terms; nca's chosen gradient cancels near
  * a = ln 2 to an absolute ~2^-32, far inside the budget's kappa/2 there. */
-PREFLOSS__INLINE int prefloss__sig2_wide(PREFLOSS__CAT_ARGS, int nca, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sig2(float pc, float pr, float rc, float rr,
+                                                   const prefloss__cat *c, int nca)
 {
-    const double beta = (double)params->beta, delta = nca ? 0.0 : (double)params->delta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double a = beta * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f) - delta;
-        double b = beta * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f) - delta;
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
-        double la = prefloss__wlog1p_unit(ea, 0), lb = prefloss__wlog1p_unit(eb, 0);
-        double sp_neg_a = prefloss__select_d(a < 0.0, -a, 0.0) + la;
-        double sp_a = prefloss__select_d(a > 0.0, a, 0.0) + la, sp_b = prefloss__select_d(b > 0.0, b, 0.0) + lb;
-        double s_neg_a = prefloss__select_d(a >= 0.0, ea, 1.0) / (1.0 + ea);
-        double s_b = prefloss__select_d(b >= 0.0, 1.0, eb) / (1.0 + eb);
-        double l = nca ? sp_neg_a + 0.5 * (sp_a + sp_b) : sp_neg_a + sp_b;
-        double g_c = nca ? beta * (0.5 - 1.5 * s_neg_a) : -(beta * s_neg_a);
-        double g_r = nca ? beta * (0.5 * s_b) : beta * s_b;
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, delta = nca ? 0.0 : (double)c->delta;
+    double a = beta * prefloss__wdiff(pc, rc, 0.0f, 0.0f) - delta;
+    double b = beta * prefloss__wdiff(pr, rr, 0.0f, 0.0f) - delta;
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+    double la = prefloss__wlog1p_unit(ea, 0), lb = prefloss__wlog1p_unit(eb, 0);
+    double sp_neg_a = prefloss__select_d(a < 0.0, -a, 0.0) + la;
+    double sp_a = prefloss__select_d(a > 0.0, a, 0.0) + la, sp_b = prefloss__select_d(b > 0.0, b, 0.0) + lb;
+    double s_neg_a = prefloss__select_d(a >= 0.0, ea, 1.0) / (1.0 + ea);
+    double s_b = prefloss__select_d(b >= 0.0, 1.0, eb) / (1.0 + eb);
+    if (nca)
+        return prefloss__wpair_make(sp_neg_a + 0.5 * (sp_a + sp_b), beta * (0.5 - 1.5 * s_neg_a), beta * (0.5 * s_b));
+    return prefloss__wpair_make(sp_neg_a + sp_b, -(beta * s_neg_a), beta * s_b);
 }
-PREFLOSS__INLINE int prefloss__nca_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_nca(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 1, plain);
+    return prefloss__wel_sig2(pc, pr, rc, rr, c, 1);
 }
-PREFLOSS__INLINE int prefloss__bco_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_bco(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 0, plain);
+    return prefloss__wel_sig2(pc, pr, rc, rr, c, 0);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_nca, prefloss__nca_wide)
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_bco, prefloss__bco_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_nca, prefloss__wel_nca)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_bco, prefloss__wel_bco)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)
@@ -4788,29 +4775,18 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__INLINE int prefloss__apo_zero_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_zero(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double a = beta * ((double)pc[i] - (double)rc[i]), b = beta * ((double)pr[i] - (double)rr[i]);
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
-        double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
-        double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        double gc = -beta * ((ea * ra) * ra);
-        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
-              + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double a = beta * ((double)pc - (double)rc), b = beta * ((double)pr - (double)rr);
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
+    double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
+    return prefloss__wpair_make(l, -beta * ((ea * ra) * ra), beta * ((eb * rb) * rb));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_zero, prefloss__apo_zero_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_apo_zero, prefloss__wel_apo_zero)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
 #endif
@@ -4924,44 +4900,33 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__INLINE int prefloss__apo_down_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_down(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double x = (double)pc[i], y = (double)rc[i], u = (double)pr[i], v = (double)rr[i];
-        double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
-        double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
-        double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
-        double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
-        double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
-        double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
-        int near = nn < 0.5, m_small = m < 0.5;
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
-        double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
-        double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
-        double da = (ea * ra) * ra, dz = (ez * rz) * rz;
-        double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
-        double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
-                                         0.5 * (1.0 / em - em));
-        double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
-            | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
-        double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
-        double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        double gc = beta * prefloss__select_d(near, d_near, da - dz);
-        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
-              + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, beta * dz, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double x = (double)pc, y = (double)rc, u = (double)pr, v = (double)rr;
+    double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
+    double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+    double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
+    double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
+    double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
+    double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
+    int near = nn < 0.5, m_small = m < 0.5;
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
+    double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
+    double da = (ea * ra) * ra, dz = (ez * rz) * rz;
+    double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
+    double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
+                                     0.5 * (1.0 / em - em));
+    double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
+        | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
+    double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
+    double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
+    return prefloss__wpair_make(l, beta * prefloss__select_d(near, d_near, da - dz), beta * dz);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_down, prefloss__apo_down_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_apo_down, prefloss__wel_apo_down)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif
@@ -5034,35 +4999,24 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
  * large the gradient is -exp(-a) to the same relative accuracy, in
  * double's range: nothing underflows before the weights (the cap e^-500
  * is below 2^-150 times any product of beta and the three factors). */
-PREFLOSS__INLINE int prefloss__discopop_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_discopop(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, tau = (double)params->tau, inv_tau = 1.0 / tau;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), x = z / tau;
-        double az = prefloss__fabs_d(z), ax = prefloss__fabs_d(x);
-        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        double ex = prefloss__wexp_neg_to(ax, PREFLOSS__WEXP_CAT_CAP, 0);
-        double rz = 1.0 / (1.0 + e), rx = 1.0 / (1.0 + ex);
-        double spz = prefloss__select_d(z < 0.0, -z, 0.0) + prefloss__wlog1p_unit(e, 0);
-        double sz = prefloss__select_d(z >= 0.0, e, 1.0) * rz;                /* sigma(-z) */
-        double m = prefloss__select_d(x >= 0.0, ex, 1.0) * rx;                /* sigma(-x) */
-        double wx = prefloss__select_d(x >= 0.0, 1.0, ex) * rx;               /* sigma(x) */
-        double a = z + (prefloss__select_d(x < 0.0, -x, 0.0) + prefloss__wlog1p_unit(ex, 0));
-        double we = prefloss__wexp_neg_to(prefloss__select_d(a > 0.0, a, 0.0), PREFLOSS__WEXP_CAT_CAP, 0);
-        double d = (m * inv_tau) * (we - wx * spz) - m * sz - we;
-        float gc = prefloss__wgrad_out(plain, beta * d, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)(m * spz + we), pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, beta * d, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, -(beta * d), up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, tau = (double)c->tau;
+    double z = beta * prefloss__wdiff(pc, rc, pr, rr), x = z / tau;
+    double e = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ex = prefloss__wexp_neg_to(prefloss__fabs_d(x), PREFLOSS__WEXP_CAT_CAP, 0);
+    double rz = 1.0 / (1.0 + e), rx = 1.0 / (1.0 + ex);
+    double spz = prefloss__select_d(z < 0.0, -z, 0.0) + prefloss__wlog1p_unit(e, 0);
+    double sz = prefloss__select_d(z >= 0.0, e, 1.0) * rz;                /* sigma(-z) */
+    double m = prefloss__select_d(x >= 0.0, ex, 1.0) * rx;                /* sigma(-x) */
+    double wx = prefloss__select_d(x >= 0.0, 1.0, ex) * rx;               /* sigma(x) */
+    double a = z + (prefloss__select_d(x < 0.0, -x, 0.0) + prefloss__wlog1p_unit(ex, 0));
+    double we = prefloss__wexp_neg_to(prefloss__select_d(a > 0.0, a, 0.0), PREFLOSS__WEXP_CAT_CAP, 0);
+    double d = (m * (1.0 / tau)) * (we - wx * spz) - m * sz - we;
+    return prefloss__wpair_make(m * spz + we, beta * d, -(beta * d));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_discopop, prefloss__discopop_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_discopop, prefloss__wel_discopop)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 #endif
@@ -5315,39 +5269,27 @@ PREFLOSS__INLINE double prefloss__wlncosh_tail(double x)
     return t * t * (-1.0 / 12 + t * (1.0 / 45 + t * (-17.0 / 2520 + t * (31.0 / 14175 + t * (-691.0 / 935550)))));
 }
 
-PREFLOSS__INLINE int prefloss__js_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_js(float pc, float pr, float rc, float rr,
+                                                 const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, eps = (double)params->eps;
-    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double uc = prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f), ur = prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
-        double h = prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
-        double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
-        double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
-        int nc = uc < 0.0, nr = ur < 0.0;
-        int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
-        double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
-        double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
-        double near = h * (4.0 - (uc + ur)) * 0.125
-                    + (prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, ur, 0.0))
-                       - prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, uc, 0.0)));
-        double z = beta * prefloss__select_d(small, near, far), dz;
-        double l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
-        double sc = prefloss__select_d(nc, 1.0, ec) / (1.0 + ec), sr = prefloss__select_d(nr, 1.0, er) / (1.0 + er);
-        double g_c = beta * (dz * sc), g_r = -(beta * (dz * sr));
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, eps = (double)c->eps;
+    double uc = prefloss__wdiff(pc, rc, 0.0f, 0.0f), ur = prefloss__wdiff(pr, rr, 0.0f, 0.0f);
+    double h = prefloss__wdiff(pc, rc, pr, rr);
+    double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
+    double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
+    int nc = uc < 0.0, nr = ur < 0.0;
+    int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
+    double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
+    double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
+    double near = h * (4.0 - (uc + ur)) * 0.125
+                + (prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, ur, 0.0))
+                   - prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, uc, 0.0)));
+    double z = beta * prefloss__select_d(small, near, far), dz;
+    double l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    double sc = prefloss__select_d(nc, 1.0, ec) / (1.0 + ec), sr = prefloss__select_d(nr, 1.0, er) / (1.0 + er);
+    return prefloss__wpair_make(l, beta * (dz * sc), -(beta * (dz * sr)));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_js, prefloss__js_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_js, prefloss__wel_js)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 #endif
@@ -5371,47 +5313,37 @@ PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, dou
     return prefloss__select_d(z >= 0.5, eps * e - ea / (1.0 + ez), dz * e);
 }
 
-PREFLOSS__INLINE int prefloss__alpha_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float rc, float rr,
+                                                    const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, al = (double)params->alpha, eps = (double)params->eps;
-    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps, cap = (double)PREFLOSS__EXP_CAP;
-    const double ba = (double)params->beta_alpha.hi + (double)params->beta_alpha.lo;   /* beta/a */
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double vc = -al * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f);
-        double vr = -al * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
-        double y = -al * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);           /* -a h */
-        int below_c = vc < cap, below_r = vr < cap;
-        double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
-        double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
-        int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
-        double yn = prefloss__select_d(near, y, 0.0);
-        double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
-        q = PREFLOSS__MADD_D(0, yn, q, 0.5);
-        double d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
-        double z = d * ba, dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
-        double g_c = prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0);
-        double g_r = prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0);
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, al = (double)c->alpha, eps = (double)c->eps;
+    const double cap = (double)PREFLOSS__EXP_CAP;
+    const double ba = (double)c->beta_alpha.hi + (double)c->beta_alpha.lo;   /* beta/a */
+    double vc = -al * prefloss__wdiff(pc, rc, 0.0f, 0.0f), vr = -al * prefloss__wdiff(pr, rr, 0.0f, 0.0f);
+    double y = -al * prefloss__wdiff(pc, rc, pr, rr);                           /* -a h */
+    int below_c = vc < cap, below_r = vr < cap;
+    double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+    double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+    int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
+    double yn = prefloss__select_d(near, y, 0.0);
+    double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+    double d, z, dz, l;
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
+    q = PREFLOSS__MADD_D(0, yn, q, 0.5);
+    d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
+    z = d * ba;
+    l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    return prefloss__wpair_make(l, prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0),
+                                prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_alpha, prefloss__alpha_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__wel_alpha)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 #endif
@@ -5467,41 +5399,29 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
  *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
  *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
  * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
-PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sigz(float pc, float pr, const prefloss__cat *c, int shift)
 {
-    const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
-    const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
-    int bad_seen = 0;
-    size_t i;
+    const double beta = (double)c->beta, eps = (double)c->eps;
+    double x = beta * (double)pc, y = beta * (double)pr;           /* exact */
+    double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+    double z = shift ? (d - (double)c->gamma) + ed : d;
+    double dz, l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    return prefloss__wpair_make(l, beta * dz, -(beta * dz));
+}
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_simpo(float pc, float pr, float rc, float rr, const prefloss__cat *c)
+{
     (void)rc;
     (void)rr;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
-                  + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
-        double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
-        double z = shift ? (d - gamma) + ed : d;
-        double dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz), g = beta * dz;
-        float gc;
-        gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = -gc + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    return prefloss__wel_sigz(pc, pr, c, 1);
 }
-PREFLOSS__INLINE int prefloss__simpo_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_cpo(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 1, plain);
+    (void)rc;
+    (void)rr;
+    return prefloss__wel_sigz(pc, pr, c, 0);
 }
-PREFLOSS__INLINE int prefloss__cpo_wide(PREFLOSS__CAT_ARGS, int plain)
-{
-    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 0, plain);
-}
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_simpo, prefloss__simpo_wide)
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_cpo, prefloss__cpo_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_simpo, prefloss__wel_simpo)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_cpo, prefloss__wel_cpo)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)

@@ -159,13 +159,45 @@ PREFLOSS__INLINE double prefloss__wsmoothed(double z, double eps, double w_neg, 
     return l;
 }
 
-/* Opens a wide kernel whose loop is the always-inline `loop`, called with
- * plain = 1 (unweighted) or 0, so that each is compiled for its case. */
-#define PREFLOSS__WIDE_CAT_KERNEL(name, loop)                                                 \
+/* A wide element's result: one pair's loss and its two partial
+ * derivatives in double, before the upstream gradient and the weights. */
+typedef struct prefloss__wpair { double loss, gc, gr; } prefloss__wpair;
+
+PREFLOSS__INLINE prefloss__wpair prefloss__wpair_make(double loss, double gc, double gr)
+{
+    prefloss__wpair o;
+    o.loss = loss;
+    o.gc = gc;
+    o.gr = gr;
+    return o;
+}
+
+/* The wide catalogue kernel: the element function (wel_, in double)
+ * inlined into a branch-free loop that adds the upstream gradient, the
+ * weights, the NLL term and the NaN of a non-finite input; compiled twice,
+ * with plain = 1 (prefloss__unweighted: without the weighting steps) and
+ * plain = 0, and picked per call. */
+#define PREFLOSS__WIDE_CATALOGUE_KERNEL(name, element)                                        \
+    PREFLOSS__INLINE int name##_loop(PREFLOSS__CAT_ARGS, int plain)                            \
+    {                                                                                         \
+        int bad_seen = 0;                                                                     \
+        size_t i;                                                                             \
+        for (i = 0; i < n; i++) {                                                             \
+            float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]); \
+            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                           \
+            prefloss__wpair o = element(pc[i], pr[i], rc[i], rr[i], params);                  \
+            float gc = prefloss__wgrad_out(plain, o.gc, up[i], w[i], s);                       \
+            loss[i] = prefloss__wloss_out(plain, (float)o.loss, pc[i], w[i], s, params->nll) + bad; \
+            dc[i] = prefloss__wgrad_nll_out(plain, o.gc, gc, up[i], w[i], s, params->nll) + bad_up; \
+            dr[i] = prefloss__wgrad_out(plain, o.gr, up[i], w[i], s) + bad_up;                 \
+            bad_seen |= bad_up != bad_up;                                                     \
+        }                                                                                     \
+        return bad_seen;                                                                      \
+    }                                                                                         \
     PREFLOSS__CAT_KERNEL(name)                                                                \
     {                                                                                         \
-        return prefloss__unweighted(w, s, params->nll) ? loop(PREFLOSS__CAT_NAMES, 1)        \
-                                                       : loop(PREFLOSS__CAT_NAMES, 0);       \
+        return prefloss__unweighted(w, s, params->nll) ? name##_loop(PREFLOSS__CAT_NAMES, 1)  \
+                                                       : name##_loop(PREFLOSS__CAT_NAMES, 0); \
     }
 #endif
 

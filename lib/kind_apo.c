@@ -23,29 +23,18 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, 
  * catalogue's cap), r = 1/(1 + e), sigma(-x) = (x >= 0 ? e : 1) r,
  * sigma'(x) = e r^2:
  *   L = sigma(-a) + sigma(b), dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b). */
-PREFLOSS__INLINE int prefloss__apo_zero_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_zero(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double a = beta * ((double)pc[i] - (double)rc[i]), b = beta * ((double)pr[i] - (double)rr[i]);
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
-        double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
-        double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        double gc = -beta * ((ea * ra) * ra);
-        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
-              + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, beta * ((eb * rb) * rb), up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double a = beta * ((double)pc - (double)rc), b = beta * ((double)pr - (double)rr);
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ra = 1.0 / (1.0 + ea), rb = 1.0 / (1.0 + eb);
+    double l = prefloss__select_d(a >= 0.0, ea, 1.0) * ra + prefloss__select_d(b >= 0.0, 1.0, eb) * rb;
+    return prefloss__wpair_make(l, -beta * ((ea * ra) * ra), beta * ((eb * rb) * rb));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_zero, prefloss__apo_zero_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_apo_zero, prefloss__wel_apo_zero)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_zero, prefloss__el_apo_zero)
 #endif
@@ -159,44 +148,33 @@ PREFLOSS__INLINE double prefloss__wsinh_small(double x)
  * (1/E - E)/2, E = exp(-|m|), above; the product sinh|m| sigma'(a) is
  * ~e^(|m| - |a|), |m| - |a| <= |n|, so nothing overflows or underflows.
  * Elsewhere the difference loses at most a factor ~5 (at s = t = 1/2). */
-PREFLOSS__INLINE int prefloss__apo_down_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_down(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double x = (double)pc[i], y = (double)rc[i], u = (double)pr[i], v = (double)rr[i];
-        double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
-        double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
-        double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
-        double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
-        double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
-        double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
-        int near = nn < 0.5, m_small = m < 0.5;
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
-        double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
-        double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
-        double da = (ea * ra) * ra, dz = (ez * rz) * rz;
-        double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
-        double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
-                                         0.5 * (1.0 / em - em));
-        double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
-            | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
-        double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
-        double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        double gc = beta * prefloss__select_d(near, d_near, da - dz);
-        dc[i] = prefloss__wgrad_nll_out(plain, gc, prefloss__wgrad_out(plain, gc, up[i], w[i], s), up[i], w[i], s, params->nll)
-              + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, beta * dz, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double x = (double)pc, y = (double)rc, u = (double)pr, v = (double)rr;
+    double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
+    double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+    double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
+    double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
+    double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
+    double m = prefloss__select_d(as >= at, as, at), nn = prefloss__select_d(as >= at, at, as);
+    int near = nn < 0.5, m_small = m < 0.5;
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double em = prefloss__wexp_neg_to(m, PREFLOSS__WEXP_CAT_CAP, 0);
+    double ra = 1.0 / (1.0 + ea), rz = 1.0 / (1.0 + ez);
+    double da = (ea * ra) * ra, dz = (ez * rz) * rz;
+    double sh_n = prefloss__wsinh_small(prefloss__select_d(near, nn, 0.0));
+    double sh_m = prefloss__select_d(m_small, prefloss__wsinh_small(prefloss__select_d(m_small, m, 0.0)),
+                                     0.5 * (1.0 / em - em));
+    double sgn = prefloss__bits_to_double(0x3ff0000000000000ull
+        | ((prefloss__double_to_bits(sv) ^ prefloss__double_to_bits(tv)) & 0x8000000000000000ull));
+    double d_near = (4.0 * sgn) * (sh_n * ((sh_m * da) * dz));
+    double l = prefloss__select_d(a >= 0.0, 1.0, ea) * ra + prefloss__select_d(z >= 0.0, ez, 1.0) * rz;
+    return prefloss__wpair_make(l, beta * prefloss__select_d(near, d_near, da - dz), beta * dz);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_apo_down, prefloss__apo_down_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_apo_down, prefloss__wel_apo_down)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
 #endif

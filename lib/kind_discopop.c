@@ -63,35 +63,24 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
  * large the gradient is -exp(-a) to the same relative accuracy, in
  * double's range: nothing underflows before the weights (the cap e^-500
  * is below 2^-150 times any product of beta and the three factors). */
-PREFLOSS__INLINE int prefloss__discopop_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_discopop(float pc, float pr, float rc, float rr,
+                                                       const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, tau = (double)params->tau, inv_tau = 1.0 / tau;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), x = z / tau;
-        double az = prefloss__fabs_d(z), ax = prefloss__fabs_d(x);
-        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        double ex = prefloss__wexp_neg_to(ax, PREFLOSS__WEXP_CAT_CAP, 0);
-        double rz = 1.0 / (1.0 + e), rx = 1.0 / (1.0 + ex);
-        double spz = prefloss__select_d(z < 0.0, -z, 0.0) + prefloss__wlog1p_unit(e, 0);
-        double sz = prefloss__select_d(z >= 0.0, e, 1.0) * rz;                /* sigma(-z) */
-        double m = prefloss__select_d(x >= 0.0, ex, 1.0) * rx;                /* sigma(-x) */
-        double wx = prefloss__select_d(x >= 0.0, 1.0, ex) * rx;               /* sigma(x) */
-        double a = z + (prefloss__select_d(x < 0.0, -x, 0.0) + prefloss__wlog1p_unit(ex, 0));
-        double we = prefloss__wexp_neg_to(prefloss__select_d(a > 0.0, a, 0.0), PREFLOSS__WEXP_CAT_CAP, 0);
-        double d = (m * inv_tau) * (we - wx * spz) - m * sz - we;
-        float gc = prefloss__wgrad_out(plain, beta * d, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)(m * spz + we), pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, beta * d, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, -(beta * d), up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, tau = (double)c->tau;
+    double z = beta * prefloss__wdiff(pc, rc, pr, rr), x = z / tau;
+    double e = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
+    double ex = prefloss__wexp_neg_to(prefloss__fabs_d(x), PREFLOSS__WEXP_CAT_CAP, 0);
+    double rz = 1.0 / (1.0 + e), rx = 1.0 / (1.0 + ex);
+    double spz = prefloss__select_d(z < 0.0, -z, 0.0) + prefloss__wlog1p_unit(e, 0);
+    double sz = prefloss__select_d(z >= 0.0, e, 1.0) * rz;                /* sigma(-z) */
+    double m = prefloss__select_d(x >= 0.0, ex, 1.0) * rx;                /* sigma(-x) */
+    double wx = prefloss__select_d(x >= 0.0, 1.0, ex) * rx;               /* sigma(x) */
+    double a = z + (prefloss__select_d(x < 0.0, -x, 0.0) + prefloss__wlog1p_unit(ex, 0));
+    double we = prefloss__wexp_neg_to(prefloss__select_d(a > 0.0, a, 0.0), PREFLOSS__WEXP_CAT_CAP, 0);
+    double d = (m * (1.0 / tau)) * (we - wx * spz) - m * sz - we;
+    return prefloss__wpair_make(m * spz + we, beta * d, -(beta * d));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_discopop, prefloss__discopop_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_discopop, prefloss__wel_discopop)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_discopop, prefloss__el_discopop)
 #endif

@@ -243,39 +243,27 @@ PREFLOSS__INLINE double prefloss__wlncosh_tail(double x)
     return t * t * (-1.0 / 12 + t * (1.0 / 45 + t * (-17.0 / 2520 + t * (31.0 / 14175 + t * (-691.0 / 935550)))));
 }
 
-PREFLOSS__INLINE int prefloss__js_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_js(float pc, float pr, float rc, float rr,
+                                                 const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, eps = (double)params->eps;
-    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double uc = prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f), ur = prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
-        double h = prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
-        double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
-        double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
-        int nc = uc < 0.0, nr = ur < 0.0;
-        int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
-        double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
-        double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
-        double near = h * (4.0 - (uc + ur)) * 0.125
-                    + (prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, ur, 0.0))
-                       - prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, uc, 0.0)));
-        double z = beta * prefloss__select_d(small, near, far), dz;
-        double l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
-        double sc = prefloss__select_d(nc, 1.0, ec) / (1.0 + ec), sr = prefloss__select_d(nr, 1.0, er) / (1.0 + er);
-        double g_c = beta * (dz * sc), g_r = -(beta * (dz * sr));
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, eps = (double)c->eps;
+    double uc = prefloss__wdiff(pc, rc, 0.0f, 0.0f), ur = prefloss__wdiff(pr, rr, 0.0f, 0.0f);
+    double h = prefloss__wdiff(pc, rc, pr, rr);
+    double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
+    double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
+    int nc = uc < 0.0, nr = ur < 0.0;
+    int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
+    double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
+    double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
+    double near = h * (4.0 - (uc + ur)) * 0.125
+                + (prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, ur, 0.0))
+                   - prefloss__wlncosh_tail(0.5 * prefloss__select_d(small, uc, 0.0)));
+    double z = beta * prefloss__select_d(small, near, far), dz;
+    double l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    double sc = prefloss__select_d(nc, 1.0, ec) / (1.0 + ec), sr = prefloss__select_d(nr, 1.0, er) / (1.0 + er);
+    return prefloss__wpair_make(l, beta * (dz * sc), -(beta * (dz * sr)));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_js, prefloss__js_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_js, prefloss__wel_js)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
 #endif
@@ -299,47 +287,37 @@ PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, dou
     return prefloss__select_d(z >= 0.5, eps * e - ea / (1.0 + ez), dz * e);
 }
 
-PREFLOSS__INLINE int prefloss__alpha_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float rc, float rr,
+                                                    const prefloss__cat *c)
 {
-    const double beta = (double)params->beta, al = (double)params->alpha, eps = (double)params->eps;
-    const double w_neg = 1.0 - eps, half_eps = 0.5 - eps, cap = (double)PREFLOSS__EXP_CAP;
-    const double ba = (double)params->beta_alpha.hi + (double)params->beta_alpha.lo;   /* beta/a */
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double vc = -al * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f);
-        double vr = -al * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f);
-        double y = -al * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);           /* -a h */
-        int below_c = vc < cap, below_r = vr < cap;
-        double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
-        double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
-        int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
-        double yn = prefloss__select_d(near, y, 0.0);
-        double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
-        q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
-        q = PREFLOSS__MADD_D(0, yn, q, 0.5);
-        double d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
-        double z = d * ba, dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz);
-        double g_c = prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0);
-        double g_r = prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0);
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, al = (double)c->alpha, eps = (double)c->eps;
+    const double cap = (double)PREFLOSS__EXP_CAP;
+    const double ba = (double)c->beta_alpha.hi + (double)c->beta_alpha.lo;   /* beta/a */
+    double vc = -al * prefloss__wdiff(pc, rc, 0.0f, 0.0f), vr = -al * prefloss__wdiff(pr, rr, 0.0f, 0.0f);
+    double y = -al * prefloss__wdiff(pc, rc, pr, rr);                           /* -a h */
+    int below_c = vc < cap, below_r = vr < cap;
+    double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+    double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
+    int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
+    double yn = prefloss__select_d(near, y, 0.0);
+    double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+    double d, z, dz, l;
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
+    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
+    q = PREFLOSS__MADD_D(0, yn, q, 0.5);
+    d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
+    z = d * ba;
+    l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    return prefloss__wpair_make(l, prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0),
+                                prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0));
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_alpha, prefloss__alpha_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_alpha, prefloss__wel_alpha)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
 #endif

@@ -32,50 +32,28 @@ PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float 
 /* hinge in double (see "Wide evaluation"): t = 1 - beta h, h within
  * ~2^-52 of its magnitude (prefloss__wdiff), L = max(t, 0) rounded once,
  * dL/dpc = -beta = -dL/dpr where t > 0. */
-PREFLOSS__INLINE int prefloss__hinge_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_hinge(float pc, float pr, float rc, float rr,
+                                                    const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double t = 1.0 - beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]);
-        double g = prefloss__select_d(t > 0.0, -beta, 0.0);
-        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)prefloss__select_d(t > 0.0, t, 0.0), pc[i], w[i], s,
-                                      params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, -g, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta;
+    double t = 1.0 - beta * prefloss__wdiff(pc, rc, pr, rr);
+    double g = prefloss__select_d(t > 0.0, -beta, 0.0);
+    return prefloss__wpair_make(prefloss__select_d(t > 0.0, t, 0.0), g, -g);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_hinge, prefloss__hinge_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__wel_hinge)
 
 /* sppo_hard in double: y1 = uc - c, y2 = ur + c (c = 1/(2 beta) from its
  * double-float; each log-ratio with its exact rounding error, so that y
  * keeps its digits where it cancels), L = y1^2 + y2^2 (two positive terms,
  * rounded once), dL/dpc = 2 y1, dL/dpr = 2 y2. */
-PREFLOSS__INLINE int prefloss__sppo_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sppo(float pc, float pr, float rc, float rr,
+                                                   const prefloss__cat *c)
 {
-    const double hb = (double)params->half_inv_beta.hi + (double)params->half_inv_beta.lo;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double y1 = prefloss__wdiff(pc[i], rc[i], (float)0.0f, (float)0.0f) - hb;
-        double y2 = prefloss__wdiff(pr[i], rr[i], (float)0.0f, (float)0.0f) + hb;
-        float gc = prefloss__wgrad_out(plain, 2.0 * y1, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)(y1 * y1 + y2 * y2), pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, 2.0 * y1, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, 2.0 * y2, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double hb = (double)c->half_inv_beta.hi + (double)c->half_inv_beta.lo;
+    double y1 = prefloss__wdiff(pc, rc, 0.0f, 0.0f) - hb, y2 = prefloss__wdiff(pr, rr, 0.0f, 0.0f) + hb;
+    return prefloss__wpair_make(y1 * y1 + y2 * y2, 2.0 * y1, 2.0 * y2);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_sppo, prefloss__sppo_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_sppo, prefloss__wel_sppo)
 #else
 PREFLOSS__CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__el_hinge)
 

@@ -61,44 +61,33 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float
  *   bco: L = sp(-a) + sp(b), dL/dpc = -beta sigma(-a), dL/dpr = beta sigma(b).
  * The losses are sums of positive terms; nca's chosen gradient cancels near
  * a = ln 2 to an absolute ~2^-32, far inside the budget's kappa/2 there. */
-PREFLOSS__INLINE int prefloss__sig2_wide(PREFLOSS__CAT_ARGS, int nca, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sig2(float pc, float pr, float rc, float rr,
+                                                   const prefloss__cat *c, int nca)
 {
-    const double beta = (double)params->beta, delta = nca ? 0.0 : (double)params->delta;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double a = beta * prefloss__wdiff(pc[i], rc[i], 0.0f, 0.0f) - delta;
-        double b = beta * prefloss__wdiff(pr[i], rr[i], 0.0f, 0.0f) - delta;
-        double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
-        double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
-        double la = prefloss__wlog1p_unit(ea, 0), lb = prefloss__wlog1p_unit(eb, 0);
-        double sp_neg_a = prefloss__select_d(a < 0.0, -a, 0.0) + la;
-        double sp_a = prefloss__select_d(a > 0.0, a, 0.0) + la, sp_b = prefloss__select_d(b > 0.0, b, 0.0) + lb;
-        double s_neg_a = prefloss__select_d(a >= 0.0, ea, 1.0) / (1.0 + ea);
-        double s_b = prefloss__select_d(b >= 0.0, 1.0, eb) / (1.0 + eb);
-        double l = nca ? sp_neg_a + 0.5 * (sp_a + sp_b) : sp_neg_a + sp_b;
-        double g_c = nca ? beta * (0.5 - 1.5 * s_neg_a) : -(beta * s_neg_a);
-        double g_r = nca ? beta * (0.5 * s_b) : beta * s_b;
-        float gc = prefloss__wgrad_out(plain, g_c, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g_c, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = prefloss__wgrad_out(plain, g_r, up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, delta = nca ? 0.0 : (double)c->delta;
+    double a = beta * prefloss__wdiff(pc, rc, 0.0f, 0.0f) - delta;
+    double b = beta * prefloss__wdiff(pr, rr, 0.0f, 0.0f) - delta;
+    double ea = prefloss__wexp_neg_to(prefloss__fabs_d(a), PREFLOSS__WEXP_CAT_CAP, 0);
+    double eb = prefloss__wexp_neg_to(prefloss__fabs_d(b), PREFLOSS__WEXP_CAT_CAP, 0);
+    double la = prefloss__wlog1p_unit(ea, 0), lb = prefloss__wlog1p_unit(eb, 0);
+    double sp_neg_a = prefloss__select_d(a < 0.0, -a, 0.0) + la;
+    double sp_a = prefloss__select_d(a > 0.0, a, 0.0) + la, sp_b = prefloss__select_d(b > 0.0, b, 0.0) + lb;
+    double s_neg_a = prefloss__select_d(a >= 0.0, ea, 1.0) / (1.0 + ea);
+    double s_b = prefloss__select_d(b >= 0.0, 1.0, eb) / (1.0 + eb);
+    if (nca)
+        return prefloss__wpair_make(sp_neg_a + 0.5 * (sp_a + sp_b), beta * (0.5 - 1.5 * s_neg_a), beta * (0.5 * s_b));
+    return prefloss__wpair_make(sp_neg_a + sp_b, -(beta * s_neg_a), beta * s_b);
 }
-PREFLOSS__INLINE int prefloss__nca_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_nca(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 1, plain);
+    return prefloss__wel_sig2(pc, pr, rc, rr, c, 1);
 }
-PREFLOSS__INLINE int prefloss__bco_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_bco(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sig2_wide(PREFLOSS__CAT_NAMES, 0, plain);
+    return prefloss__wel_sig2(pc, pr, rc, rr, c, 0);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_nca, prefloss__nca_wide)
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_bco, prefloss__bco_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_nca, prefloss__wel_nca)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_bco, prefloss__wel_bco)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_nca, prefloss__el_nca)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_bco, prefloss__el_bco)

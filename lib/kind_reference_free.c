@@ -46,41 +46,29 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
  *   dL/dz = eps - sigma(-z), or tanh(z/2)/2 - (1/2 - eps) for |z| < 1/2
  *           (the odd series of tanh to w^15 on w = z/2: the rest < 2^-43),
  * and dL/dpc = beta dL/dz = -dL/dpr. The reference log-probs are not read. */
-PREFLOSS__INLINE int prefloss__sigz_wide(PREFLOSS__CAT_ARGS, int shift, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_sigz(float pc, float pr, const prefloss__cat *c, int shift)
 {
-    const double beta = (double)params->beta, eps = (double)params->eps, w_neg = 1.0 - eps;
-    const double half_eps = 0.5 - eps, gamma = shift ? (double)params->gamma : 0.0;
-    int bad_seen = 0;
-    size_t i;
+    const double beta = (double)c->beta, eps = (double)c->eps;
+    double x = beta * (double)pc, y = beta * (double)pr;           /* exact */
+    double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+    double z = shift ? (d - (double)c->gamma) + ed : d;
+    double dz, l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
+    return prefloss__wpair_make(l, beta * dz, -(beta * dz));
+}
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_simpo(float pc, float pr, float rc, float rr, const prefloss__cat *c)
+{
     (void)rc;
     (void)rr;
-    for (i = 0; i < n; i++) {
-        float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
-                  + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double x = beta * (double)pc[i], y = beta * (double)pr[i];   /* exact */
-        double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
-        double z = shift ? (d - gamma) + ed : d;
-        double dz, l = prefloss__wsmoothed(z, eps, w_neg, half_eps, &dz), g = beta * dz;
-        float gc;
-        gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = -gc + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    return prefloss__wel_sigz(pc, pr, c, 1);
 }
-PREFLOSS__INLINE int prefloss__simpo_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_cpo(float pc, float pr, float rc, float rr, const prefloss__cat *c)
 {
-    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 1, plain);
+    (void)rc;
+    (void)rr;
+    return prefloss__wel_sigz(pc, pr, c, 0);
 }
-PREFLOSS__INLINE int prefloss__cpo_wide(PREFLOSS__CAT_ARGS, int plain)
-{
-    return prefloss__sigz_wide(PREFLOSS__CAT_NAMES, 0, plain);
-}
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_simpo, prefloss__simpo_wide)
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_cpo, prefloss__cpo_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_simpo, prefloss__wel_simpo)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_cpo, prefloss__wel_cpo)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_simpo, prefloss__el_simpo)
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)

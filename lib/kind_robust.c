@@ -54,30 +54,18 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
  *   dL/dpc = -beta (sigma(-z) + c) = -dL/dpr.
  * Near the loss's zero its terms cancel, within the budget's kappa/2: their
  * error (~2^-32 of sp(-z) = c z there) is far below |z dL/dz| u. */
-PREFLOSS__INLINE int prefloss__robust_wide(PREFLOSS__CAT_ARGS, int plain)
+PREFLOSS__INLINE prefloss__wpair prefloss__wel_robust(float pc, float pr, float rc, float rr,
+                                                     const prefloss__cat *c)
 {
-    const double beta = (double)params->beta;
-    const double cc = (double)params->robust_c + (double)params->robust_c_lo;
-    int bad_seen = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
-        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
-        double z = beta * prefloss__wdiff(pc[i], rc[i], pr[i], rr[i]), az = prefloss__fabs_d(z);
-        double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
-        int pos = z >= 0.0;
-        double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
-        double l = sp - prefloss__select_d(cc != 0.0, cc * z, 0.0);
-        double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
-        float gc = prefloss__wgrad_out(plain, g, up[i], w[i], s);
-        loss[i] = prefloss__wloss_out(plain, (float)l, pc[i], w[i], s, params->nll) + bad;
-        dc[i] = prefloss__wgrad_nll_out(plain, g, gc, up[i], w[i], s, params->nll) + bad_up;
-        dr[i] = -gc + bad_up;
-        bad_seen |= bad_up != bad_up;
-    }
-    return bad_seen;
+    const double beta = (double)c->beta, cc = (double)c->robust_c + (double)c->robust_c_lo;
+    double z = beta * prefloss__wdiff(pc, rc, pr, rr), az = prefloss__fabs_d(z);
+    double e = prefloss__wexp_neg_to(az, PREFLOSS__WEXP_CAT_CAP, 0);
+    int pos = z >= 0.0;
+    double sp = prefloss__select_d(pos, 0.0, az) + prefloss__wlog1p_unit(e, 0);
+    double g = -beta * (prefloss__select_d(pos, e, 1.0) / (1.0 + e) + cc);
+    return prefloss__wpair_make(sp - prefloss__select_d(cc != 0.0, cc * z, 0.0), g, -g);
 }
-PREFLOSS__WIDE_CAT_KERNEL(prefloss__k_robust, prefloss__robust_wide)
+PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_robust, prefloss__wel_robust)
 #else
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
 #endif
