@@ -28,6 +28,7 @@
  *   _k          a kernel element's outputs with such scales attached
  *               (pair_out_k: gradients gc 2^kc, gr 2^kr)
  *   el_         a catalogue kind's element function (one pair);
+ *   wel_        its twin in double (the wide kernels: a prefloss__wpair);
  *   k_          its kernel (a loop over a chunk, named in the registry)
  *   fma         the last argument of a helper that multiplies: 1 where the
  *               caller's code is compiled for fused multiply-add (see
