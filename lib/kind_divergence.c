@@ -292,7 +292,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float r
 {
     const double beta = (double)c->beta, al = (double)c->alpha, eps = (double)c->eps;
     const double cap = (double)PREFLOSS__EXP_CAP;
-    const double ba = (double)c->beta_alpha.hi + (double)c->beta_alpha.lo;   /* beta/a */
+    const double ba = beta / al;   /* beta/a (beyond the float range for beta ~ FLT_MAX, a < 1) */
     double vc = -al * prefloss__wdiff(pc, rc, 0.0f, 0.0f), vr = -al * prefloss__wdiff(pr, rr, 0.0f, 0.0f);
     double y = -al * prefloss__wdiff(pc, rc, pr, rr);                           /* -a h */
     int below_c = vc < cap, below_r = vr < cap;

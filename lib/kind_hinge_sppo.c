@@ -42,14 +42,14 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_hinge(float pc, float pr, float r
 }
 PREFLOSS__WIDE_CATALOGUE_KERNEL(prefloss__k_hinge, prefloss__wel_hinge)
 
-/* sppo_hard in double: y1 = uc - c, y2 = ur + c (c = 1/(2 beta) from its
- * double-float; each log-ratio with its exact rounding error, so that y
- * keeps its digits where it cancels), L = y1^2 + y2^2 (two positive terms,
+/* sppo_hard in double: y1 = uc - c, y2 = ur + c (c = 1/(2 beta), in
+ * double's range for every beta; each log-ratio with its exact rounding
+ * error, so that y keeps its digits where it cancels), L = y1^2 + y2^2 (two positive terms,
  * rounded once), dL/dpc = 2 y1, dL/dpr = 2 y2. */
 PREFLOSS__INLINE prefloss__wpair prefloss__wel_sppo(float pc, float pr, float rc, float rr,
                                                    const prefloss__cat *c)
 {
-    const double hb = (double)c->half_inv_beta.hi + (double)c->half_inv_beta.lo;
+    const double hb = 0.5 / (double)c->beta;   /* 1/(2 beta), a normal double for every beta */
     double y1 = prefloss__wdiff(pc, rc, 0.0f, 0.0f) - hb, y2 = prefloss__wdiff(pr, rr, 0.0f, 0.0f) + hb;
     return prefloss__wpair_make(y1 * y1 + y2 * y2, 2.0 * y1, 2.0 * y2);
 }

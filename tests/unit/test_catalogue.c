@@ -1287,6 +1287,22 @@ static void test_alpha_beta_near_flt_max(void **state)
     assert_close(c, -3.40282346639e38, 1e-6 * 3.40282346639e38);
 }
 
+/* beta = FLT_MAX with alpha < 1: beta/alpha is beyond the float range (a
+ * fuzzed input once gave a NaN loss there). z = (e^{-a ur} - e^{-a uc}) beta/a
+ * ~ 2e32: the loss log1p(e^{-z}) and both gradients are 0. */
+static void test_alpha_beta_over_alpha_beyond_float(void **state)
+{
+    const float pc = -0x1.49a22ep+3f, pr = 0x1.4c365ep+7f, rc = -0x1.f41cp+8f, rr = 0x1.cp-2f;
+    float l = -1.0f, c = -1.0f, r = -1.0f;
+    prefloss_pair_params p = defaults();
+    (void)state;
+    p.beta = FLT_MAX;
+    p.alpha = 0x1.99999ap-4f;
+    assert_status(prefloss_pair_loss(&l, &c, &r, &pc, &pr, &rc, &rr, NULL, NULL, 1, PREFLOSS_LOSS_ALPHA, &p),
+                  PREFLOSS_OK);
+    assert_true(l == 0.0f && c == 0.0f && r == 0.0f);
+}
+
 static void test_alpha_cap(void **state)
 {
     /* alpha = 1: -uc = 1000, 100 capped; -ur = 2000, 95 capped; 1, -5 not */
@@ -1566,6 +1582,7 @@ int main(void)
         cmocka_unit_test(test_robust_eps_half_refused),
         cmocka_unit_test(test_alpha_cap),
         cmocka_unit_test(test_alpha_beta_near_flt_max),
+        cmocka_unit_test(test_alpha_beta_over_alpha_beyond_float),
         cmocka_unit_test(test_extreme_finite_inputs),
         cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
