@@ -2327,12 +2327,15 @@ static prefloss__kparams prefloss__kparams_zero(void)
     return k;
 }
 
-/* The kernels' common signature: three outputs, up to four inputs and the
- * upstream gradient. */
-#define PREFLOSS__KERNEL_ARGS float *PREFLOSS__RESTRICT o1, float *PREFLOSS__RESTRICT o2, \
-    float *PREFLOSS__RESTRICT o3, const float *PREFLOSS__RESTRICT a,                     \
-    const float *PREFLOSS__RESTRICT b, const float *PREFLOSS__RESTRICT c,                \
-    const float *PREFLOSS__RESTRICT d, const float *PREFLOSS__RESTRICT up,               \
+/* The kernels' common signature: the loss and its gradients with respect
+ * to the chosen and the rejected input, from h = (chosen - chosen_off) -
+ * (rejected - rejected_off) (DPO/IPO: the policy log-probs and the
+ * reference ones; Bradley-Terry: the scores and the margin as chosen_off),
+ * and the upstream gradient. */
+#define PREFLOSS__KERNEL_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dchosen, \
+    float *PREFLOSS__RESTRICT drejected, const float *PREFLOSS__RESTRICT chosen,              \
+    const float *PREFLOSS__RESTRICT rejected, const float *PREFLOSS__RESTRICT chosen_off,     \
+    const float *PREFLOSS__RESTRICT rejected_off, const float *PREFLOSS__RESTRICT up,         \
     size_t n, const prefloss__kparams *kp
 typedef int (*prefloss__kernel_fn)(float *, float *, float *, const float *, const float *,
                                    const float *, const float *, const float *, size_t,
@@ -2388,14 +2391,14 @@ static unsigned prefloss__cpu_features(void)
 #if PREFLOSS__DISPATCH
 #  define PREFLOSS__VARIANTS(name)                                                       \
     PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
-    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }                               \
+    { return name(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0); } \
     PREFLOSS_KERNEL_ATTR PREFLOSS__TARGET_FMA static int name##_fma(PREFLOSS__KERNEL_ARGS) \
-    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 1); }
+    { return name(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 1); }
 #  define PREFLOSS__PICK(name, use_fma) ((use_fma) ? name##_fma : name##_base)
 #else
 #  define PREFLOSS__VARIANTS(name)                                                       \
     PREFLOSS_KERNEL_ATTR static int name##_base(PREFLOSS__KERNEL_ARGS)                   \
-    { return name(o1, o2, o3, a, b, c, d, up, n, kp, 0); }
+    { return name(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0); }
 #  define PREFLOSS__PICK(name, use_fma) ((void)(use_fma), name##_base)
 #endif
 
@@ -2437,16 +2440,17 @@ static const float prefloss__ones[PREFLOSS__CHUNK] = {
     PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64, PREFLOSS__ONES64};
 
 #if PREFLOSS__WIDE
-/* The wide kernels take NULL for an absent c, d, up or output and run over
- * any n: per block they read the static defaults (zeros, ones) and write
+/* The wide kernels take NULL for an absent chosen_off, rejected_off, up or
+ * output and run over any n: per block they read the static defaults (zeros, ones) and write
  * scratch instead, so the entry points need not cut the work into chunks. */
 
 /* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
  * Bradley–Terry, plain or with reward centering (centered, a compile-time
- * flag), from z = beta*h, h = (a - c) - (b - d), e = exp(-|z|):
- *   o1 = w |z| + log1p(e) [+ center (a + b)^2],  w = eps if z >= 0 else 1 - eps
- *   o2 = (-beta (sigma(-z) - eps) [+ 2 center (a + b)]) u
- *   o3 = ( beta (sigma(-z) - eps) [+ 2 center (a + b)]) u
+ * flag), from z = beta*h, h = (chosen - chosen_off) - (rejected - rejected_off),
+ * e = exp(-|z|), s = chosen + rejected:
+ *   loss      = w |z| + log1p(e) [+ center s^2],  w = eps if z >= 0 else 1 - eps
+ *   dchosen   = (-beta (sigma(-z) - eps) [+ 2 center s]) u
+ *   drejected = ( beta (sigma(-z) - eps) [+ 2 center s]) u
  * with sigma(-z) = e/(1 + e) for z >= 0, 1/(1 + e) otherwise. A block's z
  * and e are formed first, then its outputs (staged as below). */
 PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered, int fma)
@@ -2458,13 +2462,13 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
     int bad_seen = 0;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
-        float *q1 = PREFLOSS__OUT(o1, i0, s1), *q2 = PREFLOSS__OUT(o2, i0, s2);
-        float *q3 = PREFLOSS__OUT(o3, i0, s3);
+        const float *pa = chosen + i0, *pb = rejected + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
+        float *q1 = PREFLOSS__OUT(loss, i0, s1), *q2 = PREFLOSS__OUT(dchosen, i0, s2);
+        float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
-        if (c != NULL || d != NULL) {          /* z = beta*h and e = exp(-|z|) */
-            const float *pc = PREFLOSS__IN(c, i0, prefloss__zeros);
-            const float *pd = PREFLOSS__IN(d, i0, prefloss__zeros);
+        if (chosen_off != NULL || rejected_off != NULL) {          /* z = beta*h and e = exp(-|z|) */
+            const float *pc = PREFLOSS__IN(chosen_off, i0, prefloss__zeros);
+            const float *pd = PREFLOSS__IN(rejected_off, i0, prefloss__zeros);
             for (j = 0; j < len; j++) {
                 double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]);
                 double z = beta * h;
@@ -2485,14 +2489,14 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
             double bad_in = -(z - z), bad_up = bad_in - (uu - uu);
             int pos = z >= 0.0;
             double sig = prefloss__select_d(pos, e, 1.0) / (1.0 + e);
-            double loss = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, fma);
+            double l = prefloss__select_d(pos, eps, w_neg) * az + prefloss__wlog1p_unit(e, fma);
             double gz = beta * (sig - eps), gc = 0.0;
             if (centered) {                    /* a compile-time constant */
                 double sum = (double)pa[j] + (double)pb[j];
-                loss += (center * sum) * sum;
+                l += (center * sum) * sum;
                 gc = 2.0 * center * sum;
             }
-            q1[j] = (float)(loss + bad_in);
+            q1[j] = (float)(l + bad_in);
             if (centered) {
                 q2[j] = (float)((gc - gz) * uu + bad_up);
                 q3[j] = (float)((gc + gz) * uu + bad_up);
@@ -2506,7 +2510,8 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
     return bad_seen;
 }
 
-/* IPO in double: y = scale*h - offset, o1 = y^2, o2 = 2 gscale y u, o3 = -o2
+/* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
+ * drejected = -dchosen
  * (the parameters as for prefloss__ipo_kernel below). */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
@@ -2516,11 +2521,11 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pa = a + i0, *pb = b + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
-        const float *pc = PREFLOSS__IN(c, i0, prefloss__zeros);
-        const float *pd = PREFLOSS__IN(d, i0, prefloss__zeros);
-        float *q1 = PREFLOSS__OUT(o1, i0, s1), *q2 = PREFLOSS__OUT(o2, i0, s2);
-        float *q3 = PREFLOSS__OUT(o3, i0, s3);
+        const float *pa = chosen + i0, *pb = rejected + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
+        const float *pc = PREFLOSS__IN(chosen_off, i0, prefloss__zeros);
+        const float *pd = PREFLOSS__IN(rejected_off, i0, prefloss__zeros);
+        float *q1 = PREFLOSS__OUT(loss, i0, s1), *q2 = PREFLOSS__OUT(dchosen, i0, s2);
+        float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {
             double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), uu = (double)u[j];
@@ -2537,8 +2542,8 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 }
 #endif
 
-/* DPO: o1 = loss, o2 = dchosen, o3 = drejected from a..d = policy chosen,
- * policy rejected, reference chosen, reference rejected.
+/* DPO: the loss and its gradients from the policy log-probs (chosen,
+ * rejected) and the reference ones (chosen_off, rejected_off).
  * z = beta*h; g = -beta sigma(-z). */
 PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
 {
@@ -2549,10 +2554,10 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -2570,12 +2575,12 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
         for (j = 0; j < len; j++) {            /* the gradients */
             float bad_up = bad[j] + prefloss__nan_if_nonfinite(u[j]);
             float g = -prefloss__sigmoid_neg_times(zh[j], pp[j], kk[j], ee[j], beta, u[j], fma);
-            o2[i0 + j] = g + bad_up;
-            o3[i0 + j] = -g + bad_up;
+            dchosen[i0 + j] = g + bad_up;
+            drejected[i0 + j] = -g + bad_up;
             bad_seen |= bad_up != bad_up;
         }
         for (j = 0; j < len; j++)              /* the loss */
-            o1[i0 + j] = prefloss__softplus_family(zh[j], zl[j], ee[j], 0.0f, fma) + bad[j];
+            loss[i0 + j] = prefloss__softplus_family(zh[j], zl[j], ee[j], 0.0f, fma) + bad[j];
     }
     return bad_seen;
 }
@@ -2590,10 +2595,10 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -2612,12 +2617,12 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
             prefloss__df sig = prefloss__sigmoid_neg_df(zh[j], prefloss__df_make(eh[j], el[j]), fma);
             float s = prefloss__df_sub_round(sig, prefloss__df_make(eps, 0.0f));
             float g = -(beta * s) * u[j];
-            o2[i0 + j] = g + bad_up;
-            o3[i0 + j] = -g + bad_up;
+            dchosen[i0 + j] = g + bad_up;
+            drejected[i0 + j] = -g + bad_up;
             bad_seen |= bad_up != bad_up;
         }
         for (j = 0; j < len; j++)              /* the loss */
-            o1[i0 + j] = prefloss__softplus_family(zh[j], zl[j], eh[j], eps, fma) + bad[j];
+            loss[i0 + j] = prefloss__softplus_family(zh[j], zl[j], eh[j], eps, fma) + bad[j];
     }
     return bad_seen;
 }
@@ -2637,10 +2642,10 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__ipo_wide(o1, o2, o3, a, b, c, d, up, n, kp, fma);
+    return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = a + i0, *pr = b + i0, *rc = c + i0, *rr = d + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         /* everything in the pre-scaled domain (h/s, y/s), unscaled at the
          * end, so that only a result beyond the float range overflows */
@@ -2664,9 +2669,9 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
                                          u[j]);
             /* y^2 overflowed: the correction (itself possibly +-inf) is dropped */
             float l = y2.hi + prefloss__lo_if_finite(y2.hi, y2.lo + 2.0f * y.hi * y.lo);
-            o1[i0 + j] = (l * us[j]) * us[j] + bad[j];
-            o2[i0 + j] = g + bad_up;
-            o3[i0 + j] = -g + bad_up;
+            loss[i0 + j] = (l * us[j]) * us[j] + bad[j];
+            dchosen[i0 + j] = g + bad_up;
+            drejected[i0 + j] = -g + bad_up;
             bad_seen |= bad_up != bad_up;
         }
     }
@@ -2688,11 +2693,11 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(o1, o2, o3, a, b, c, d, up, n, kp, 1, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 1, fma);
 #endif
-    (void)d;
+    (void)rejected_off;
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *sw = a + i0, *sl = b + i0, *m = c + i0, *u = up + i0;
+        const float *sw = chosen + i0, *sl = rejected + i0, *m = chosen_off + i0, *u = up + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* x = sw - sl - m */
             prefloss__df x = prefloss__diff3(sw[j], sl[j], m[j]);
@@ -2718,13 +2723,13 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
             sr[j] = prefloss__df_round(prefloss__df_unscale(sum, s));
             gw = -prefloss__df_sub_round(sig, cgrad);
             gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
-            o2[i0 + j] = prefloss__times_up(gw, u[j]) + bad_up;
-            o3[i0 + j] = prefloss__times_up(gl, u[j]) + bad_up;
+            dchosen[i0 + j] = prefloss__times_up(gw, u[j]) + bad_up;
+            drejected[i0 + j] = prefloss__times_up(gl, u[j]) + bad_up;
             bad_seen |= bad_up != bad_up;
         }
         for (j = 0; j < len; j++) {            /* the loss */
             float sumr = prefloss__fabs(sr[j]);
-            o1[i0 + j] = prefloss__softplus_family(xh[j], xl[j], eh[j], 0.0f, fma)
+            loss[i0 + j] = prefloss__softplus_family(xh[j], xl[j], eh[j], 0.0f, fma)
                        + (center * sumr) * sumr + bad[j];
         }
     }
