@@ -148,7 +148,11 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
     o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
                             prefloss__df_add(er, prefloss__df_negate(ec)));
     qd = c.beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
-    o.z = prefloss__df_mul_sat(o.d, qd);
+    /* where beta/a is beyond the float range (beta ~ FLT_MAX, a < 1), z is
+     * (d beta)/a instead: finite wherever z is (then d beta < FLT_MAX a) */
+    o.z = prefloss__df_pick(qd.hi <= FLT_MAX, prefloss__df_mul_sat(o.d, qd),
+                            prefloss__df_div_sat(prefloss__df_mul_sat(o.d, prefloss__df_make(c.beta, 0.0f)),
+                                                 c.alpha));
     l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
     o.loss = l.loss;
     o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c.eps, &o.lc);

@@ -1303,6 +1303,28 @@ static void test_alpha_beta_over_alpha_beyond_float(void **state)
     assert_true(l == 0.0f && c == 0.0f && r == 0.0f);
 }
 
+/* alpha tiny (beta/alpha beyond the float range) with a weight that makes
+ * the gradient overflow: the outputs that overflow are recomputed from
+ * alpha's own evaluation, which must not lose z there (a fuzzed input gave
+ * -0 instead of +inf). */
+static void test_alpha_tiny_alpha_large_weight(void **state)
+{
+    const float pc = -0x1.0eda7p-14f, pr = -0x1.c4p-1f, rc = 0.0f, rr = 0.0f;
+    const float w = -0x1.44327ap+97f, up = -0x1.44327ap+97f;
+    float l0, c0, r0, l1, c1, r1;
+    prefloss_pair_params p = defaults();
+    (void)state;
+    p.beta = 10.0f;
+    p.alpha = 0x1p-126f;
+    p.nll_weight = -1.0f;
+    assert_status(prefloss_pair_loss(&l0, &c0, &r0, &pc, &pr, &rc, &rr, NULL, &up, 1, PREFLOSS_LOSS_ALPHA, &p),
+                  PREFLOSS_OK);
+    assert_status(prefloss_pair_loss(&l1, &c1, &r1, &pc, &pr, &rc, &rr, &w, &up, 1, PREFLOSS_LOSS_ALPHA, &p),
+                  PREFLOSS_OK);
+    assert_true(isfinite(r0) && r0 != 0.0f);
+    assert_true(r1 == r0 * w);   /* beyond the float range: +inf */
+}
+
 static void test_alpha_cap(void **state)
 {
     /* alpha = 1: -uc = 1000, 100 capped; -ur = 2000, 95 capped; 1, -5 not */
@@ -1583,6 +1605,7 @@ int main(void)
         cmocka_unit_test(test_alpha_cap),
         cmocka_unit_test(test_alpha_beta_near_flt_max),
         cmocka_unit_test(test_alpha_beta_over_alpha_beyond_float),
+        cmocka_unit_test(test_alpha_tiny_alpha_large_weight),
         cmocka_unit_test(test_extreme_finite_inputs),
         cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
