@@ -3569,23 +3569,31 @@ static float prefloss__scaled_product(const float *f, int n, float div)
     return prefloss__scaled_round(m, e);
 }
 
-/* f[0..n) / div + g[0..k): both products in scaled form, added in
- * double-float at the larger power of two and rounded once, so that two
- * terms beyond the float range in opposite directions give their true sum
- * (finite, or the right +-inf), never inf - inf. */
-static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+/* (f[0..n) / div + g[0..k)) h[0..nh): the two products in scaled form,
+ * added in double-float at the larger power of two, then times the common
+ * factors h, and rounded once, so that two terms beyond the float range in
+ * opposite directions give their true sum (finite, or the right +-inf),
+ * never inf - inf. Factors the two terms share belong in h: multiplied
+ * into both, they would round differently, and where the terms cancel
+ * exactly (their products of one or two factors are exact in double-float)
+ * that rounding would be all that is left. */
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum_times(const float *f, int n, float div, const float *g, int k,
+                                                             const float *h, int nh)
 {
-    int e1, e2, e;
+    int e1, e2, eh, e;
     prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    prefloss__df mh = prefloss__scaled_parts(h, nh, 1.0f, &eh), m;
     float s1, s2;
-    if (m1.hi == 0.0f) return prefloss__scaled_round(m2, e2);
-    if (m2.hi == 0.0f) return prefloss__scaled_round(m1, e1);
-    e = e1 > e2 ? e1 : e2;
-    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
-    s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
-    s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
-    return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
-                                                   prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
+    if (m1.hi == 0.0f) { m = m2; e = e2; }
+    else if (m2.hi == 0.0f) { m = m1; e = e1; }
+    else {
+        e = e1 > e2 ? e1 : e2;
+        /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
+        s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
+        s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
+        m = prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1), prefloss__df_make(m2.hi * s2, m2.lo * s2));
+    }
+    return prefloss__scaled_round(prefloss__df_mul_sat(m, mh), e + eh);
 }
 #endif
 
@@ -5222,23 +5230,21 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
         int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
         prefloss__alpha_parts o;
-        float f[6], g[4];
+        float f[6], g[2], h[3];
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
             || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f || s == 0.0f) continue;
         o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
         if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
-            /* s w ((1-eps) relu(-z) + eps relu(z)) + s w lambda (-pc), z = d beta/alpha */
+            /* s w [((1-eps) relu(-z) + eps relu(z)) + lambda (-pc)], z = d beta/alpha */
             f[0] = prefloss__fabs(prefloss__df_round(o.d));
             f[1] = c->beta;
             f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
-            f[3] = wi;
-            f[4] = s;
-            g[0] = wi;            /* + s w lambda (-pc), the NLL term */
-            g[1] = lambda;
-            g[2] = -pc[i];
-            g[3] = s;
-            losses[i] = prefloss__scaled_sum(f, 5, c->alpha, g, 4);
+            g[0] = lambda;        /* the NLL term */
+            g[1] = -pc[i];
+            h[0] = wi;
+            h[1] = s;
+            losses[i] = prefloss__scaled_sum_times(f, 3, c->alpha, g, 2, h, 2);
         }
         if ((c_inf || r_inf) && prefloss__finite(ui)) {
             f[0] = c->beta;
@@ -5246,13 +5252,17 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
             f[3] = wi;
             f[5] = s;
             if (c_inf && o.below_c) {
-                f[1] = prefloss__df_round(o.gc);
-                f[4] = prefloss__sd_unit(o.lc);   /* 2^(-64 lc), exact */
-                g[0] = wi;        /* + s w (-lambda) u, the NLL term */
-                g[1] = -lambda;
-                g[2] = ui;
-                g[3] = s;
-                dc[i] = prefloss__scaled_sum(f, 6, 1.0f, g, 4);
+                /* s w u [beta g 2^(-64 lc) - lambda]: the two terms can cancel
+                 * exactly (beta g = lambda), so their common factors come last */
+                float fc[3];
+                fc[0] = c->beta;
+                fc[1] = prefloss__df_round(o.gc);
+                fc[2] = prefloss__sd_unit(o.lc);  /* 2^(-64 lc), exact */
+                g[0] = -lambda;   /* the NLL term */
+                h[0] = ui;
+                h[1] = wi;
+                h[2] = s;
+                dc[i] = prefloss__scaled_sum_times(fc, 3, 1.0f, g, 1, h, 3);
             }
             if (r_inf && o.below_r) {
                 f[1] = prefloss__df_round(o.gr);

@@ -190,23 +190,21 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         int c_inf = dc != NULL && prefloss__fabs(dc[i]) > FLT_MAX && dc[i] == dc[i];
         int r_inf = dr != NULL && prefloss__fabs(dr[i]) > FLT_MAX && dr[i] == dr[i];
         prefloss__alpha_parts o;
-        float f[6], g[4];
+        float f[6], g[2], h[3];
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
             || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f || s == 0.0f) continue;
         o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
         if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
-            /* s w ((1-eps) relu(-z) + eps relu(z)) + s w lambda (-pc), z = d beta/alpha */
+            /* s w [((1-eps) relu(-z) + eps relu(z)) + lambda (-pc)], z = d beta/alpha */
             f[0] = prefloss__fabs(prefloss__df_round(o.d));
             f[1] = c->beta;
             f[2] = o.d.hi < 0.0f ? 1.0f - c->eps : c->eps;
-            f[3] = wi;
-            f[4] = s;
-            g[0] = wi;            /* + s w lambda (-pc), the NLL term */
-            g[1] = lambda;
-            g[2] = -pc[i];
-            g[3] = s;
-            losses[i] = prefloss__scaled_sum(f, 5, c->alpha, g, 4);
+            g[0] = lambda;        /* the NLL term */
+            g[1] = -pc[i];
+            h[0] = wi;
+            h[1] = s;
+            losses[i] = prefloss__scaled_sum_times(f, 3, c->alpha, g, 2, h, 2);
         }
         if ((c_inf || r_inf) && prefloss__finite(ui)) {
             f[0] = c->beta;
@@ -214,13 +212,17 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
             f[3] = wi;
             f[5] = s;
             if (c_inf && o.below_c) {
-                f[1] = prefloss__df_round(o.gc);
-                f[4] = prefloss__sd_unit(o.lc);   /* 2^(-64 lc), exact */
-                g[0] = wi;        /* + s w (-lambda) u, the NLL term */
-                g[1] = -lambda;
-                g[2] = ui;
-                g[3] = s;
-                dc[i] = prefloss__scaled_sum(f, 6, 1.0f, g, 4);
+                /* s w u [beta g 2^(-64 lc) - lambda]: the two terms can cancel
+                 * exactly (beta g = lambda), so their common factors come last */
+                float fc[3];
+                fc[0] = c->beta;
+                fc[1] = prefloss__df_round(o.gc);
+                fc[2] = prefloss__sd_unit(o.lc);  /* 2^(-64 lc), exact */
+                g[0] = -lambda;   /* the NLL term */
+                h[0] = ui;
+                h[1] = wi;
+                h[2] = s;
+                dc[i] = prefloss__scaled_sum_times(fc, 3, 1.0f, g, 1, h, 3);
             }
             if (r_inf && o.below_r) {
                 f[1] = prefloss__df_round(o.gr);

@@ -180,22 +180,30 @@ static float prefloss__scaled_product(const float *f, int n, float div)
     return prefloss__scaled_round(m, e);
 }
 
-/* f[0..n) / div + g[0..k): both products in scaled form, added in
- * double-float at the larger power of two and rounded once, so that two
- * terms beyond the float range in opposite directions give their true sum
- * (finite, or the right +-inf), never inf - inf. */
-static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum(const float *f, int n, float div, const float *g, int k)
+/* (f[0..n) / div + g[0..k)) h[0..nh): the two products in scaled form,
+ * added in double-float at the larger power of two, then times the common
+ * factors h, and rounded once, so that two terms beyond the float range in
+ * opposite directions give their true sum (finite, or the right +-inf),
+ * never inf - inf. Factors the two terms share belong in h: multiplied
+ * into both, they would round differently, and where the terms cancel
+ * exactly (their products of one or two factors are exact in double-float)
+ * that rounding would be all that is left. */
+static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum_times(const float *f, int n, float div, const float *g, int k,
+                                                             const float *h, int nh)
 {
-    int e1, e2, e;
+    int e1, e2, eh, e;
     prefloss__df m1 = prefloss__scaled_parts(f, n, div, &e1), m2 = prefloss__scaled_parts(g, k, 1.0f, &e2);
+    prefloss__df mh = prefloss__scaled_parts(h, nh, 1.0f, &eh), m;
     float s1, s2;
-    if (m1.hi == 0.0f) return prefloss__scaled_round(m2, e2);
-    if (m2.hi == 0.0f) return prefloss__scaled_round(m1, e1);
-    e = e1 > e2 ? e1 : e2;
-    /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
-    s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
-    s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
-    return prefloss__scaled_round(prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1),
-                                                   prefloss__df_make(m2.hi * s2, m2.lo * s2)), e);
+    if (m1.hi == 0.0f) { m = m2; e = e2; }
+    else if (m2.hi == 0.0f) { m = m1; e = e1; }
+    else {
+        e = e1 > e2 ? e1 : e2;
+        /* the smaller term shifted down; below 2^-60 of the larger it cannot matter */
+        s1 = e1 - e < -60 ? 0.0f : prefloss__pow2_half(e1 - e);
+        s2 = e2 - e < -60 ? 0.0f : prefloss__pow2_half(e2 - e);
+        m = prefloss__df_add(prefloss__df_make(m1.hi * s1, m1.lo * s1), prefloss__df_make(m2.hi * s2, m2.lo * s2));
+    }
+    return prefloss__scaled_round(prefloss__df_mul_sat(m, mh), e + eh);
 }
 #endif

@@ -1325,6 +1325,28 @@ static void test_alpha_tiny_alpha_large_weight(void **state)
     assert_true(r1 == r0 * w);   /* beyond the float range: +inf */
 }
 
+/* An NLL weight -FLT_MAX against beta = FLT_MAX and dL/dz = -1: both terms
+ * of dchosen overflow and cancel exactly (the exact value, beta e^{-8000}
+ * u w, is far below the float range). Recomputed in scaled form, the sum
+ * must be 0, not the rounding of two products (a fuzzed mixture found
+ * -2^118 from prefloss_pair_loss against 0 from the mixture). */
+static void test_alpha_nll_cancels_after_overflow(void **state)
+{
+    const float pc = 0x1.7a48p+7f, pr = -0x1.217b4cp-120f, rc = 0x1.7a48p+7f, rr = -0x1.8f9256p-116f;
+    const float w = 0x1.a838p+2f, up = -0x1.19bc62p+37f, mw = 0x1.22bep+3f;
+    const int kinds[1] = { PREFLOSS_LOSS_ALPHA };
+    float l, c = 1.0f, r, lm, cm = 1.0f, rm;
+    prefloss_pair_params p = defaults();
+    (void)state;
+    p.beta = FLT_MAX;
+    p.nll_weight = -FLT_MAX;
+    assert_status(prefloss_pair_loss(&l, &c, &r, &pc, &pr, &rc, &rr, &w, &up, 1, PREFLOSS_LOSS_ALPHA, &p),
+                  PREFLOSS_OK);
+    assert_status(prefloss_pair_loss_mix(&lm, &cm, &rm, &pc, &pr, &rc, &rr, &w, &up, 1, kinds, &mw, 1, &p),
+                  PREFLOSS_OK);
+    assert_true(c == 0.0f && cm == 0.0f);
+}
+
 static void test_alpha_cap(void **state)
 {
     /* alpha = 1: -uc = 1000, 100 capped; -ur = 2000, 95 capped; 1, -5 not */
@@ -1606,6 +1628,7 @@ int main(void)
         cmocka_unit_test(test_alpha_beta_near_flt_max),
         cmocka_unit_test(test_alpha_beta_over_alpha_beyond_float),
         cmocka_unit_test(test_alpha_tiny_alpha_large_weight),
+        cmocka_unit_test(test_alpha_nll_cancels_after_overflow),
         cmocka_unit_test(test_extreme_finite_inputs),
         cmocka_unit_test(test_aot_extreme_finite_inputs),
         cmocka_unit_test(test_bco_running_mean),
