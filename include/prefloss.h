@@ -5298,7 +5298,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_js(float pc, float pr, float rc, 
     double ec = prefloss__wexp_neg_to(prefloss__fabs_d(uc), PREFLOSS__WEXP_CAT_CAP, 0);
     double er = prefloss__wexp_neg_to(prefloss__fabs_d(ur), PREFLOSS__WEXP_CAT_CAP, 0);
     int nc = uc < 0.0, nr = ur < 0.0;
-    int small = (prefloss__fabs_d(uc) < 0.5) & (prefloss__fabs_d(ur) < 0.5);
+    int small = (int)(prefloss__fabs_d(uc) < 0.5) & (int)(prefloss__fabs_d(ur) < 0.5);
     double rel = prefloss__select_d(nc & nr, h, prefloss__select_d(nc, uc, prefloss__select_d(nr, -ur, 0.0)));
     double far = rel + (prefloss__wlog1p_unit(er, 0) - prefloss__wlog1p_unit(ec, 0));
     double near = h * (4.0 - (uc + ur)) * 0.125
@@ -5344,7 +5344,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float r
     int below_c = vc < cap, below_r = vr < cap;
     double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
     double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
-    int near = below_c & below_r & (prefloss__fabs_d(y) < 0.34657359);
+    int near = below_c & below_r & (int)(prefloss__fabs_d(y) < 0.34657359);
     double yn = prefloss__select_d(near, y, 0.0);
     double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
     double d, z, dz, l;
