@@ -3562,6 +3562,8 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_round(prefloss__df m, int e)
     return prefloss__ldexp2(r, e + er);
 }
 
+
+#if !PREFLOSS__WIDE /* (only alpha_divergence's rescue, which the wide kernel does not need) */
 static float prefloss__scaled_product(const float *f, int n, float div)
 {
     int e;
@@ -3595,6 +3597,7 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum_times(const float *f, int
     }
     return prefloss__scaled_round(prefloss__df_mul_sat(m, mh), e + eh);
 }
+#endif
 #endif
 
 /* ==== lib/partials.c ==== */
@@ -4064,24 +4067,44 @@ PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float 
 }
 
 #if PREFLOSS__WIDE
-/* A wide kernel's dchosen: gfold = prefloss__wgrad_cat(g, u, w, s), or with
- * an NLL term (lambda != 0) the float g u plus it, then the weights, as
- * prefloss__cat_nll_grad. */
-PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float w, float s, float lambda)
+/* A wide kernel's loss output (L + lambda (-pc)) w s, and its dchosen with
+ * an NLL term, (g u - lambda u) w s: as prefloss__wgrad_cat, each step
+ * (after the loss, rounded to a float) rounded to float precision as the
+ * float arithmetic of prefloss__cat_loss_out and prefloss__cat_nll_grad
+ * would round it, but in
+ * double's range, so that nothing overflows part-way (a loss beyond the
+ * float range that a small weight brings back, an NLL term that cancels the
+ * gradient after both passed FLT_MAX) and the result is rounded to a float
+ * once. */
+PREFLOSS__INLINE float prefloss__wloss_cat(double l, float pc, float w, float s, float lambda)
 {
-    return prefloss__select(lambda != 0.0f,
-                            prefloss__cat_nll_grad(prefloss__times_up((float)g, u), u, w, s, lambda), gfold);
+    /* the loss rounded to a float first (as documented: a weighted loss is
+     * the float loss times the weights), kept in double's range where that
+     * overflows */
+    float lf = (float)l;
+    double q = prefloss__select_d(prefloss__fabs(lf) <= FLT_MAX, (double)lf, prefloss__round24_d(l));
+    q = prefloss__select_d(lambda != 0.0f,
+                           prefloss__round24_d(q + prefloss__round24_d(-(double)pc * (double)lambda)), q);
+    /* q w is exact in double (24-bit factors): rounded once, with s, so that
+     * a subnormal weighted loss is the float product's */
+    return (float)((q * (double)w) * (double)s);
 }
-#endif
 
-#if PREFLOSS__WIDE
+PREFLOSS__INLINE float prefloss__wgrad_nll_cat(double g, float u, float w, float s, float lambda)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q + prefloss__round24_d(-(double)lambda * (double)u));
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+
 /* The wide kernels' outputs where `plain` (prefloss__unweighted: no
  * weights, no NLL term) is known at compile time: the same values as
- * prefloss__cat_loss_out, prefloss__wgrad_cat and prefloss__wgrad_nll,
+ * prefloss__wloss_cat, prefloss__wgrad_cat and prefloss__wgrad_nll_cat,
  * without the steps that multiply by 1 (round24 is idempotent). */
-PREFLOSS__INLINE float prefloss__wloss_out(int plain, float l, float pc, float w, float s, float lambda)
+PREFLOSS__INLINE float prefloss__wloss_out(int plain, double l, float pc, float w, float s, float lambda)
 {
-    return plain ? l : prefloss__cat_loss_out(l, pc, w, s, lambda);
+    return plain ? (float)l : prefloss__wloss_cat(l, pc, w, s, lambda);
 }
 
 PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w, float s)
@@ -4093,7 +4116,7 @@ PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w
 PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold, float u, float w, float s,
                                                float lambda)
 {
-    return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
+    return plain ? gfold : prefloss__select(lambda != 0.0f, prefloss__wgrad_nll_cat(g, u, w, s, lambda), gfold);
 }
 
 /* The label-smoothed sigmoid loss at z in double (w_neg = 1 - eps,
@@ -4147,7 +4170,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wpair_make(double loss, double gc, do
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                           \
             prefloss__wpair o = element(pc[i], pr[i], rc[i], rr[i], params);                  \
             float gc = prefloss__wgrad_out(plain, o.gc, up[i], w[i], s);                       \
-            loss[i] = prefloss__wloss_out(plain, (float)o.loss, pc[i], w[i], s, params->nll) + bad; \
+            loss[i] = prefloss__wloss_out(plain, o.loss, pc[i], w[i], s, params->nll) + bad;    \
             dc[i] = prefloss__wgrad_nll_out(plain, o.gc, gc, up[i], w[i], s, params->nll) + bad_up; \
             dr[i] = prefloss__wgrad_out(plain, o.gr, up[i], w[i], s) + bad_up;                 \
             bad_seen |= bad_up != bad_up;                                                     \
@@ -5210,6 +5233,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
                                  prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
 
+#if !PREFLOSS__WIDE
 /* alpha_divergence can overflow where the exact output is in range: beta h'
  * (or beta e^{-a u} in a gradient) exceeds the float range, and the
  * per-pair weight, the mix weight or the upstream gradient would bring it
@@ -5272,6 +5296,14 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         }
     }
 }
+#define PREFLOSS__ALPHA_FIXUP prefloss__alpha_rescue
+#else
+/* The wide kernel forms every output in double's range and rounds it once
+ * (prefloss__wloss_cat, prefloss__wgrad_cat, prefloss__wgrad_nll_cat): an
+ * output that is +-inf is beyond the float range, and there is nothing to
+ * rescue. */
+#define PREFLOSS__ALPHA_FIXUP NULL
+#endif
 
 #if PREFLOSS__WIDE
 /* js_divergence in double (see "Wide evaluation"), the formulas of
@@ -5323,9 +5355,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
  * z = d beta/a; L the smoothed sigmoid loss (prefloss__wsmoothed); the
  * gradients beta (dL/dz) e^{v} (+ for pc, - for pr, 0 where capped), for
  * z >= 1/2 as beta (eps e^v - e^{v - z}/(1 + e^{-z})), the exponents
- * combined first. Nothing overflows in double; an output beyond the float
- * range is +-inf, recomputed by prefloss__alpha_rescue where the weights
- * bring it back. */
+ * combined first. Nothing overflows in double, nor on the way to the
+ * outputs (the weights and the NLL term are applied in double's range too),
+ * so no rescue is needed. */
 PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
 {
     double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
@@ -5496,7 +5528,7 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_cpo, prefloss__el_cpo)
       "(1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau)") \
     X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS, \
       "sigmoid loss with h - (sp(uc) - sp(ur)) for h") \
-    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
+    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, PREFLOSS__ALPHA_FIXUP, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
       "sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp)") \
     X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE, \
       "-(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs") \

@@ -104,24 +104,44 @@ PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float 
 }
 
 #if PREFLOSS__WIDE
-/* A wide kernel's dchosen: gfold = prefloss__wgrad_cat(g, u, w, s), or with
- * an NLL term (lambda != 0) the float g u plus it, then the weights, as
- * prefloss__cat_nll_grad. */
-PREFLOSS__INLINE float prefloss__wgrad_nll(double g, float gfold, float u, float w, float s, float lambda)
+/* A wide kernel's loss output (L + lambda (-pc)) w s, and its dchosen with
+ * an NLL term, (g u - lambda u) w s: as prefloss__wgrad_cat, each step
+ * (after the loss, rounded to a float) rounded to float precision as the
+ * float arithmetic of prefloss__cat_loss_out and prefloss__cat_nll_grad
+ * would round it, but in
+ * double's range, so that nothing overflows part-way (a loss beyond the
+ * float range that a small weight brings back, an NLL term that cancels the
+ * gradient after both passed FLT_MAX) and the result is rounded to a float
+ * once. */
+PREFLOSS__INLINE float prefloss__wloss_cat(double l, float pc, float w, float s, float lambda)
 {
-    return prefloss__select(lambda != 0.0f,
-                            prefloss__cat_nll_grad(prefloss__times_up((float)g, u), u, w, s, lambda), gfold);
+    /* the loss rounded to a float first (as documented: a weighted loss is
+     * the float loss times the weights), kept in double's range where that
+     * overflows */
+    float lf = (float)l;
+    double q = prefloss__select_d(prefloss__fabs(lf) <= FLT_MAX, (double)lf, prefloss__round24_d(l));
+    q = prefloss__select_d(lambda != 0.0f,
+                           prefloss__round24_d(q + prefloss__round24_d(-(double)pc * (double)lambda)), q);
+    /* q w is exact in double (24-bit factors): rounded once, with s, so that
+     * a subnormal weighted loss is the float product's */
+    return (float)((q * (double)w) * (double)s);
 }
-#endif
 
-#if PREFLOSS__WIDE
+PREFLOSS__INLINE float prefloss__wgrad_nll_cat(double g, float u, float w, float s, float lambda)
+{
+    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
+    q = prefloss__round24_d(q + prefloss__round24_d(-(double)lambda * (double)u));
+    q = prefloss__round24_d(q * (double)w);
+    return (float)prefloss__round24_d(q * (double)s);
+}
+
 /* The wide kernels' outputs where `plain` (prefloss__unweighted: no
  * weights, no NLL term) is known at compile time: the same values as
- * prefloss__cat_loss_out, prefloss__wgrad_cat and prefloss__wgrad_nll,
+ * prefloss__wloss_cat, prefloss__wgrad_cat and prefloss__wgrad_nll_cat,
  * without the steps that multiply by 1 (round24 is idempotent). */
-PREFLOSS__INLINE float prefloss__wloss_out(int plain, float l, float pc, float w, float s, float lambda)
+PREFLOSS__INLINE float prefloss__wloss_out(int plain, double l, float pc, float w, float s, float lambda)
 {
-    return plain ? l : prefloss__cat_loss_out(l, pc, w, s, lambda);
+    return plain ? (float)l : prefloss__wloss_cat(l, pc, w, s, lambda);
 }
 
 PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w, float s)
@@ -133,7 +153,7 @@ PREFLOSS__INLINE float prefloss__wgrad_out(int plain, double g, float u, float w
 PREFLOSS__INLINE float prefloss__wgrad_nll_out(int plain, double g, float gfold, float u, float w, float s,
                                                float lambda)
 {
-    return plain ? gfold : prefloss__wgrad_nll(g, gfold, u, w, s, lambda);
+    return plain ? gfold : prefloss__select(lambda != 0.0f, prefloss__wgrad_nll_cat(g, u, w, s, lambda), gfold);
 }
 
 /* The label-smoothed sigmoid loss at z in double (w_neg = 1 - eps,
@@ -187,7 +207,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wpair_make(double loss, double gc, do
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                           \
             prefloss__wpair o = element(pc[i], pr[i], rc[i], rr[i], params);                  \
             float gc = prefloss__wgrad_out(plain, o.gc, up[i], w[i], s);                       \
-            loss[i] = prefloss__wloss_out(plain, (float)o.loss, pc[i], w[i], s, params->nll) + bad; \
+            loss[i] = prefloss__wloss_out(plain, o.loss, pc[i], w[i], s, params->nll) + bad;    \
             dc[i] = prefloss__wgrad_nll_out(plain, o.gc, gc, up[i], w[i], s, params->nll) + bad_up; \
             dr[i] = prefloss__wgrad_out(plain, o.gr, up[i], w[i], s) + bad_up;                 \
             bad_seen |= bad_up != bad_up;                                                     \

@@ -170,6 +170,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, flo
                                  prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
 
+#if !PREFLOSS__WIDE
 /* alpha_divergence can overflow where the exact output is in range: beta h'
  * (or beta e^{-a u} in a gradient) exceeds the float range, and the
  * per-pair weight, the mix weight or the upstream gradient would bring it
@@ -232,6 +233,14 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         }
     }
 }
+#define PREFLOSS__ALPHA_FIXUP prefloss__alpha_rescue
+#else
+/* The wide kernel forms every output in double's range and rounds it once
+ * (prefloss__wloss_cat, prefloss__wgrad_cat, prefloss__wgrad_nll_cat): an
+ * output that is +-inf is beyond the float range, and there is nothing to
+ * rescue. */
+#define PREFLOSS__ALPHA_FIXUP NULL
+#endif
 
 #if PREFLOSS__WIDE
 /* js_divergence in double (see "Wide evaluation"), the formulas of
@@ -283,9 +292,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
  * z = d beta/a; L the smoothed sigmoid loss (prefloss__wsmoothed); the
  * gradients beta (dL/dz) e^{v} (+ for pc, - for pr, 0 where capped), for
  * z >= 1/2 as beta (eps e^v - e^{v - z}/(1 + e^{-z})), the exponents
- * combined first. Nothing overflows in double; an output beyond the float
- * range is +-inf, recomputed by prefloss__alpha_rescue where the weights
- * bring it back. */
+ * combined first. Nothing overflows in double, nor on the way to the
+ * outputs (the weights and the NLL term are applied in double's range too),
+ * so no rescue is needed. */
 PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
 {
     double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);

@@ -44,7 +44,7 @@
       "(1 - w)(-log sigma(z)) + w e^{-z}, w = sigma(z/tau)") \
     X(JS, 11, "js_divergence", prefloss__k_js, NULL, PREFLOSS__READS_EPS, \
       "sigmoid loss with h - (sp(uc) - sp(ur)) for h") \
-    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, prefloss__alpha_rescue, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
+    X(ALPHA, 12, "alpha_divergence", prefloss__k_alpha, PREFLOSS__ALPHA_FIXUP, PREFLOSS__READS_EPS | PREFLOSS__READS_ALPHA, \
       "sigmoid loss with (e^{-a ur} - e^{-a uc})/a for h (exponents capped at 88.7228 as TRL's cap_exp)") \
     X(SIMPO, 13, "simpo", prefloss__k_simpo, NULL, PREFLOSS__READS_EPS | PREFLOSS__READS_GAMMA | PREFLOSS__NO_REFERENCE, \
       "-(1-eps) log sigma(beta(pc - pr) - gamma) - eps log sigma(-(...)); no reference; pass mean log-probs") \
