@@ -2227,6 +2227,41 @@ PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
     return (s - t) + (es - et);
 }
 
+/* (a - b) - (c - d) for floats as an unevaluated sum *hi + *lo within
+ * ~2^-104 of itself: prefloss__wdiff with the rounding error of its last
+ * difference kept too (TwoSum), for a result that is then scaled and
+ * shifted by a constant it may nearly cancel (prefloss__ipo_wide). */
+PREFLOSS__INLINE double prefloss__wdiff2(float a, float b, float c, float d, double *lo)
+{
+    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
+    double s = x - y, t = u - v;
+    double sb = s - x, tb = t - u;
+    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
+    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
+    double h = s - t, hb = h - s;
+    double eh = (s - (h - hb)) - (t + hb);   /* h + eh == s - t exactly */
+    *lo = eh + (es - et);
+    return h;
+}
+
+/* b a exactly as p + *err for a float b and a double a (p = fl(b a)):
+ * the error by a fused multiply-add under fma, else by Dekker's product
+ * with a split of a into 26 and 27 bits (b has 24, so each partial
+ * product is exact); 0 where the product overflows. */
+PREFLOSS__INLINE double prefloss__wtwo_prod_f(float b, double a, int fma, double *err)
+{
+    double bd = (double)b, p = bd * a, e;
+    if (PREFLOSS__HAS_FMA(fma)) {
+        e = PREFLOSS__FMA_D(bd, a, -p);
+    } else {
+        double t = 134217729.0 * a;          /* 2^27 + 1 */
+        double ahi = t - (t - a), alo = a - ahi;
+        e = (bd * ahi - p) + bd * alo;
+    }
+    *err = prefloss__select_d(e - e == 0.0, e, 0.0);
+    return p;
+}
+
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
  * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
  * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at cap
@@ -2511,8 +2546,9 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
 }
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
- * drejected = -dchosen
- * (the parameters as for prefloss__ipo_kernel below). */
+ * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below);
+ * h to ~2^-104 and scale*h exactly, so that y keeps its digits where
+ * scale*h and the offset nearly cancel. */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -2528,9 +2564,13 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {
-            double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), uu = (double)u[j];
+            double hl, h = prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), uu = (double)u[j];
             double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-            double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
+            /* y = scale (h + hl) - offset with the product's rounding error
+             * kept: where scale h nearly cancels the offset, y keeps its
+             * digits (scale h - offset is then exact) */
+            double pe, ph = prefloss__wtwo_prod_f(kp->scale, h, fma, &pe);
+            double y = (ph - offset) + (pe + scale * hl);
             double g = (gscale2 * y) * uu;
             q1[j] = (float)(y * y + bad_in);
             q2[j] = (float)(g + bad_up);

@@ -233,8 +233,9 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
 }
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
- * drejected = -dchosen
- * (the parameters as for prefloss__ipo_kernel below). */
+ * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below);
+ * h to ~2^-104 and scale*h exactly, so that y keeps its digits where
+ * scale*h and the offset nearly cancel. */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -250,9 +251,13 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {
-            double h = prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), uu = (double)u[j];
+            double hl, h = prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), uu = (double)u[j];
             double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-            double y = PREFLOSS__MADD_D(fma, scale, h, -offset);
+            /* y = scale (h + hl) - offset with the product's rounding error
+             * kept: where scale h nearly cancels the offset, y keeps its
+             * digits (scale h - offset is then exact) */
+            double pe, ph = prefloss__wtwo_prod_f(kp->scale, h, fma, &pe);
+            double y = (ph - offset) + (pe + scale * hl);
             double g = (gscale2 * y) * uu;
             q1[j] = (float)(y * y + bad_in);
             q2[j] = (float)(g + bad_up);

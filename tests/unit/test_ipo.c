@@ -301,6 +301,24 @@ static void test_gradients_match_finite_differences(void **state)
 
 /* Non-finite inputs: NaN in exactly that pair's outputs (only the
  * gradients for a bad dlosses), the others exact, status NONFINITE. */
+/* beta h and the half width (alpha2 - alpha1)/2 ~ 2^126 cancelling down to
+ * y ~ 2^74: h carried to ~2^-104 and beta h exactly, so y keeps its digits
+ * and y^2 = 3.6e44 overflows to +inf (a fuzzed input gave 0: h rounded to
+ * double had lost y entirely). */
+static void test_general_offset_cancels_large_h(void **state)
+{
+    const float pc = -0x1.e6abd6p+10f, pr = -0x1.08f30ep+73f, rc = -0x1.08f30ep+73f, rr = 0x1.c363ccp+127f;
+    float l = 0.0f, c = 0.0f, r = 0.0f;
+    /* y = beta h - (alpha2 - alpha1)/2, summed where it is exact in long double */
+    long double y = 0.5L * ((((long double)rr - (long double)0x1.c363ccp+127f) + ((long double)-rc - pr)) + pc);
+    (void)state;
+    assert_int_equal(prefloss_ipo_general_loss(&l, &c, &r, &pc, &pr, &rc, &rr, NULL, 1, 0.5f, 0.0f,
+                                               0x1.c363ccp+127f), PREFLOSS_OK);
+    assert_true(y * y > (long double)FLT_MAX);
+    assert_true(isinf(l) && l > 0.0f);
+    assert_true(err_ulp(c, 2.0L * 0.5L * y) <= 4.0L);   /* dL/dpc = 2 beta y */
+}
+
 static void test_nonfinite_inputs(void **state)
 {
     enum { N = 5, BAD = 3 };
@@ -355,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_general_target_is_half_width),
         cmocka_unit_test(test_general_other_intervals),
         cmocka_unit_test(test_gradients_match_finite_differences),
+        cmocka_unit_test(test_general_offset_cancels_large_h),
         cmocka_unit_test(test_nonfinite_inputs),
     };
     return cmocka_run_group_tests_name("ipo", tests, NULL, NULL);
