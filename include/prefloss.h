@@ -2244,24 +2244,6 @@ PREFLOSS__INLINE double prefloss__wdiff2(float a, float b, float c, float d, dou
     return h;
 }
 
-/* b a exactly as p + *err for a float b and a double a (p = fl(b a)):
- * the error by a fused multiply-add under fma, else by Dekker's product
- * with a split of a into 26 and 27 bits (b has 24, so each partial
- * product is exact); 0 where the product overflows. */
-PREFLOSS__INLINE double prefloss__wtwo_prod_f(float b, double a, int fma, double *err)
-{
-    double bd = (double)b, p = bd * a, e;
-    if (PREFLOSS__HAS_FMA(fma)) {
-        e = PREFLOSS__FMA_D(bd, a, -p);
-    } else {
-        double t = 134217729.0 * a;          /* 2^27 + 1 */
-        double ahi = t - (t - a), alo = a - ahi;
-        e = (bd * ahi - p) + bd * alo;
-    }
-    *err = prefloss__select_d(e - e == 0.0, e, 0.0);
-    return p;
-}
-
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
  * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
  * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at cap
@@ -2547,8 +2529,8 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
  * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below);
- * h to ~2^-104 and scale*h exactly, so that y keeps its digits where
- * scale*h and the offset nearly cancel. */
+ * h to ~2^-104 (prefloss__wdiff2), so that where scale*h and the offset
+ * nearly cancel y keeps its digits. */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -2566,11 +2548,10 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         for (j = 0; j < len; j++) {
             double hl, h = prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), uu = (double)u[j];
             double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-            /* y = scale (h + hl) - offset with the product's rounding error
-             * kept: where scale h nearly cancels the offset, y keeps its
-             * digits (scale h - offset is then exact) */
-            double pe, ph = prefloss__wtwo_prod_f(kp->scale, h, fma, &pe);
-            double y = (ph - offset) + (pe + scale * hl);
+            /* h's own rounding error added after the offset: where scale h
+             * and the offset nearly cancel, y keeps its digits (with a fused
+             * multiply-add, or a scale whose product with h is exact) */
+            double y = PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl;
             double g = (gscale2 * y) * uu;
             q1[j] = (float)(y * y + bad_in);
             q2[j] = (float)(g + bad_up);

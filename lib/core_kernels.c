@@ -234,8 +234,8 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
  * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below);
- * h to ~2^-104 and scale*h exactly, so that y keeps its digits where
- * scale*h and the offset nearly cancel. */
+ * h to ~2^-104 (prefloss__wdiff2), so that where scale*h and the offset
+ * nearly cancel y keeps its digits. */
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -253,11 +253,10 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         for (j = 0; j < len; j++) {
             double hl, h = prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), uu = (double)u[j];
             double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-            /* y = scale (h + hl) - offset with the product's rounding error
-             * kept: where scale h nearly cancels the offset, y keeps its
-             * digits (scale h - offset is then exact) */
-            double pe, ph = prefloss__wtwo_prod_f(kp->scale, h, fma, &pe);
-            double y = (ph - offset) + (pe + scale * hl);
+            /* h's own rounding error added after the offset: where scale h
+             * and the offset nearly cancel, y keeps its digits (with a fused
+             * multiply-add, or a scale whose product with h is exact) */
+            double y = PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl;
             double g = (gscale2 * y) * uu;
             q1[j] = (float)(y * y + bad_in);
             q2[j] = (float)(g + bad_up);

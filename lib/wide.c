@@ -83,24 +83,6 @@ PREFLOSS__INLINE double prefloss__wdiff2(float a, float b, float c, float d, dou
     return h;
 }
 
-/* b a exactly as p + *err for a float b and a double a (p = fl(b a)):
- * the error by a fused multiply-add under fma, else by Dekker's product
- * with a split of a into 26 and 27 bits (b has 24, so each partial
- * product is exact); 0 where the product overflows. */
-PREFLOSS__INLINE double prefloss__wtwo_prod_f(float b, double a, int fma, double *err)
-{
-    double bd = (double)b, p = bd * a, e;
-    if (PREFLOSS__HAS_FMA(fma)) {
-        e = PREFLOSS__FMA_D(bd, a, -p);
-    } else {
-        double t = 134217729.0 * a;          /* 2^27 + 1 */
-        double ahi = t - (t - a), alo = a - ahi;
-        e = (bd * ahi - p) + bd * alo;
-    }
-    *err = prefloss__select_d(e - e == 0.0, e, 0.0);
-    return p;
-}
-
 /* exp(-a) for a >= 0, relative error < 2^-32: a = k ln2 + r with
  * |r| <= ln2/2, e^-r by its Taylor series to r^8 (truncation
  * 0.347^9/9! < 2^-32), and 2^-k put into the exponent. a is capped at cap
