@@ -104,35 +104,36 @@ PREFLOSS__INLINE float prefloss__cat_nll_grad(float gu, float u, float w, float 
 }
 
 #if PREFLOSS__WIDE
+/* x rounded as float arithmetic rounds it (subnormals included), but kept
+ * in double's range, at float precision, where the float would overflow. */
+PREFLOSS__INLINE double prefloss__wround_f(double x)
+{
+    float f = (float)x;
+    return prefloss__select_d(prefloss__fabs(f) <= FLT_MAX, (double)f, prefloss__round24_d(x));
+}
+
 /* A wide kernel's loss output (L + lambda (-pc)) w s, and its dchosen with
- * an NLL term, (g u - lambda u) w s: as prefloss__wgrad_cat, each step
- * (after the loss, rounded to a float) rounded to float precision as the
- * float arithmetic of prefloss__cat_loss_out and prefloss__cat_nll_grad
- * would round it, but in
- * double's range, so that nothing overflows part-way (a loss beyond the
+ * an NLL term, (g u - lambda u) w s: every step rounded as the float
+ * arithmetic of prefloss__cat_loss_out and prefloss__cat_nll_grad rounds it
+ * (prefloss__wround_f), the same bits wherever nothing overflows, but in
+ * double's range, so that nothing overflows part-way: a loss beyond the
  * float range that a small weight brings back, an NLL term that cancels the
- * gradient after both passed FLT_MAX) and the result is rounded to a float
- * once. */
+ * gradient after both passed FLT_MAX. */
 PREFLOSS__INLINE float prefloss__wloss_cat(double l, float pc, float w, float s, float lambda)
 {
-    /* the loss rounded to a float first (as documented: a weighted loss is
-     * the float loss times the weights), kept in double's range where that
-     * overflows */
-    float lf = (float)l;
-    double q = prefloss__select_d(prefloss__fabs(lf) <= FLT_MAX, (double)lf, prefloss__round24_d(l));
+    double q = prefloss__wround_f(l);
     q = prefloss__select_d(lambda != 0.0f,
-                           prefloss__round24_d(q + prefloss__round24_d(-(double)pc * (double)lambda)), q);
-    /* q w is exact in double (24-bit factors): rounded once, with s, so that
-     * a subnormal weighted loss is the float product's */
-    return (float)((q * (double)w) * (double)s);
+                           prefloss__wround_f(q + prefloss__wround_f(-(double)pc * (double)lambda)), q);
+    q = prefloss__wround_f(q * (double)w);
+    return (float)(q * (double)s);
 }
 
 PREFLOSS__INLINE float prefloss__wgrad_nll_cat(double g, float u, float w, float s, float lambda)
 {
-    double q = prefloss__round24_d(prefloss__round24_d(g) * (double)u);
-    q = prefloss__round24_d(q + prefloss__round24_d(-(double)lambda * (double)u));
-    q = prefloss__round24_d(q * (double)w);
-    return (float)prefloss__round24_d(q * (double)s);
+    double q = prefloss__wround_f(prefloss__wround_f(g) * (double)u);
+    q = prefloss__wround_f(q + prefloss__wround_f(-(double)lambda * (double)u));
+    q = prefloss__wround_f(q * (double)w);
+    return (float)(q * (double)s);
 }
 
 /* The wide kernels' outputs where `plain` (prefloss__unweighted: no
