@@ -1415,7 +1415,7 @@ PREFLOSS_API int prefloss_pair_loss_from_logits(
  * `fma` flag and its target (see the dispatch), and the kernels' loops
  * would not vectorise. Except when optimising for size (-Os) without the
  * dispatch: there the compiler decides, and each helper is compiled once
- * instead of into every kernel (on the Cortex-M4F a fifth of the code; the
+ * instead of into every kernel (on the Cortex-M4F a quarter of the code; the
  * results are the same, as at -O0, where nothing is inlined). An
  * out-of-line helper takes PREFLOSS_KERNEL_ATTR, so that it moves with the
  * kernels. */
@@ -2211,6 +2211,14 @@ PREFLOSS__INLINE double prefloss__fabs_d(double x)
     return prefloss__bits_to_double(prefloss__double_to_bits(x) & 0x7fffffffffffffffull);
 }
 
+/* x - y for doubles as s + *err exactly, s = fl(x - y) (TwoSum on x, -y). */
+PREFLOSS__INLINE double prefloss__wtwo_diff(double x, double y, double *err)
+{
+    double s = x - y, sb = s - x;
+    *err = (x - (s - sb)) - (y + sb);
+    return s;
+}
+
 /* (a - b) - (c - d) for floats, within ~2^-52 of its own magnitude: both
  * differences are formed with their exact rounding errors (TwoSum in
  * double; a difference of floats whose exponents are over 28 apart is not
@@ -2219,27 +2227,22 @@ PREFLOSS__INLINE double prefloss__fabs_d(double x)
  * non-finite input makes it non-finite. */
 PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
 {
-    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
-    double s = x - y, t = u - v;
-    double sb = s - x, tb = t - u;
-    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
-    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
+    double es, et;
+    double s = prefloss__wtwo_diff((double)a, (double)b, &es);
+    double t = prefloss__wtwo_diff((double)c, (double)d, &et);
     return (s - t) + (es - et);
 }
 
-/* (a - b) - (c - d) for floats as an unevaluated sum *hi + *lo within
- * ~2^-104 of itself: prefloss__wdiff with the rounding error of its last
- * difference kept too (TwoSum), for a result that is then scaled and
- * shifted by a constant it may nearly cancel (prefloss__ipo_wide). */
+/* The same as an unevaluated sum h + *lo within ~2^-104 of itself: the
+ * rounding error of the last difference kept too, for a result that is
+ * then scaled and shifted by a constant it may nearly cancel
+ * (prefloss__ipo_wide). */
 PREFLOSS__INLINE double prefloss__wdiff2(float a, float b, float c, float d, double *lo)
 {
-    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
-    double s = x - y, t = u - v;
-    double sb = s - x, tb = t - u;
-    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
-    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
-    double h = s - t, hb = h - s;
-    double eh = (s - (h - hb)) - (t + hb);   /* h + eh == s - t exactly */
+    double es, et, eh;
+    double s = prefloss__wtwo_diff((double)a, (double)b, &es);
+    double t = prefloss__wtwo_diff((double)c, (double)d, &et);
+    double h = prefloss__wtwo_diff(s, t, &eh);
     *lo = eh + (es - et);
     return h;
 }
@@ -2458,8 +2461,9 @@ static const float prefloss__ones[PREFLOSS__CHUNK] = {
 
 #if PREFLOSS__WIDE
 /* The wide kernels take NULL for an absent chosen_off, rejected_off, up or
- * output and run over any n: per block they read the static defaults (zeros, ones) and write
- * scratch instead, so the entry points need not cut the work into chunks. */
+ * output and run over any n: per block they read the static defaults
+ * (zeros, ones) and write scratch instead, so the entry points need not cut
+ * the work into chunks. */
 
 /* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
  * Bradley–Terry, plain or with reward centering (centered, a compile-time
@@ -2575,10 +2579,12 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -2616,10 +2622,12 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -2663,10 +2671,12 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, fma);
+    return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                              n, kp, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         /* everything in the pre-scaled domain (h/s, y/s), unscaled at the
          * end, so that only a result beyond the float range overflows */
@@ -2714,7 +2724,8 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 1, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 1, fma);
 #endif
     (void)rejected_off;
     for (i0 = 0; i0 < n; i0 += len) {
@@ -3583,7 +3594,6 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_round(prefloss__df m, int e)
     return prefloss__ldexp2(r, e + er);
 }
 
-
 #if !PREFLOSS__WIDE /* (only alpha_divergence's rescue, which the wide kernel does not need) */
 static float prefloss__scaled_product(const float *f, int n, float div)
 {
@@ -3618,8 +3628,8 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum_times(const float *f, int
     }
     return prefloss__scaled_round(prefloss__df_mul_sat(m, mh), e + eh);
 }
-#endif
-#endif
+#endif /* !PREFLOSS__WIDE */
+#endif /* PREFLOSS_NO_CATALOGUE */
 
 /* ==== lib/partials.c ==== */
 /* ------------------------------------------------------------------------ */
@@ -4123,7 +4133,8 @@ PREFLOSS__INLINE float prefloss__wgrad_nll_cat(double g, float u, float w, float
 /* The wide kernels' outputs where `plain` (prefloss__unweighted: no
  * weights, no NLL term) is known at compile time: the same values as
  * prefloss__wloss_cat, prefloss__wgrad_cat and prefloss__wgrad_nll_cat,
- * without the steps that multiply by 1 (round24 is idempotent). */
+ * without the steps that multiply by 1 (a value already rounded to float
+ * precision is unchanged by them). */
 PREFLOSS__INLINE float prefloss__wloss_out(int plain, double l, float pc, float w, float s, float lambda)
 {
     return plain ? (float)l : prefloss__wloss_cat(l, pc, w, s, lambda);
@@ -4260,9 +4271,7 @@ PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
             }                                                                                \
         } else                                                                               \
         for (i = 0; i < n; i++) {                                                            \
-            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
-                      + prefloss__nan_if_nonfinite(w[i]);                                    \
+            float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]); \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
             float gu = prefloss__times_up(o.gc, up[i]);                                      \
@@ -4963,9 +4972,8 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_down(float pc, float pr, floa
                                                        const prefloss__cat *c)
 {
     const double beta = (double)c->beta;
-    double x = (double)pc, y = (double)rc, u = (double)pr, v = (double)rr;
-    double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
-    double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+    double ec, er;                                     /* the exact errors */
+    double xc = prefloss__wtwo_diff((double)pc, (double)rc, &ec), xr = prefloss__wtwo_diff((double)pr, (double)rr, &er);
     double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
     double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
     double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);
@@ -5380,6 +5388,23 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
  * combined first. Nothing overflows in double, nor on the way to the
  * outputs (the weights and the NLL term are applied in double's range too),
  * so no rescue is needed. */
+/* expm1(y) for |y| < 0.347: y + y^2/2 + ... + y^12/12! (the rest < 2^-45
+ * relative), so that it keeps its digits however small y is. */
+PREFLOSS__INLINE double prefloss__wexpm1_small(double y)
+{
+    double q = PREFLOSS__MADD_D(0, y, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 3628800);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 40320);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 720);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 24);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 6);
+    q = PREFLOSS__MADD_D(0, y, q, 0.5);
+    return y + y * (y * q);
+}
+
 PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
 {
     double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
@@ -5399,20 +5424,8 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float r
     double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
     double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
     int near = below_c & below_r & (int)(prefloss__fabs_d(y) < 0.34657359);
-    double yn = prefloss__select_d(near, y, 0.0);
-    double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
-    double d, z, dz, l;
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
-    q = PREFLOSS__MADD_D(0, yn, q, 0.5);
-    d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
-    z = d * ba;
+    double d = prefloss__select_d(near, -er * prefloss__wexpm1_small(prefloss__select_d(near, y, 0.0)), er - ec);
+    double z = d * ba, dz, l;
     l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
     return prefloss__wpair_make(l, prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0),
                                 prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0));
@@ -5476,8 +5489,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
 PREFLOSS__INLINE prefloss__wpair prefloss__wel_sigz(float pc, float pr, const prefloss__cat *c, int shift)
 {
     const double beta = (double)c->beta, eps = (double)c->eps;
-    double x = beta * (double)pc, y = beta * (double)pr;           /* exact */
-    double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+    double ed, d = prefloss__wtwo_diff(beta * (double)pc, beta * (double)pr, &ed);  /* both products exact */
     double z = shift ? (d - (double)c->gamma) + ed : d;
     double dz, l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
     return prefloss__wpair_make(l, beta * dz, -(beta * dz));

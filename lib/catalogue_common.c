@@ -139,7 +139,8 @@ PREFLOSS__INLINE float prefloss__wgrad_nll_cat(double g, float u, float w, float
 /* The wide kernels' outputs where `plain` (prefloss__unweighted: no
  * weights, no NLL term) is known at compile time: the same values as
  * prefloss__wloss_cat, prefloss__wgrad_cat and prefloss__wgrad_nll_cat,
- * without the steps that multiply by 1 (round24 is idempotent). */
+ * without the steps that multiply by 1 (a value already rounded to float
+ * precision is unchanged by them). */
 PREFLOSS__INLINE float prefloss__wloss_out(int plain, double l, float pc, float w, float s, float lambda)
 {
     return plain ? (float)l : prefloss__wloss_cat(l, pc, w, s, lambda);
@@ -276,9 +277,7 @@ PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
             }                                                                                \
         } else                                                                               \
         for (i = 0; i < n; i++) {                                                            \
-            float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i]) \
-                      + prefloss__nan_if_nonfinite(rc[i]) + prefloss__nan_if_nonfinite(rr[i]) \
-                      + prefloss__nan_if_nonfinite(w[i]);                                    \
+            float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]); \
             float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
             prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
             float gu = prefloss__times_up(o.gc, up[i]);                                      \

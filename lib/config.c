@@ -94,7 +94,7 @@
  * `fma` flag and its target (see the dispatch), and the kernels' loops
  * would not vectorise. Except when optimising for size (-Os) without the
  * dispatch: there the compiler decides, and each helper is compiled once
- * instead of into every kernel (on the Cortex-M4F a fifth of the code; the
+ * instead of into every kernel (on the Cortex-M4F a quarter of the code; the
  * results are the same, as at -O0, where nothing is inlined). An
  * out-of-line helper takes PREFLOSS_KERNEL_ATTR, so that it moves with the
  * kernels. */

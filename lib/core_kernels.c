@@ -163,8 +163,9 @@ static const float prefloss__ones[PREFLOSS__CHUNK] = {
 
 #if PREFLOSS__WIDE
 /* The wide kernels take NULL for an absent chosen_off, rejected_off, up or
- * output and run over any n: per block they read the static defaults (zeros, ones) and write
- * scratch instead, so the entry points need not cut the work into chunks. */
+ * output and run over any n: per block they read the static defaults
+ * (zeros, ones) and write scratch instead, so the entry points need not cut
+ * the work into chunks. */
 
 /* The sigmoid family in double (see "Wide evaluation"): DPO, cDPO and
  * Bradley–Terry, plain or with reward centering (centered, a compile-time
@@ -280,10 +281,12 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -321,10 +324,12 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 0, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 0, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         for (j = 0; j < len; j++) {            /* z = beta*h */
             prefloss__df z = prefloss__beta_times_diff(beta, pc[j], rc[j], pr[j], rr[j], fma);
@@ -368,10 +373,12 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, fma);
+    return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                              n, kp, fma);
 #endif
     for (i0 = 0; i0 < n; i0 += len) {
-        const float *pc = chosen + i0, *pr = rejected + i0, *rc = chosen_off + i0, *rr = rejected_off + i0, *u = up + i0;
+        const float *pc = chosen + i0, *pr = rejected + i0, *u = up + i0;
+        const float *rc = chosen_off + i0, *rr = rejected_off + i0;
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         /* everything in the pre-scaled domain (h/s, y/s), unscaled at the
          * end, so that only a result beyond the float range overflows */
@@ -419,7 +426,8 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
     int bad_seen = 0;
     size_t i0, j, len;
 #if PREFLOSS__WIDE
-    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up, n, kp, 1, fma);
+    return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
+                                  n, kp, 1, fma);
 #endif
     (void)rejected_off;
     for (i0 = 0; i0 < n; i0 += len) {

@@ -152,9 +152,8 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_apo_down(float pc, float pr, floa
                                                        const prefloss__cat *c)
 {
     const double beta = (double)c->beta;
-    double x = (double)pc, y = (double)rc, u = (double)pr, v = (double)rr;
-    double xc = x - y, xr = u - v, cb = xc - x, rb = xr - u;
-    double ec = (x - (xc - cb)) - (y + cb), er = (u - (xr - rb)) - (v + rb); /* exact errors */
+    double ec, er;                                     /* the exact errors */
+    double xc = prefloss__wtwo_diff((double)pc, (double)rc, &ec), xr = prefloss__wtwo_diff((double)pr, (double)rr, &er);
     double a = beta * xc, z = beta * ((xc - xr) + (ec - er));
     double sv = beta * ((xc - 0.5 * xr) + (ec - 0.5 * er)), tv = -0.5 * (beta * xr);
     double as = prefloss__fabs_d(sv), at = prefloss__fabs_d(tv);

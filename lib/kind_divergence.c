@@ -295,6 +295,23 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_js, prefloss__el_js)
  * combined first. Nothing overflows in double, nor on the way to the
  * outputs (the weights and the NLL term are applied in double's range too),
  * so no rescue is needed. */
+/* expm1(y) for |y| < 0.347: y + y^2/2 + ... + y^12/12! (the rest < 2^-45
+ * relative), so that it keeps its digits however small y is. */
+PREFLOSS__INLINE double prefloss__wexpm1_small(double y)
+{
+    double q = PREFLOSS__MADD_D(0, y, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 3628800);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 362880);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 40320);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 5040);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 720);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 120);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 24);
+    q = PREFLOSS__MADD_D(0, y, q, 1.0 / 6);
+    q = PREFLOSS__MADD_D(0, y, q, 0.5);
+    return y + y * (y * q);
+}
+
 PREFLOSS__INLINE double prefloss__walpha_grad(double z, double dz, double e, double v, double eps)
 {
     double ez = prefloss__wexp_neg_to(prefloss__fabs_d(z), PREFLOSS__WEXP_CAT_CAP, 0);
@@ -314,20 +331,8 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wel_alpha(float pc, float pr, float r
     double ec = prefloss__wexp_neg_to(-prefloss__select_d(below_c, vc, cap), PREFLOSS__WEXP_CAT_CAP, 0);
     double er = prefloss__wexp_neg_to(-prefloss__select_d(below_r, vr, cap), PREFLOSS__WEXP_CAT_CAP, 0);
     int near = below_c & below_r & (int)(prefloss__fabs_d(y) < 0.34657359);
-    double yn = prefloss__select_d(near, y, 0.0);
-    double q = PREFLOSS__MADD_D(0, yn, 1.0 / 479001600, 1.0 / 39916800);   /* expm1(y)/y - 1 */
-    double d, z, dz, l;
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 3628800);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 362880);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 40320);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 5040);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 720);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 120);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 24);
-    q = PREFLOSS__MADD_D(0, yn, q, 1.0 / 6);
-    q = PREFLOSS__MADD_D(0, yn, q, 0.5);
-    d = prefloss__select_d(near, -er * (yn + yn * (yn * q)), er - ec);
-    z = d * ba;
+    double d = prefloss__select_d(near, -er * prefloss__wexpm1_small(prefloss__select_d(near, y, 0.0)), er - ec);
+    double z = d * ba, dz, l;
     l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
     return prefloss__wpair_make(l, prefloss__select_d(below_c, beta * prefloss__walpha_grad(z, dz, ec, vc, eps), 0.0),
                                 prefloss__select_d(below_r, -(beta * prefloss__walpha_grad(z, dz, er, vr, eps)), 0.0));

@@ -49,8 +49,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float
 PREFLOSS__INLINE prefloss__wpair prefloss__wel_sigz(float pc, float pr, const prefloss__cat *c, int shift)
 {
     const double beta = (double)c->beta, eps = (double)c->eps;
-    double x = beta * (double)pc, y = beta * (double)pr;           /* exact */
-    double d = x - y, db = d - x, ed = (x - (d - db)) - (y + db);  /* d + ed = x - y */
+    double ed, d = prefloss__wtwo_diff(beta * (double)pc, beta * (double)pr, &ed);  /* both products exact */
     double z = shift ? (d - (double)c->gamma) + ed : d;
     double dz, l = prefloss__wsmoothed(z, eps, 1.0 - eps, 0.5 - eps, &dz);
     return prefloss__wpair_make(l, beta * dz, -(beta * dz));

@@ -173,7 +173,6 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_round(prefloss__df m, int e)
     return prefloss__ldexp2(r, e + er);
 }
 
-
 #if !PREFLOSS__WIDE /* (only alpha_divergence's rescue, which the wide kernel does not need) */
 static float prefloss__scaled_product(const float *f, int n, float div)
 {
@@ -208,5 +207,5 @@ static PREFLOSS_KERNEL_ATTR float prefloss__scaled_sum_times(const float *f, int
     }
     return prefloss__scaled_round(prefloss__df_mul_sat(m, mh), e + eh);
 }
-#endif
-#endif
+#endif /* !PREFLOSS__WIDE */
+#endif /* PREFLOSS_NO_CATALOGUE */

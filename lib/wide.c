@@ -50,6 +50,14 @@ PREFLOSS__INLINE double prefloss__fabs_d(double x)
     return prefloss__bits_to_double(prefloss__double_to_bits(x) & 0x7fffffffffffffffull);
 }
 
+/* x - y for doubles as s + *err exactly, s = fl(x - y) (TwoSum on x, -y). */
+PREFLOSS__INLINE double prefloss__wtwo_diff(double x, double y, double *err)
+{
+    double s = x - y, sb = s - x;
+    *err = (x - (s - sb)) - (y + sb);
+    return s;
+}
+
 /* (a - b) - (c - d) for floats, within ~2^-52 of its own magnitude: both
  * differences are formed with their exact rounding errors (TwoSum in
  * double; a difference of floats whose exponents are over 28 apart is not
@@ -58,27 +66,22 @@ PREFLOSS__INLINE double prefloss__fabs_d(double x)
  * non-finite input makes it non-finite. */
 PREFLOSS__INLINE double prefloss__wdiff(float a, float b, float c, float d)
 {
-    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
-    double s = x - y, t = u - v;
-    double sb = s - x, tb = t - u;
-    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
-    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
+    double es, et;
+    double s = prefloss__wtwo_diff((double)a, (double)b, &es);
+    double t = prefloss__wtwo_diff((double)c, (double)d, &et);
     return (s - t) + (es - et);
 }
 
-/* (a - b) - (c - d) for floats as an unevaluated sum *hi + *lo within
- * ~2^-104 of itself: prefloss__wdiff with the rounding error of its last
- * difference kept too (TwoSum), for a result that is then scaled and
- * shifted by a constant it may nearly cancel (prefloss__ipo_wide). */
+/* The same as an unevaluated sum h + *lo within ~2^-104 of itself: the
+ * rounding error of the last difference kept too, for a result that is
+ * then scaled and shifted by a constant it may nearly cancel
+ * (prefloss__ipo_wide). */
 PREFLOSS__INLINE double prefloss__wdiff2(float a, float b, float c, float d, double *lo)
 {
-    double x = (double)a, y = (double)b, u = (double)c, v = (double)d;
-    double s = x - y, t = u - v;
-    double sb = s - x, tb = t - u;
-    double es = (x - (s - sb)) - (y + sb);   /* s + es == x - y exactly */
-    double et = (u - (t - tb)) - (v + tb);   /* t + et == u - v exactly */
-    double h = s - t, hb = h - s;
-    double eh = (s - (h - hb)) - (t + hb);   /* h + eh == s - t exactly */
+    double es, et, eh;
+    double s = prefloss__wtwo_diff((double)a, (double)b, &es);
+    double t = prefloss__wtwo_diff((double)c, (double)d, &et);
+    double h = prefloss__wtwo_diff(s, t, &eh);
     *lo = eh + (es - et);
     return h;
 }
