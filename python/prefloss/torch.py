@@ -58,6 +58,7 @@ __all__ = [
 _F32 = _torch.float32
 _STRIDED = _torch.strided
 _empty = _torch.empty
+_empty_like = _torch.empty_like
 _is_grad_enabled = _torch.is_grad_enabled
 
 
@@ -281,16 +282,32 @@ class DPOLoss(_Function):
         ctx.params = (beta, label_smoothing)
         need = ctx.needs_input_grad
         shape = pc.shape
-        if len(need) == 6 and (need[0] or need[1]) and not (need[2] or need[3]) \
-                and _usable(pc) and _usable(pr) and _usable(rc) and _usable(rr) \
-                and pr.shape == shape and rc.shape == shape and rr.shape == shape:  # type: ignore[union-attr]
-            # the training step's case, without a helper call
-            losses = _empty(shape, dtype=_F32)
-            gc = _empty(shape, dtype=_F32)
-            gr = _empty(shape, dtype=_F32)
+        # The training step's case, inline (at 1,024 pairs each helper call,
+        # attribute lookup and allocation here is a measurable part of the
+        # step): plain, unnamed float32 CPU contiguous tensors of one shape,
+        # gradients for the policy log-probs only. Everything else, and
+        # every error message, goes through _pair_forward.
+        if (len(need) == 6 and (need[0] or need[1]) and not (need[2] or need[3])
+                and type(pc) is Tensor and type(pr) is Tensor and type(rc) is Tensor
+                and type(rr) is Tensor and pc.dtype is _F32 and pr.dtype is _F32
+                and rc.dtype is _F32 and rr.dtype is _F32
+                and pc.is_cpu and pr.is_cpu  # type: ignore[attr-defined]
+                and rc.is_cpu and rr.is_cpu  # type: ignore[attr-defined]
+                and pc.layout is _STRIDED and pr.layout is _STRIDED
+                and rc.layout is _STRIDED and rr.layout is _STRIDED
+                and pc.is_contiguous() and pr.is_contiguous()
+                and rc.is_contiguous() and rr.is_contiguous()
+                and pr.shape == shape and rc.shape == shape
+                and rr.shape == shape and not pc.has_names()):
+            # empty_like of such a tensor is a contiguous float32 CPU tensor
+            # of its shape, as torch.empty(shape, dtype=float32) is, and costs
+            # about a quarter less (fewer arguments to parse)
+            losses = _empty_like(pc)
+            gc = _empty_like(pc)
+            gr = _empty_like(pc)
             st = _dpo_fn()(losses.data_ptr(), gc.data_ptr(), gr.data_ptr(), pc.data_ptr(),
-                             pr.data_ptr(), rc.data_ptr(), rr.data_ptr(),  # type: ignore[union-attr]
-                             None, pc.numel(), beta, label_smoothing)
+                           pr.data_ptr(), rc.data_ptr(), rr.data_ptr(),
+                           None, pc.numel(), beta, label_smoothing)
             if st:
                 _lib.check(st, "prefloss.torch.dpo_loss",
                            lambda: [("beta", beta, "positive"),
@@ -311,7 +328,13 @@ class DPOLoss(_Function):
         need = ctx.needs_input_grad
         if len(need) == 6 and not (need[2] or need[3]):
             ctx.saved_tensors  # PyTorch's in-place check
-            gc, gr = _consume(ctx, grad)
+            g = ctx.g
+            if g is None:  # a second backward through a retained graph
+                g = _grads(ctx)
+            ctx.g = None
+            gc, gr = g
+            gc.mul_(grad)
+            gr.mul_(grad)
             return gc, gr, None, None, None, None
         return _pair_backward(ctx, grad, None, "dpo_loss") + (None, None)
 

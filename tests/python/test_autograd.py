@@ -12,6 +12,7 @@ What is checked, honestly:
     check, which is what the comparison with the float64 reference is for.
 """
 import unittest
+import warnings
 
 import numpy as np
 import torch
@@ -78,6 +79,40 @@ class Wrappers(unittest.TestCase):
                                           dlosses=up)
             np.testing.assert_array_equal(pc.grad.numpy(), dc.numpy())
             np.testing.assert_array_equal(pr.grad.numpy(), dr.numpy())
+
+    def test_dpo_inline_case_equals_general_path(self):
+        # DPOLoss.forward handles plain tensors inline and everything else
+        # (nn.Parameter, named tensors, ...) through the general path: the
+        # same losses and gradients, bit for bit, and the same kind of output.
+        pc, pr, rc, rr = batch(5)
+        up = torch.randn(pc.shape[0], generator=torch.Generator().manual_seed(6))
+
+        def run(a, b):
+            losses = PT.dpo_loss(a, b, rc, rr, beta=0.1)
+            (losses * up).sum().backward()
+            return losses, a.grad, b.grad
+
+        plain = run(pc.clone().requires_grad_(True), pr.clone().requires_grad_(True))
+        param = run(torch.nn.Parameter(pc.clone()), torch.nn.Parameter(pr.clone()))
+        for x, y in zip(plain, param):
+            self.assertIs(type(x), torch.Tensor)
+            self.assertTrue(x.is_contiguous() and x.dtype == torch.float32)
+            np.testing.assert_array_equal(x.detach().numpy(), y.detach().numpy())
+        self.assertIsNone(plain[0]._base)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # named tensors are experimental
+            named = PT.dpo_loss(pc.refine_names("N"), pr.refine_names("N"), rc, rr, beta=0.1)
+        self.assertEqual(named.names, (None,))
+        np.testing.assert_array_equal(named.numpy(), plain[0].detach().numpy())
+        # a contiguous tensor with an unusual stride on a size-1 dimension
+        a = pc.clone().as_strided((pc.shape[0], 1), (1, 7)).requires_grad_(True)
+        b = pr.clone().reshape(-1, 1).requires_grad_(True)
+        losses = PT.dpo_loss(a, b, rc.reshape(-1, 1), rr.reshape(-1, 1), beta=0.1)
+        (losses * up.reshape(-1, 1)).sum().backward()
+        np.testing.assert_array_equal(losses.detach().reshape(-1).numpy(),
+                                      plain[0].detach().numpy())
+        np.testing.assert_array_equal(a.grad.reshape(-1).numpy(), plain[1].numpy())
+        np.testing.assert_array_equal(b.grad.reshape(-1).numpy(), plain[2].numpy())
 
     def test_dpo_weighted_upstream_and_reference_free(self):
         pc, pr, _, _ = batch(3, ref=False)
