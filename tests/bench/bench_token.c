@@ -265,15 +265,17 @@ static void run_traffic(void)
     memcpy(PROBS + n, XR0, n * sizeof(float));
 }
 
+/* A field of PyTorch's line for the current B, T, V in path; -1 if none. */
 static double torch_value(const char *path, const char *key)
 {
-    char line[256];
+    char line[256], head[128];
     double v = -1;
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) return -1;
+    snprintf(head, sizeof head, "TORCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ", B, T, V);
     while (fgets(line, sizeof line, f)) {
         const char *k = strstr(line, key);
-        if (strncmp(line, "TORCH kernel=pair_from_logits ", 30) == 0 && k != NULL)
+        if (strncmp(line, head, strlen(head)) == 0 && k != NULL)
             v = atof(k + strlen(key));
     }
     fclose(f);
@@ -295,11 +297,62 @@ static void alloc_step(void)
     for (i = 0; i < B; i++) { RC[i] = -900.0f; RR[i] = -905.0f; UP[i] = 1.0f / (float)B; }
 }
 
+/* One BENCH line for the fused step at B, T, V (set by the caller), against
+ * the three-pass structure, the streams of the same traffic and PyTorch's
+ * line for that size in torch_file. */
+static int fused_step_line(const char *torch_file)
+{
+    {
+        pid_t pid = fork();
+        if (pid == 0) { /* the peak RSS of a process that runs one step */
+            alloc_step();
+            fused_once();
+            _exit(0);
+        } else if (pid > 0) {
+            int status;
+            struct rusage ru;
+            double rss_mb, t_step, t_3, t_traffic, torch_ms, torch_rss, torch_base;
+            size_t bytes;
+            wait4(pid, &status, 0, &ru);
+            rss_mb = (double)ru.ru_maxrss / 1024.0;
+            alloc_step();
+            bytes = B * T * V * sizeof(float);
+            XC0 = malloc(bytes); XR0 = malloc(bytes);
+            PROBS = malloc(2 * bytes);
+            if (!XC0 || !XR0 || !PROBS) return 2;
+            memcpy(XC0, XC, bytes); memcpy(XR0, XR, bytes);
+            memset(PROBS, 0, 2 * bytes);
+            t_step = fused_seconds();
+            t_3 = median_seconds(three_pass_step);
+            t_traffic = median_seconds(run_traffic);
+            torch_ms = torch_value(torch_file, " ms=");
+            torch_rss = torch_value(torch_file, " peak_rss_mb=");
+            torch_base = torch_value(torch_file, " base_rss_mb=");
+            printf("BENCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ms=%.2f frac_memcpy=%.3f vs_3pass=%.2f ",
+                   B, T, V, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
+            if (torch_ms > 0) printf("vs_torch=%.1f ", torch_ms / (t_step * 1e3));
+            else printf("vs_torch=na ");
+            printf("peak_rss_mb=%.1f ", rss_mb);
+            if (torch_rss > 0) printf("torch_peak_rss_mb=%.1f torch_base_rss_mb=%.1f\n", torch_rss, torch_base);
+            else printf("torch_peak_rss_mb=na\n");
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *torch_file = argc > 1 ? argv[1] : NULL;
+    const char *torch_file = argc > 1 && argv[1][0] != '\0' ? argv[1] : NULL;
     size_t i;
     double t_read, t_mem, t_fwd, t_bwd, t_3f, t_3b;
+
+    if (argc == 5) { /* bench_token TORCH_FILE B T V: the fused step alone, at that size */
+        B = (size_t)strtoul(argv[2], NULL, 10);
+        T = (size_t)strtoul(argv[3], NULL, 10);
+        V = (size_t)strtoul(argv[4], NULL, 10);
+        if (B == 0 || B > 64 || T == 0 || B * T > 65536 || V == 0) return 2;
+        return fused_step_line(torch_file);
+    }
 
     /* ---- token_fwd / token_bwd: 512 rows at V = 32000 (65.5 MB) ---- */
     N = 512;
@@ -341,40 +394,6 @@ int main(int argc, char **argv)
     B = 2;
     T = 128;
     V = 32000;
-    {
-        pid_t pid = fork();
-        if (pid == 0) { /* the peak RSS of a process that runs one step */
-            alloc_step();
-            fused_once();
-            _exit(0);
-        } else if (pid > 0) {
-            int status;
-            struct rusage ru;
-            double rss_mb, t_step, t_3, t_traffic, torch_ms, torch_rss, torch_base;
-            size_t bytes;
-            wait4(pid, &status, 0, &ru);
-            rss_mb = (double)ru.ru_maxrss / 1024.0;
-            alloc_step();
-            bytes = B * T * V * sizeof(float);
-            XC0 = malloc(bytes); XR0 = malloc(bytes);
-            PROBS = malloc(2 * bytes);
-            if (!XC0 || !XR0 || !PROBS) return 2;
-            memcpy(XC0, XC, bytes); memcpy(XR0, XR, bytes);
-            memset(PROBS, 0, 2 * bytes);
-            t_step = fused_seconds();
-            t_3 = median_seconds(three_pass_step);
-            t_traffic = median_seconds(run_traffic);
-            torch_ms = torch_value(torch_file, " ms=");
-            torch_rss = torch_value(torch_file, " peak_rss_mb=");
-            torch_base = torch_value(torch_file, " base_rss_mb=");
-            printf("BENCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ms=%.2f frac_memcpy=%.3f vs_3pass=%.2f ",
-                   B, T, (size_t)32000, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
-            if (torch_ms > 0) printf("vs_torch=%.1f ", torch_ms / (t_step * 1e3));
-            else printf("vs_torch=na ");
-            printf("peak_rss_mb=%.1f ", rss_mb);
-            if (torch_rss > 0) printf("torch_peak_rss_mb=%.1f torch_base_rss_mb=%.1f\n", torch_rss, torch_base);
-            else printf("torch_peak_rss_mb=na\n");
-        }
-    }
-    return 0;
+    return fused_step_line(torch_file);
 }
+
