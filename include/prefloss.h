@@ -6114,20 +6114,22 @@ PREFLOSS_API int prefloss_pair_loss_mix(float *losses, float *dchosen, float *dr
 
 #ifndef PREFLOSS_NO_TOKEN /* (see lib/lean.c) */
 
-#define PREFLOSS__TBLOCK 1024
-#define PREFLOSS__TLANES 16
+#define PREFLOSS__TBLOCK 256
+#define PREFLOSS__TLANES 32
 
-/* e^d for d <= 64 as a float (the softmax term; d > 0 only by a rounding
- * of lse, or for inconsistent inputs): k = round(d / ln2), r = d - k ln2
- * with ln 2 in two parts (k LN2_HI and the subtraction exact), e^r by its
- * Taylor polynomial to r^7 (truncation < 2^-27 relative), times
- * 2^(k+24) 2^-24 (exact, then one rounding where the result is
- * subnormal: terms down to e^-104 still count where log p_t is tiny);
- * d below -104 gives 0. Branch-free: the loops vectorise. */
-PREFLOSS__INLINE float prefloss__exp_softmax(float d, int fma)
+/* 2^24 e^d for d <= 64, as a float (the softmax term, scaled so that no
+ * term above e^-104 is subnormal: those still count where log p_t is
+ * tiny; the sum or the gradient takes the 2^-24 back exactly). d > 0 only
+ * by a rounding of lse, or for inconsistent inputs. k = round(d / ln2),
+ * r = d - k ln2 with ln 2 in two parts (k LN2_HI exact), e^r = 1 + r +
+ * r^2 q(r) with q the degree-4 minimax fit on |r| <= ln2/2 (relative error
+ * 2^-28.3 before rounding), times 2^(k+24) built in the exponent bits.
+ * Below d = -104.7, k = -151 and those bits are 0: the term is exactly 0
+ * (terms under 2^-150 are dropped). Branch-free: the loops vectorise. */
+PREFLOSS__INLINE float prefloss__exp_softmax_scaled(float d, int fma)
 {
-    float x = prefloss__select(d > -104.0f, d, -104.0f);
-    float shifted, kf, r, q, p;
+    float x = prefloss__select(d > -104.7f, d, -104.7f);
+    float shifted, kf, r, q;
     uint32_t kb;
     x = prefloss__select(x < 64.0f, x, 64.0f);
     shifted = PREFLOSS__MADD(fma, x, PREFLOSS__LOG2E, PREFLOSS__ROUND_MAGIC);
@@ -6135,63 +6137,95 @@ PREFLOSS__INLINE float prefloss__exp_softmax(float d, int fma)
     kb = prefloss__float_to_bits(shifted) - prefloss__float_to_bits(PREFLOSS__ROUND_MAGIC);
     r = x - kf * PREFLOSS__LN2_HI;
     r = r - kf * PREFLOSS__LN2_LO;
-    q = PREFLOSS__MADD(fma, r, 1.0f / 5040, 1.0f / 720);
-    q = PREFLOSS__MADD(fma, r, q, 1.0f / 120);
-    q = PREFLOSS__MADD(fma, r, q, 1.0f / 24);
-    q = PREFLOSS__MADD(fma, r, q, 1.0f / 6);
-    q = PREFLOSS__MADD(fma, r, q, 1.0f / 2);
-    p = 1.0f + PREFLOSS__MADD(fma, r * r, q, r);
-    /* 2^(k+24), k in [-150, 93]: (k + 24 + 127) << 23, k's two's-complement bits */
-    p = (p * prefloss__bits_to_float((kb + 151u) << 23)) * 5.9604644775390625e-8f; /* 2^-24 */
-    return prefloss__select(d > -104.0f, p, 0.0f);
+    /* (decimal forms of 0x1.6a23cep-10, 0x1.123a2p-7, 0x1.5558f2p-5,
+     * 0x1.555492p-3, 0x1.fffffcp-2) */
+    q = PREFLOSS__MADD(fma, r, 0.00138145394f, 0.00836874545f);
+    q = PREFLOSS__MADD(fma, r, q, 0.041668389f);
+    q = PREFLOSS__MADD(fma, r, q, 0.166665211f);
+    q = PREFLOSS__MADD(fma, r, q, 0.49999994f);
+    /* 2^(k+24), k in [-151, 93]: (k + 24 + 127) << 23, k's two's-complement bits */
+    return (1.0f + PREFLOSS__MADD(fma, r * r, q, r)) * prefloss__bits_to_float((kb + 151u) << 23);
+}
+
+/* n 2^24 as a double-float: n = a 2^24 + b, both parts exact in float
+ * (n < 2^48). */
+PREFLOSS__INLINE prefloss__df prefloss__count_times_2p24(size_t n)
+{
+    float a = (float)(n >> 24) * 16777216.0f, b = (float)(n & 0xffffffu);
+    return prefloss__two_sum(a * 16777216.0f, b * 16777216.0f);
 }
 
 /* The forward state of one row: the maximum, the sum of e^(x_j - m) as a
  * double-float, and whether a logit was not finite. */
 typedef struct prefloss__lse_row { float m; prefloss__df s; int bad; } prefloss__lse_row;
 
+/* A float's bits as an unsigned key ordered as the floats are (a
+ * non-negative float gets its sign bit set, a negative one all its bits
+ * flipped), and back: an integer maximum vectorises where a float one,
+ * under -ftrapping-math, does not. */
+PREFLOSS__INLINE uint32_t prefloss__order_key(float v)
+{
+    uint32_t u = prefloss__float_to_bits(v);
+    return u ^ ((0u - (u >> 31)) | 0x80000000u);
+}
+PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
+{
+    return prefloss__bits_to_float(key & 0x80000000u ? key ^ 0x80000000u : ~key);
+}
+
+/* The row in blocks of PREFLOSS__TBLOCK floats (in L1): the block's
+ * maximum (an integer reduction) and whether a logit is NaN or infinite;
+ * if the maximum grew, the sum so far is scaled by e^(m_old - m_new) in
+ * double-float; then the block's terms 2^24 e^(x_j - m) into a buffer (an
+ * elementwise loop) and the buffer into TLANES compensated lanes. Each
+ * loop is one the compilers vectorise whole (a loop doing all three does
+ * not vectorise). The maximum's own terms (exactly 2^24 each) are counted
+ * apart: where the model is confident, s = 1 + (a tiny rest), and the rest
+ * must not be added into a sum already holding the 1, whose roundings
+ * would be relative to 1 rather than to the rest. */
 PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS__RESTRICT x,
                                                           size_t V, int fma)
 {
     prefloss__lse_row out;
-    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES], nf[PREFLOSS__TLANES];
-    uint32_t mx[PREFLOSS__TLANES]; /* the maximum's bits as an ordered unsigned key */
-    float m = -FLT_MAX, nonfinite = 0.0f;
+    float term[PREFLOSS__TBLOCK];
+    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES];
+#if PREFLOSS__WIDE
+    double wide[PREFLOSS__TLANES];
+#endif
+    float m = -FLT_MAX;
+    uint32_t bad = 0u;
+    size_t at_max = 0; /* logits equal to m */
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     size_t j0, j, k;
-    for (k = 0; k < PREFLOSS__TLANES; k++) { s[k] = c[k] = nf[k] = 0.0f; }
+    for (k = 0; k < PREFLOSS__TLANES; k++) s[k] = c[k] = 0.0f;
+#if PREFLOSS__WIDE
+    for (k = 0; k < PREFLOSS__TLANES; k++) wide[k] = 0.0;
+#endif
     for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
         size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
         size_t body = len - len % PREFLOSS__TLANES;
         const float *b = x + j0;
-        float bm = m;
-        /* the block's maximum (and x - x: NaN for a non-finite logit) */
-        for (k = 0; k < PREFLOSS__TLANES; k++) mx[k] = 0u;
-        for (j = 0; j < body; j += PREFLOSS__TLANES)
-            for (k = 0; k < PREFLOSS__TLANES; k++) {
-                float v = b[j + k];
-                uint32_t u = prefloss__float_to_bits(v);
-                uint32_t key = u ^ ((0u - (u >> 31)) | 0x80000000u);
-                mx[k] = key > mx[k] ? key : mx[k];
-                nf[k] += v - v;
-            }
-        for (j = body; j < len; j++) {
-            bm = b[j] > bm ? b[j] : bm;
-            nonfinite += b[j] - b[j];
+        uint32_t key = prefloss__order_key(m), low = 0xffffffffu, block_at_max;
+        float bm;
+        for (j = 0; j < len; j++) {
+            uint32_t kj = prefloss__order_key(b[j]);
+            key = kj > key ? kj : key;
+            low = kj < low ? kj : low;
         }
-        for (k = 0; k < PREFLOSS__TLANES; k++) {
-            /* back from the key: a non-negative float had its sign bit set,
-             * a negative one all its bits flipped */
-            uint32_t key = mx[k];
-            float v = prefloss__bits_to_float(key & 0x80000000u ? key ^ 0x80000000u : ~key);
-            bm = key != 0u && v > bm ? v : bm;
-        }
+        /* +inf and NaN have keys above every finite float's, -inf and -NaN below */
+        bad |= (key >= 0xff800000u) | (low <= 0x007fffffu);
+        bm = prefloss__from_order_key(key);
         if (bm > m) {
             /* fold the lanes, then scale the sum to the new maximum:
              * e^(m - bm) in double-float from the exact difference */
-            if (acc.hi != 0.0f || j0 > 0) {
+            if (j0 > 0) {
                 prefloss__df d = prefloss__two_sum(bm, -m), f;
+                acc = prefloss__df_add(acc, prefloss__count_times_2p24(at_max));
+                at_max = 0;
                 for (k = 0; k < PREFLOSS__TLANES; k++) {
+#if PREFLOSS__WIDE
+                    s[k] = (float)wide[k]; c[k] = (float)(wide[k] - (double)s[k]); wide[k] = 0.0;
+#endif
                     acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
                     s[k] = c[k] = 0.0f;
                 }
@@ -6204,57 +6238,77 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
             }
             m = bm;
         }
-        /* the block's terms e^(x_j - m), TwoSum into the lanes */
+        block_at_max = 0u;
+        for (j = 0; j < len; j++) {
+            /* x - m exactly (TwoSum dh + dl), e^(dh + dl) = e^dh (1 + dl);
+             * dh <= 0 (dl is NaN where x - m overflowed: that term is 0) */
+            float v = b[j], dh = v - m, bb = dh - v;
+            float dl = (v - (dh - bb)) + (-m - bb);
+            float eh = prefloss__exp_softmax_scaled(dh, fma);
+            float e = prefloss__select(eh != 0.0f, PREFLOSS__MADD(fma, eh, dl, eh), 0.0f);
+            term[j] = prefloss__select(v != m, e, 0.0f);
+            block_at_max += v == m;
+        }
+        at_max += block_at_max;
+#if PREFLOSS__WIDE
+        for (j = 0; j < body; j += PREFLOSS__TLANES)
+            for (k = 0; k < PREFLOSS__TLANES; k++) wide[k] += (double)term[j + k];
+#else
         for (j = 0; j < body; j += PREFLOSS__TLANES)
             for (k = 0; k < PREFLOSS__TLANES; k++) {
-                /* x - m exactly (TwoSum dh + dl), e^(dh + dl) = e^dh (1 + dl) */
-                float v = b[j + k], dh = v - m, bb = dh - v;
-                float dl = (v - (dh - bb)) + (-m - bb);
-                float eh = prefloss__exp_softmax(dh, fma);
-                /* (dl is NaN where x - m overflowed: that term is 0) */
-                float e = prefloss__select(dh > -104.0f, PREFLOSS__MADD(fma, eh, dl, eh), 0.0f);
-                float sum = s[k] + e, bv = sum - s[k];
+                float e = term[j + k], sum = s[k] + e, bv = sum - s[k];
                 c[k] += (s[k] - (sum - bv)) + (e - bv);
                 s[k] = sum;
             }
-        for (j = body; j < len; j++) {
-            prefloss__df d = prefloss__two_sum(b[j], -m);
-            float eh = prefloss__exp_softmax(d.hi, fma);
-            acc = prefloss__df_add_f(acc, d.hi > -104.0f ? PREFLOSS__MADD(fma, eh, d.lo, eh) : 0.0f);
-        }
+#endif
+        for (j = body; j < len; j++) acc = prefloss__df_add_f(acc, term[j]);
     }
     for (k = 0; k < PREFLOSS__TLANES; k++) {
+#if PREFLOSS__WIDE
+        s[k] = (float)wide[k]; c[k] = (float)(wide[k] - (double)s[k]);
+#endif
         acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
-        nonfinite += nf[k];
     }
+    acc = prefloss__df_add(acc, prefloss__count_times_2p24(at_max));
     out.m = m;
-    out.s = acc;
-    out.bad = nonfinite != 0.0f;
+    out.s = prefloss__df_make(acc.hi * 5.9604644775390625e-8f, acc.lo * 5.9604644775390625e-8f); /* 2^-24 */
+    out.bad = bad != 0u;
     return out;
 }
 
 /* The backward of one row: out[j] = -g e^(x_j - lse) (the target's entry
- * is written afterwards by the caller). out == x (in place) or separate. */
+ * is written afterwards by the caller). The term is 2^24 e^(x_j - lse),
+ * so for |g| in [2^-100, FLT_MAX] (7.88860905e-31 is 2^-100) each entry
+ * is the exact factor -g 2^-24 times it. A tiny g takes the 2^-24 after
+ * the product (neither then underflows before the result does), and an
+ * infinite g (a gradient that overflowed) gives 0, not inf * 0, where the
+ * term is 0. One body for the two variants below: out == x (in place,
+ * one pointer) and separate buffers (restrict), each vectorised. */
+#define PREFLOSS__SOFTMAX_ROW(out, x)                                                      \
+    do {                                                                                   \
+        size_t j;                                                                          \
+        if (prefloss__fabs(g) >= 7.88860905e-31f && prefloss__fabs(g) <= FLT_MAX) {       \
+            float gs = -g * 5.9604644775390625e-8f;                                        \
+            for (j = 0; j < V; j++)                                                        \
+                out[j] = gs * prefloss__exp_softmax_scaled(x[j] - lse, fma);               \
+        } else {                                                                           \
+            for (j = 0; j < V; j++) {                                                      \
+                float e = prefloss__exp_softmax_scaled(x[j] - lse, fma);                   \
+                out[j] = prefloss__select(e != 0.0f, (-g * e) * 5.9604644775390625e-8f,    \
+                                          0.0f);                                           \
+            }                                                                              \
+        }                                                                                  \
+    } while (0)
 PREFLOSS__INLINE void prefloss__softmax_row_body(float *PREFLOSS__RESTRICT out,
                                                  const float *PREFLOSS__RESTRICT x, size_t V,
                                                  float lse, float g, int fma)
 {
-    size_t j;
-    float ng = -g;
-    for (j = 0; j < V; j++) {
-        float e = prefloss__exp_softmax(x[j] - lse, fma);
-        out[j] = prefloss__select(e != 0.0f, ng * e, 0.0f); /* 0, not inf * 0, for an overflowed g */
-    }
+    PREFLOSS__SOFTMAX_ROW(out, x);
 }
 PREFLOSS__INLINE void prefloss__softmax_row_inplace_body(float *PREFLOSS__RESTRICT x, size_t V,
                                                          float lse, float g, int fma)
 {
-    size_t j;
-    float ng = -g;
-    for (j = 0; j < V; j++) {
-        float e = prefloss__exp_softmax(x[j] - lse, fma);
-        x[j] = prefloss__select(e != 0.0f, ng * e, 0.0f);
-    }
+    PREFLOSS__SOFTMAX_ROW(x, x);
 }
 
 /* The callable variants (baseline, and AVX2 + FMA where dispatching). */

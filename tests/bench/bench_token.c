@@ -97,6 +97,16 @@ static float read_stream(const float *restrict x, size_t n)
     return t;
 }
 static void run_read(void) { sink = read_stream(X, N * V); }
+#ifdef HAVE_EXPF_STREAM
+float bench_expf_row_sum(const float *x, size_t n, float m); /* expf_stream.c */
+static void run_expf(void)
+{
+    size_t i;
+    float s = 0.0f;
+    for (i = 0; i < N; i++) s += bench_expf_row_sum(X + i * V, V, 8.0f);
+    sink = s;
+}
+#endif
 static void run_memcpy(void) { memcpy(DST, X, N * V * sizeof(float)); sink = DST[N * V / 2]; }
 static void run_fwd(void)
 {
@@ -265,15 +275,17 @@ static void run_traffic(void)
     memcpy(PROBS + n, XR0, n * sizeof(float));
 }
 
+/* A field of PyTorch's line for the current B, T, V in path; -1 if none. */
 static double torch_value(const char *path, const char *key)
 {
-    char line[256];
+    char line[256], head[128];
     double v = -1;
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) return -1;
+    snprintf(head, sizeof head, "TORCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ", B, T, V);
     while (fgets(line, sizeof line, f)) {
         const char *k = strstr(line, key);
-        if (strncmp(line, "TORCH kernel=pair_from_logits ", 30) == 0 && k != NULL)
+        if (strncmp(line, head, strlen(head)) == 0 && k != NULL)
             v = atof(k + strlen(key));
     }
     fclose(f);
@@ -295,52 +307,11 @@ static void alloc_step(void)
     for (i = 0; i < B; i++) { RC[i] = -900.0f; RR[i] = -905.0f; UP[i] = 1.0f / (float)B; }
 }
 
-int main(int argc, char **argv)
+/* One BENCH line for the fused step at B, T, V (set by the caller), against
+ * the three-pass structure, the streams of the same traffic and PyTorch's
+ * line for that size in torch_file. */
+static int fused_step_line(const char *torch_file)
 {
-    const char *torch_file = argc > 1 ? argv[1] : NULL;
-    size_t i;
-    double t_read, t_mem, t_fwd, t_bwd, t_3f, t_3b;
-
-    /* ---- token_fwd / token_bwd: 512 rows at V = 32000 (65.5 MB) ---- */
-    N = 512;
-    V = 32000;
-    X = malloc(N * V * sizeof(float)); X0 = malloc(N * V * sizeof(float));
-    D = malloc(N * V * sizeof(float)); DST = malloc(N * V * sizeof(float));
-    P3 = malloc(N * V * sizeof(float));
-    LSE = malloc(N * sizeof(float)); LP = malloc(N * sizeof(float)); L3 = malloc(N * sizeof(float));
-    TG = malloc(N * sizeof(int32_t));
-    if (!X || !X0 || !D || !DST || !P3 || !LSE || !LP || !L3 || !TG) return 2;
-    for (i = 0; i < N * V; i++) X[i] = 2.0f * gauss();
-    for (i = 0; i < N; i++) TG[i] = (int32_t)(uniform() * (double)V);
-    memcpy(X0, X, N * V * sizeof(float));
-    memset(D, 0, N * V * sizeof(float));
-    memset(DST, 0, N * V * sizeof(float));
-    memset(P3, 0, N * V * sizeof(float));
-
-    t_read = median_seconds(run_read);
-    t_mem = median_seconds(run_memcpy);
-    t_fwd = median_seconds(run_fwd);
-    t_3f = median_seconds(run_3pass_fwd);
-    t_3b = median_seconds(run_3pass_bwd);
-    t_bwd = bwd_seconds();
-    printf("BENCH kernel=token_fwd n=%zu V=%zu mrows_s=%.4f frac_read=%.3f vs_3pass=%.2f max_ulp=%.2f\n", N, V,
-           (double)N / t_fwd / 1e6, t_read / t_fwd, (t_3f + t_3b) / (t_fwd + t_bwd), max_ulp_fwd(32));
-    /* the backward's accuracy on a row set written in place */
-    if (prefloss_token_logps_backward(X, V, NULL, X, V, LSE, TG, 16, V, IGN) != PREFLOSS_OK) return 1;
-    printf("BENCH kernel=token_bwd n=%zu V=%zu mrows_s=%.4f frac_memcpy=%.3f vs_3pass=%.2f max_rel=%.2f\n", N, V,
-           (double)N / t_bwd / 1e6, t_mem / t_bwd, (t_3f + t_3b) / (t_fwd + t_bwd), max_rel_bwd(16));
-    printf("INFO token: read %.2f GB/s, memcpy %.2f GB/s, fwd %.2f GB/s, bwd in place %.2f GB/s (r+w), "
-           "3-pass fwd %.1f ms bwd %.1f ms, ours fwd %.1f ms bwd %.1f ms\n",
-           (double)(N * V * 4) / t_read / 1e9, (double)(N * V * 4) / t_mem / 1e9,
-           (double)(N * V * 4) / t_fwd / 1e9, (double)(N * V * 4) / t_bwd / 1e9, t_3f * 1e3, t_3b * 1e3,
-           t_fwd * 1e3, t_bwd * 1e3);
-    fflush(stdout);
-    free(X); free(X0); free(D); free(DST); free(P3); free(LSE); free(LP); free(L3); free(TG);
-
-    /* ---- pair_from_logits: B = 2 pairs, T = 128, V = 32000 (2 x 32.8 MB) ---- */
-    B = 2;
-    T = 128;
-    V = 32000;
     {
         pid_t pid = fork();
         if (pid == 0) { /* the peak RSS of a process that runs one step */
@@ -368,7 +339,7 @@ int main(int argc, char **argv)
             torch_rss = torch_value(torch_file, " peak_rss_mb=");
             torch_base = torch_value(torch_file, " base_rss_mb=");
             printf("BENCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ms=%.2f frac_memcpy=%.3f vs_3pass=%.2f ",
-                   B, T, (size_t)32000, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
+                   B, T, V, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
             if (torch_ms > 0) printf("vs_torch=%.1f ", torch_ms / (t_step * 1e3));
             else printf("vs_torch=na ");
             printf("peak_rss_mb=%.1f ", rss_mb);
@@ -378,3 +349,71 @@ int main(int argc, char **argv)
     }
     return 0;
 }
+
+int main(int argc, char **argv)
+{
+    const char *torch_file = argc > 1 && argv[1][0] != '\0' ? argv[1] : NULL;
+    size_t i;
+    double t_read, t_mem, t_fwd, t_bwd, t_3f, t_3b;
+
+    if (argc == 5) { /* bench_token TORCH_FILE B T V: the fused step alone, at that size */
+        B = (size_t)strtoul(argv[2], NULL, 10);
+        T = (size_t)strtoul(argv[3], NULL, 10);
+        V = (size_t)strtoul(argv[4], NULL, 10);
+        if (B == 0 || B > 64 || T == 0 || B * T > 65536 || V == 0) return 2;
+        return fused_step_line(torch_file);
+    }
+
+    /* ---- token_fwd / token_bwd: 512 rows at V = 32000 (65.5 MB) ---- */
+    N = 512;
+    V = 32000;
+    X = malloc(N * V * sizeof(float)); X0 = malloc(N * V * sizeof(float));
+    D = malloc(N * V * sizeof(float)); DST = malloc(N * V * sizeof(float));
+    P3 = malloc(N * V * sizeof(float));
+    LSE = malloc(N * sizeof(float)); LP = malloc(N * sizeof(float)); L3 = malloc(N * sizeof(float));
+    TG = malloc(N * sizeof(int32_t));
+    if (!X || !X0 || !D || !DST || !P3 || !LSE || !LP || !L3 || !TG) return 2;
+    for (i = 0; i < N * V; i++) X[i] = 2.0f * gauss();
+    for (i = 0; i < N; i++) TG[i] = (int32_t)(uniform() * (double)V);
+    memcpy(X0, X, N * V * sizeof(float));
+    memset(D, 0, N * V * sizeof(float));
+    memset(DST, 0, N * V * sizeof(float));
+    memset(P3, 0, N * V * sizeof(float));
+
+    t_read = median_seconds(run_read);
+    t_mem = median_seconds(run_memcpy);
+    t_fwd = median_seconds(run_fwd);
+    t_3f = median_seconds(run_3pass_fwd);
+    t_3b = median_seconds(run_3pass_bwd);
+    t_bwd = bwd_seconds();
+#ifdef HAVE_EXPF_STREAM
+    {
+        double t_expf = median_seconds(run_expf);
+        printf("INFO token: a ceiling, glibc's vectorised expf summing the same logits (no exact difference, "
+               "no compensation, no maximum pass): frac_read=%.3f, %.2f x our forward's time\n",
+               t_read / t_expf, t_expf / t_fwd);
+    }
+#else
+    printf("INFO token: the libmvec expf ceiling was not built (frac_read=na)\n");
+#endif
+    printf("BENCH kernel=token_fwd n=%zu V=%zu mrows_s=%.4f frac_read=%.3f vs_3pass=%.2f max_ulp=%.2f\n", N, V,
+           (double)N / t_fwd / 1e6, t_read / t_fwd, (t_3f + t_3b) / (t_fwd + t_bwd), max_ulp_fwd(32));
+    /* the backward's accuracy on a row set written in place */
+    if (prefloss_token_logps_backward(X, V, NULL, X, V, LSE, TG, 16, V, IGN) != PREFLOSS_OK) return 1;
+    printf("BENCH kernel=token_bwd n=%zu V=%zu mrows_s=%.4f frac_memcpy=%.3f vs_3pass=%.2f max_rel=%.2f\n", N, V,
+           (double)N / t_bwd / 1e6, t_mem / t_bwd, (t_3f + t_3b) / (t_fwd + t_bwd), max_rel_bwd(16));
+    printf("INFO token: read %.2f GB/s, memcpy %.2f GB/s, fwd %.2f GB/s, bwd in place %.2f GB/s (r+w), "
+           "3-pass fwd %.1f ms bwd %.1f ms, ours fwd %.1f ms bwd %.1f ms\n",
+           (double)(N * V * 4) / t_read / 1e9, (double)(N * V * 4) / t_mem / 1e9,
+           (double)(N * V * 4) / t_fwd / 1e9, (double)(N * V * 4) / t_bwd / 1e9, t_3f * 1e3, t_3b * 1e3,
+           t_fwd * 1e3, t_bwd * 1e3);
+    fflush(stdout);
+    free(X); free(X0); free(D); free(DST); free(P3); free(LSE); free(LP); free(L3); free(TG);
+
+    /* ---- pair_from_logits: B = 2 pairs, T = 128, V = 32000 (2 x 32.8 MB) ---- */
+    B = 2;
+    T = 128;
+    V = 32000;
+    return fused_step_line(torch_file);
+}
+

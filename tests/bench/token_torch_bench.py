@@ -3,7 +3,9 @@ TRL computes a DPO step from logits (log_softmax, gather of the labels,
 masked sum per sequence, the sigmoid loss, backward to the logits), one
 thread, median of REPS runs, at the size bench_token.c uses (2 pairs,
 T = 128, V = 32000: smaller than a real batch so that `make bench` stays
-short on a shared machine).
+short on a shared machine), or at the size given:
+
+    token_torch_bench.py [B T V [REPS]]
 
 Prints "TORCH kernel=pair_from_logits pairs=B T=T V=V ms=<median> peak_rss_mb=<x>
 base_rss_mb=<y>": the process's peak resident set after the steps, and its
@@ -12,14 +14,16 @@ peak - base is what the step adds.
 """
 import resource
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
 torch.set_num_threads(1)
-REPS = 3
-B, T, V, BETA, IGN = 2, 128, 32000, 0.1, -100
+REPS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+B, T, V = (int(a) for a in sys.argv[1:4]) if len(sys.argv) > 3 else (2, 128, 32000)
+BETA, IGN = 0.1, -100
 
 
 def rss_mb():
