@@ -34,17 +34,21 @@ typedef int (*prefloss__cat_kernel)(float *, float *, float *, const float *, co
                                     const float *, const float *, const float *, const float *,
                                     float, size_t, const prefloss__cat *);
 
-/* The catalogue kernels' loops run over whole blocks of PREFLOSS__VBLOCK
+/* Opens the definition of a catalogue kernel (see PREFLOSS__KERNEL). */
+#define PREFLOSS__CAT_KERNEL(name) \
+    PREFLOSS__KERNEL(int, name, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
+
+#if PREFLOSS__WIDE
+/* The wide kernels' element loops run over whole blocks of PREFLOSS__VBLOCK
  * pairs, an inner loop of constant count (PREFLOSS__EACH_PAIR): then the
- * vectoriser emits no remainder loops, which were a second (SSE) vectorised
- * and a third, scalar copy of the element function in each loop, a third of
- * the library's code and of its compile time. prefloss__cat_blocks sends
+ * vectoriser emits no remainder loops (a second, SSE-vectorised and a
+ * third, scalar copy of the element function). prefloss__cat_blocks sends
  * the last n mod PREFLOSS__VBLOCK pairs through the same loop as one block
  * of copies padded with a finite pair (prefloss__pad, prefloss__unpad):
  * each output depends on its own pair only, so it is the same. 8 floats:
  * one AVX2 vector, two SSE ones; PREFLOSS__STAGE and the chunks are
- * multiples of it. (The dedicated kernels keep their plain loops: blocked,
- * they ran 1-4 % slower, KTO's 5x.) */
+ * multiples of it. (The other kernels keep their plain loops: blocked, the
+ * dedicated ones ran 1-4 % slower, KTO's 5x, exo_pair's 1 %.) */
 #define PREFLOSS__VBLOCK 8
 /* For each i of [0, n), n a multiple of PREFLOSS__VBLOCK, by blocks [b, b + PREFLOSS__VBLOCK). */
 #define PREFLOSS__EACH_PAIR(i, b, n) \
@@ -84,10 +88,6 @@ static PREFLOSS_KERNEL_ATTR int prefloss__cat_blocks(prefloss__cat_kernel k, PRE
     return bad;
 }
 
-/* Opens the definition of a catalogue kernel (see PREFLOSS__KERNEL). */
-#define PREFLOSS__CAT_KERNEL(name) \
-    PREFLOSS__KERNEL(int, name, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
-
 /* The same for a kernel whose body runs over whole blocks only
  * (PREFLOSS__EACH_PAIR): the body is name_blocks (per target where
  * dispatching), and `name`, the kernel over any n, sends the rest through
@@ -98,7 +98,6 @@ static PREFLOSS_KERNEL_ATTR int prefloss__cat_blocks(prefloss__cat_kernel k, PRE
     { return prefloss__cat_blocks(name##_blocks, PREFLOSS__CAT_NAMES); }                     \
     PREFLOSS__KERNEL(int, name##_blocks, (PREFLOSS__CAT_ARGS), (PREFLOSS__CAT_NAMES))
 
-#if PREFLOSS__WIDE
 /* The cap of exp(-a) in the wide catalogue kernels: there a gradient is
  * formed in double and multiplied, unrounded, by the upstream gradient and
  * the two weights (each below 2^128), so it matters down to 2^-150/2^384 =
