@@ -75,8 +75,8 @@
  * to within the documented accuracy (both are tested). In make bench the
  * AVX2 variants ran 2-20x faster than the baseline ones, except the token
  * sums (0.85x: built once). Define PREFLOSS_NO_DISPATCH to build only what
- * the compiler flags say (one copy of each kernel, about half the compile
- * time and code). */
+ * the compiler flags say (one copy of each kernel, about 0.6 of the
+ * compile time and code). */
 #if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__OPTIMIZE__) \
     && !defined(__AVX2__) \
     && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))

@@ -357,7 +357,14 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     }
     return bad_seen;
 }
+#if PREFLOSS__WIDE
+/* In double, cDPO runs DPO's kernel (prefloss__sigmoid_wide reads eps):
+ * compiled once, not twice. */
+#  define prefloss__cdpo_kernel_base prefloss__dpo_kernel_base
+#  define prefloss__cdpo_kernel_fma prefloss__dpo_kernel_fma
+#else
 PREFLOSS__VARIANTS(prefloss__cdpo_kernel)
+#endif
 
 /* IPO, general form: y = scale*h - offset, loss = y^2, g = 2 gscale y
  * (scale = beta, offset = (alpha2 - alpha1)/2, gscale = beta; the factor 2

@@ -20,3 +20,11 @@ bench: $(BENCH_BIN)
 	[ "$$(cat $(B)/bench.rc)" = 0 ] || exit 1; \
 	if command -v python3 >/dev/null; then python3 tests/bench/bench_chart.py $(B)/bench.svg \
 	    $(B)/bench.txt $(B)/torch_bench.txt; else echo "bench: no python3; no chart"; fi
+
+# make measure-compile-time [BASE=<commit>] [RUNS=<n>]: the CPU time of one
+# optimised compile of the library (the build/prefloss.o rule) against a
+# baseline commit, alternating, medians and their ratio
+# (tests/bench/compile_time.sh; BASE 9e4e01d and RUNS 3 by default).
+.PHONY: measure-compile-time
+measure-compile-time:
+	CC="$(CC)" LIB_CFLAGS="$(ALL_CFLAGS) $(LIB_ONLY_FLAGS)" tests/bench/compile_time.sh $(or $(BASE),9e4e01d) $(or $(RUNS),3)

@@ -471,7 +471,7 @@ dispatch)
         if readelf -SW impl-$c.o | grep -E 'init_array|\.ctors'; then
             echo "vendor: dispatch: $c: the object has a constructor"; exit 1
         fi
-        nm impl-$c.o | grep -q 'prefloss__k_hinge_avx2' || {
+        nm impl-$c.o | grep -q 'prefloss__k_hinge_blocks_avx2' || {
             echo "vendor: dispatch: $c: no AVX2 variant of the catalogue kernels"; exit 1; }
     done
     echo "vendor: dispatch: gcc and clang -O2 objects: AVX2 variants, no ifunc, no constructor, no __cpu_model"
