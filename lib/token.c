@@ -178,26 +178,23 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
 
 /* The backward of one row: out[j] = -g e^(x_j - lse) (the target's entry
  * is written afterwards by the caller). The term is 2^24 e^(x_j - lse),
- * so for |g| in [2^-100, FLT_MAX] (7.88860905e-31 is 2^-100) each entry
- * is the exact factor -g 2^-24 times it. A tiny g takes the 2^-24 after
- * the product (neither then underflows before the result does), and an
- * infinite g (a gradient that overflowed) gives 0, not inf * 0, where the
- * term is 0. One body for the two variants below: out == x (in place,
- * one pointer) and separate buffers (restrict), each vectorised. */
+ * and each entry the factor -g 2^-24 (exact for |g| >= 2^-100, which is
+ * 7.88860905e-31) times it, in one loop. A tinier g is first scaled by
+ * 2^100, and the row by 2^-100 afterwards (so that neither the factor nor
+ * the product underflows before the result does); an infinite g (a
+ * gradient that overflowed) gives 0, not inf * 0 = NaN, where the term is
+ * 0. One body for the two variants below: out == x (in place, one
+ * pointer) and separate buffers (restrict), each vectorised. */
 #define PREFLOSS__SOFTMAX_ROW(out, x)                                                      \
     do {                                                                                   \
         size_t j;                                                                          \
-        if (prefloss__fabs(g) >= 7.88860905e-31f && prefloss__fabs(g) <= FLT_MAX) {       \
-            float gs = -g * 5.9604644775390625e-8f;                                        \
-            for (j = 0; j < V; j++)                                                        \
-                out[j] = gs * prefloss__exp_softmax_scaled(x[j] - lse, fma);               \
-        } else {                                                                           \
-            for (j = 0; j < V; j++) {                                                      \
-                float e = prefloss__exp_softmax_scaled(x[j] - lse, fma);                   \
-                out[j] = prefloss__select(e != 0.0f, (-g * e) * 5.9604644775390625e-8f,    \
-                                          0.0f);                                           \
-            }                                                                              \
-        }                                                                                  \
+        int tiny = prefloss__fabs(g) < 7.88860905e-31f;                                    \
+        float gs = (tiny ? -g * 1.26765060e30f : -g) * 5.9604644775390625e-8f;             \
+        for (j = 0; j < V; j++) out[j] = gs * prefloss__exp_softmax_scaled(x[j] - lse, fma); \
+        if (tiny)                                                                          \
+            for (j = 0; j < V; j++) out[j] *= 7.88860905e-31f;                             \
+        else if (!(prefloss__fabs(g) <= FLT_MAX))                                          \
+            for (j = 0; j < V; j++) out[j] = prefloss__select(out[j] == out[j], out[j], 0.0f); \
     } while (0)
 PREFLOSS__INLINE void prefloss__softmax_row_body(float *PREFLOSS__RESTRICT out,
                                                  const float *PREFLOSS__RESTRICT x, size_t V,
