@@ -347,50 +347,93 @@ PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
 
 /* The catalogue kernel: the outputs of an element with scaled gradients
  * g 2^k (k = 0 for most kinds), times the upstream gradient and the
- * weights, with NaN for a non-finite input. Unweighted calls (the common
- * case) take a loop without the weighting steps. A gradient g 2^k meets the
+ * weights, with NaN for a non-finite input; staged as the wide kernel: per
+ * PREFLOSS__STAGE pairs a loop of the element, then the outputs from
+ * prefloss__cat_out_plain (unweighted calls, the common case: without the
+ * weighting steps) or _weighted, shared by every kind. A gradient g 2^k meets the
  * upstream gradient and the weights before 2^k is applied: one rounding where the
  * result is subnormal, so that a weight that brings a tiny gradient back to
  * the normal range finds its digits. (With an NLL term, which then dominates
- * dchosen, the weights apply to the sum.) The loop stays branch-free; a pair
+ * dchosen, the weights apply to the sum.) The loops stay branch-free; a pair
  * whose product overflowed part-way although the result need not (2^k or a
- * small weight brings it back) is redone in scaled form after it. */
+ * small weight brings it back) is redone in scaled form after them. */
+#define PREFLOSS__CAT_OUT_ARGS float *PREFLOSS__RESTRICT loss, float *PREFLOSS__RESTRICT dc,       \
+    float *PREFLOSS__RESTRICT dr, const float *PREFLOSS__RESTRICT pc,                              \
+    const float *PREFLOSS__RESTRICT pr, const float *PREFLOSS__RESTRICT rc,                        \
+    const float *PREFLOSS__RESTRICT rr, const float *PREFLOSS__RESTRICT up,                        \
+    const float *PREFLOSS__RESTRICT w, float s, float nll, const float *PREFLOSS__RESTRICT l,      \
+    const float *PREFLOSS__RESTRICT gl, const int32_t *PREFLOSS__RESTRICT kl,                      \
+    const float *PREFLOSS__RESTRICT gr, const int32_t *PREFLOSS__RESTRICT kr, size_t len
+#define PREFLOSS__CAT_OUT_NAMES loss, dc, dr, pc, pr, rc, rr, up, w, s, nll, l, gl, kl, gr, kr, len
+
+/* One stage's outputs from its elements' results (l, gl 2^kl, gr 2^kr), as
+ * the kernel's single loop formed them; bit 0: a non-finite input seen, bit
+ * 1: a product overflowed part-way. Shared by every kind, plain = 1
+ * (prefloss__unweighted) and plain = 0. */
+PREFLOSS__INLINE int prefloss__cat_out(PREFLOSS__CAT_OUT_ARGS, int plain)
+{
+    int bad_seen = 0, over = 0;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        float bad = plain ? PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i])
+                          : PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
+        float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);
+        if (plain) {
+            float qc = prefloss__times_up(gl[i], up[i]);
+            float qr = prefloss__times_up(gr[i], up[i]);
+            loss[i] = l[i] + bad;
+            dc[i] = prefloss__scale2(qc, kl[i]) + bad_up;
+            dr[i] = prefloss__scale2(qr, kr[i]) + bad_up;
+            over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX);
+        } else {
+            float gu = prefloss__times_up(gl[i], up[i]);
+            float qc = prefloss__weighted2(gu, w[i], s);
+            float qr = prefloss__weighted2(prefloss__times_up(gr[i], up[i]), w[i], s);
+            loss[i] = prefloss__cat_loss_out(l[i], pc[i], w[i], s, nll) + bad;
+            dc[i] = prefloss__select(nll != 0.0f,
+                        prefloss__cat_nll_grad(prefloss__scale2(gu, kl[i]), up[i], w[i], s, nll),
+                        prefloss__scale2(qc, kl[i])) + bad_up;
+            dr[i] = prefloss__scale2(qr, kr[i]) + bad_up;
+            over |= ((int)(prefloss__fabs(qc) > FLT_MAX) & (int)(nll == 0.0f))
+                  | (int)(prefloss__fabs(qr) > FLT_MAX);
+        }
+        bad_seen |= bad_up != bad_up;
+    }
+    return bad_seen | (over << 1);
+}
+PREFLOSS__KERNEL(int, prefloss__cat_out_plain, (PREFLOSS__CAT_OUT_ARGS), (PREFLOSS__CAT_OUT_NAMES))
+{
+    return prefloss__cat_out(PREFLOSS__CAT_OUT_NAMES, 1);
+}
+PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PREFLOSS__CAT_OUT_NAMES))
+{
+    return prefloss__cat_out(PREFLOSS__CAT_OUT_NAMES, 0);
+}
+
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
-    PREFLOSS__CAT_KERNEL(name)                                                           \
+    PREFLOSS__CAT_KERNEL(name)                                                               \
     {                                                                                        \
         prefloss__cat c = *params;                                                           \
-        int bad_seen = 0, over = 0;                                                          \
-        size_t i;                                                                            \
-        if (prefloss__unweighted(w, s, c.nll)) {                                             \
-            for (i = 0; i < n; i++) {                                                        \
-                float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]);                       \
-                float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                      \
-                prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);            \
-                float qc = prefloss__times_up(o.gc, up[i]);                                  \
-                float qr = prefloss__times_up(o.gr, up[i]);                                  \
-                loss[i] = o.loss + bad;                                                      \
-                dc[i] = prefloss__scale2(qc, o.kc) + bad_up;                                 \
-                dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                 \
-                bad_seen |= bad_up != bad_up;                                                \
-                over |= (int)(prefloss__fabs(qc) > FLT_MAX) | (int)(prefloss__fabs(qr) > FLT_MAX); \
+        float l[PREFLOSS__STAGE], gl[PREFLOSS__STAGE], gr[PREFLOSS__STAGE];                  \
+        int32_t kl[PREFLOSS__STAGE], kr[PREFLOSS__STAGE];                                    \
+        int plain = prefloss__unweighted(w, s, c.nll), flags = 0, bad_seen, over;            \
+        size_t i0, i, len;                                                                   \
+        for (i0 = 0; i0 < n; i0 += len) {                                                    \
+            len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);                                    \
+            for (i = 0; i < len; i++) {                                                      \
+                prefloss__pair_out_k o = element(pc[i0 + i], pr[i0 + i], rc[i0 + i], rr[i0 + i], c); \
+                l[i] = o.loss;                                                               \
+                gl[i] = o.gc;                                                                \
+                kl[i] = o.kc;                                                                \
+                gr[i] = o.gr;                                                                \
+                kr[i] = o.kr;                                                                \
             }                                                                                \
-        } else                                                                               \
-        for (i = 0; i < n; i++) {                                                            \
-            float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]); \
-            float bad_up = bad + prefloss__nan_if_nonfinite(up[i]);                          \
-            prefloss__pair_out_k o = element(pc[i], pr[i], rc[i], rr[i], c);                \
-            float gu = prefloss__times_up(o.gc, up[i]);                                      \
-            float qc = prefloss__weighted2(gu, w[i], s);                                     \
-            float qr = prefloss__weighted2(prefloss__times_up(o.gr, up[i]), w[i], s);        \
-            loss[i] = prefloss__cat_loss_out(o.loss, pc[i], w[i], s, c.nll) + bad;           \
-            dc[i] = prefloss__select(c.nll != 0.0f,                                          \
-                        prefloss__cat_nll_grad(prefloss__scale2(gu, o.kc), up[i], w[i], s, c.nll), \
-                        prefloss__scale2(qc, o.kc)) + bad_up;                                \
-            dr[i] = prefloss__scale2(qr, o.kr) + bad_up;                                     \
-            bad_seen |= bad_up != bad_up;                                                    \
-            over |= ((int)(prefloss__fabs(qc) > FLT_MAX) & (int)(c.nll == 0.0f))             \
-                  | (int)(prefloss__fabs(qr) > FLT_MAX);                                     \
+            flags |= (plain ? prefloss__cat_out_plain : prefloss__cat_out_weighted)(         \
+                loss + i0, dc + i0, dr + i0, pc + i0, pr + i0, rc + i0, rr + i0, up + i0,    \
+                w + i0, s, c.nll, l, gl, kl, gr, kr, len);                                   \
         }                                                                                    \
+        bad_seen = flags & 1;                                                                \
+        over = flags >> 1;                                                                   \
         for (i = 0; over && i < n; i++) { /* rare: a product overflowed part-way */          \
             prefloss__pair_out_k o;                                                          \
             if (!(prefloss__fabs(dc[i]) > FLT_MAX || prefloss__fabs(dr[i]) > FLT_MAX)        \
