@@ -73,10 +73,11 @@
  * libgcc CPU model, so a program that calls nothing runs nothing and
  * ThreadSanitizer sees a relaxed atomic. The variants give the same results
  * to within the documented accuracy (both are tested). In make bench the
- * AVX2 variants ran 2-20x faster than the baseline ones, except the token
- * sums (0.85x: built once). Define PREFLOSS_NO_DISPATCH to build only what
- * the compiler flags say (one copy of each kernel, about 0.6 of the
- * compile time and code). */
+ * AVX2 variants ran 1.65x (the sequence sums) to 20x faster than the
+ * baseline ones; the double-float row sum, which on x86-64 only
+ * prefloss_sequence_logps_ld uses, is built once. Define
+ * PREFLOSS_NO_DISPATCH to build only what the compiler flags say (one copy
+ * of each kernel, about 0.6 of the compile time and code). */
 #if !defined(PREFLOSS_NO_DISPATCH) && defined(__x86_64__) && defined(__OPTIMIZE__) \
     && !defined(__AVX2__) \
     && (defined(__clang__) ? (__clang_major__ >= 14) : (defined(__GNUC__) && __GNUC__ >= 6))

@@ -75,8 +75,9 @@ PREFLOSS__INLINE void prefloss__token_block(prefloss__token_acc *PREFLOSS__RESTR
 
 /* One row: the compensated sum of its counted tokens (m == NULL: all),
  * their count, and whether a counted token was not finite. */
-/* (Built once even where the loss kernels are dispatched: its AVX2 build
- * was no faster in make bench.) */
+/* (Built once even where the loss kernels are dispatched: there, on
+ * x86-64, only prefloss_sequence_logps_ld uses it; make bench does not
+ * time that entry.) */
 PREFLOSS_KERNEL_ATTR static prefloss__df prefloss__row_sum(const float *t, const unsigned char *m, size_t len,
                                       size_t *count, int *bad, int *huge)
 {
