@@ -73,11 +73,59 @@ PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
     return prefloss__bits_to_float(key & 0x80000000u ? key ^ 0x80000000u : ~key);
 }
 
+/* The sum's lanes: TLANES doubles where the FPU has them (a row's terms
+ * then add with no rounding that matters), else TLANES compensated floats
+ * (a sum s and its TwoSum error c per lane). prefloss__tlanes_add adds a
+ * block's terms (a multiple of TLANES of them), prefloss__tlanes_fold
+ * empties the lanes into a double-float. */
+#if PREFLOSS__WIDE
+typedef struct prefloss__tlanes { double s[PREFLOSS__TLANES]; } prefloss__tlanes;
+PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
+                                           const float *PREFLOSS__RESTRICT term, size_t len)
+{
+    size_t j, k;
+    for (j = 0; j < len; j += PREFLOSS__TLANES)
+        for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] += (double)term[j + k];
+}
+PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, prefloss__df acc)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) {
+        float hi = (float)l->s[k];
+        acc = prefloss__df_add(acc, prefloss__two_sum(hi, (float)(l->s[k] - (double)hi)));
+        l->s[k] = 0.0;
+    }
+    return acc;
+}
+#else
+typedef struct prefloss__tlanes { float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES]; } prefloss__tlanes;
+PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
+                                           const float *PREFLOSS__RESTRICT term, size_t len)
+{
+    size_t j, k;
+    for (j = 0; j < len; j += PREFLOSS__TLANES)
+        for (k = 0; k < PREFLOSS__TLANES; k++) {
+            float e = term[j + k], sum = l->s[k] + e, bv = sum - l->s[k];
+            l->c[k] += (l->s[k] - (sum - bv)) + (e - bv);
+            l->s[k] = sum;
+        }
+}
+PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, prefloss__df acc)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) {
+        acc = prefloss__df_add(acc, prefloss__two_sum(l->s[k], l->c[k]));
+        l->s[k] = l->c[k] = 0.0f;
+    }
+    return acc;
+}
+#endif
+
 /* The row in blocks of PREFLOSS__TBLOCK floats (in L1): the block's
  * maximum (an integer reduction) and whether a logit is NaN or infinite;
  * if the maximum grew, the sum so far is scaled by e^(m_old - m_new) in
  * double-float; then the block's terms 2^24 e^(x_j - m) into a buffer (an
- * elementwise loop) and the buffer into TLANES compensated lanes. Each
+ * elementwise loop) and the buffer into the lanes (above). Each
  * loop is one the compilers vectorise whole (a loop doing all three does
  * not vectorise). The maximum's own terms (exactly 2^24 each) are counted
  * apart: where the model is confident, s = 1 + (a tiny rest), and the rest
@@ -88,19 +136,12 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
 {
     prefloss__lse_row out;
     float term[PREFLOSS__TBLOCK];
-    float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES];
-#if PREFLOSS__WIDE
-    double wide[PREFLOSS__TLANES];
-#endif
+    prefloss__tlanes lanes = {{0}};
     float m = -FLT_MAX;
     uint32_t bad = 0u;
     size_t at_max = 0; /* logits equal to m */
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
-    size_t j0, j, k;
-    for (k = 0; k < PREFLOSS__TLANES; k++) s[k] = c[k] = 0.0f;
-#if PREFLOSS__WIDE
-    for (k = 0; k < PREFLOSS__TLANES; k++) wide[k] = 0.0;
-#endif
+    size_t j0, j;
     for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
         size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
         size_t body = len - len % PREFLOSS__TLANES;
@@ -122,13 +163,7 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
                 prefloss__df d = prefloss__two_sum(bm, -m), f;
                 acc = prefloss__df_add(acc, prefloss__count_times_2p24(at_max));
                 at_max = 0;
-                for (k = 0; k < PREFLOSS__TLANES; k++) {
-#if PREFLOSS__WIDE
-                    s[k] = (float)wide[k]; c[k] = (float)(wide[k] - (double)s[k]); wide[k] = 0.0;
-#endif
-                    acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
-                    s[k] = c[k] = 0.0f;
-                }
+                acc = prefloss__tlanes_fold(&lanes, acc);
                 f = prefloss__exp_neg_df(d.hi, d.lo, fma);
                 {
                     prefloss__df p = prefloss__two_prod(acc.hi, f.hi, fma);
@@ -150,25 +185,10 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
             block_at_max += v == m;
         }
         at_max += block_at_max;
-#if PREFLOSS__WIDE
-        for (j = 0; j < body; j += PREFLOSS__TLANES)
-            for (k = 0; k < PREFLOSS__TLANES; k++) wide[k] += (double)term[j + k];
-#else
-        for (j = 0; j < body; j += PREFLOSS__TLANES)
-            for (k = 0; k < PREFLOSS__TLANES; k++) {
-                float e = term[j + k], sum = s[k] + e, bv = sum - s[k];
-                c[k] += (s[k] - (sum - bv)) + (e - bv);
-                s[k] = sum;
-            }
-#endif
+        prefloss__tlanes_add(&lanes, term, body);
         for (j = body; j < len; j++) acc = prefloss__df_add_f(acc, term[j]);
     }
-    for (k = 0; k < PREFLOSS__TLANES; k++) {
-#if PREFLOSS__WIDE
-        s[k] = (float)wide[k]; c[k] = (float)(wide[k] - (double)s[k]);
-#endif
-        acc = prefloss__df_add(acc, prefloss__two_sum(s[k], c[k]));
-    }
+    acc = prefloss__tlanes_fold(&lanes, acc);
     acc = prefloss__df_add(acc, prefloss__count_times_2p24(at_max));
     out.m = m;
     out.s = prefloss__df_make(acc.hi * 5.9604644775390625e-8f, acc.lo * 5.9604644775390625e-8f); /* 2^-24 */
