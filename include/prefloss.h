@@ -6329,6 +6329,7 @@ PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
  * empties the lanes into a double-float. */
 #if PREFLOSS__WIDE
 typedef struct prefloss__tlanes { double s[PREFLOSS__TLANES]; } prefloss__tlanes;
+#define PREFLOSS__TLANES_ZERO {{0.0}}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -6348,6 +6349,7 @@ PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, preflos
 }
 #else
 typedef struct prefloss__tlanes { float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES]; } prefloss__tlanes;
+#define PREFLOSS__TLANES_ZERO {{0.0f}, {0.0f}}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -6385,7 +6387,7 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
 {
     prefloss__lse_row out;
     float term[PREFLOSS__TBLOCK];
-    prefloss__tlanes lanes = {{0}};
+    prefloss__tlanes lanes = PREFLOSS__TLANES_ZERO;
     float m = -FLT_MAX;
     uint32_t bad = 0u;
     size_t at_max = 0; /* logits equal to m */
