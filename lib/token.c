@@ -80,7 +80,11 @@ PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
  * empties the lanes into a double-float. */
 #if PREFLOSS__WIDE
 typedef struct prefloss__tlanes { double s[PREFLOSS__TLANES]; } prefloss__tlanes;
-#define PREFLOSS__TLANES_ZERO {{0.0}}
+PREFLOSS__INLINE void prefloss__tlanes_clear(prefloss__tlanes *l)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] = 0.0;
+}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -100,7 +104,11 @@ PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, preflos
 }
 #else
 typedef struct prefloss__tlanes { float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES]; } prefloss__tlanes;
-#define PREFLOSS__TLANES_ZERO {{0.0f}, {0.0f}}
+PREFLOSS__INLINE void prefloss__tlanes_clear(prefloss__tlanes *l)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] = l->c[k] = 0.0f;
+}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -138,12 +146,13 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
 {
     prefloss__lse_row out;
     float term[PREFLOSS__TBLOCK];
-    prefloss__tlanes lanes = PREFLOSS__TLANES_ZERO;
+    prefloss__tlanes lanes;
     float m = -FLT_MAX;
     uint32_t bad = 0u;
     size_t at_max = 0; /* logits equal to m */
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     size_t j0, j;
+    prefloss__tlanes_clear(&lanes); /* a loop, not an initializer: a 256-byte initializer becomes a memset call, which freestanding builds do not have */
     for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
         size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
         size_t body = len - len % PREFLOSS__TLANES;
