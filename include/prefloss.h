@@ -4418,10 +4418,10 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
     PREFLOSS__CAT_KERNEL(name)                                                               \
     {                                                                                        \
-        prefloss__cat c = *params;                                                           \
+        const prefloss__cat *c = params;                                                     \
         float l[PREFLOSS__STAGE], gl[PREFLOSS__STAGE], gr[PREFLOSS__STAGE];                  \
         int32_t kl[PREFLOSS__STAGE], kr[PREFLOSS__STAGE];                                    \
-        int plain = prefloss__unweighted(w, s, c.nll), flags = 0, bad_seen, over;            \
+        int plain = prefloss__unweighted(w, s, c->nll), flags = 0, bad_seen, over;            \
         size_t i0, i, len;                                                                   \
         for (i0 = 0; i0 < n; i0 += len) {                                                    \
             len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);                                    \
@@ -4435,7 +4435,7 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
             }                                                                                \
             flags |= (plain ? prefloss__cat_out_plain : prefloss__cat_out_weighted)(         \
                 loss + i0, dc + i0, dr + i0, pc + i0, pr + i0, rc + i0, rr + i0, up + i0,    \
-                w + i0, s, c.nll, l, gl, kl, gr, kr, len);                                   \
+                w + i0, s, c->nll, l, gl, kl, gr, kr, len);                                   \
         }                                                                                    \
         bad_seen = flags & 1;                                                                \
         over = flags >> 1;                                                                   \
@@ -4448,7 +4448,7 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
                 continue;                                                                    \
             o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
             /* (a gradient that overflowed by itself stays: alpha's rescue) */                \
-            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
+            if (c->nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
                 dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);             \
             if (prefloss__fabs(dr[i]) > FLT_MAX && prefloss__finite(o.gr))                   \
                 dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);             \
@@ -4504,7 +4504,7 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
  * run through PREFLOSS__CATALOGUE_KERNEL_K at level 0 (2^0: no scaling). */
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
     PREFLOSS__INLINE prefloss__pair_out_k name##_el(float pc, float pr, float rc, float rr,  \
-                                                    prefloss__cat c)                         \
+                                                    const prefloss__cat *c)                  \
     {                                                                                        \
         prefloss__pair_out o = element(pc, pr, rc, rr, c);                                   \
         return prefloss__pair_make_k(o.loss, o.gc, 0, o.gr, 0);                              \
@@ -4585,19 +4585,19 @@ static PREFLOSS_KERNEL_ATTR int prefloss__k_ipo(PREFLOSS__CAT_ARGS)
 
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
-    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
+    float g = prefloss__select(t > 0.0f, -c->beta, 0.0f);
     return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
 }
 
 /* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
-                                                      prefloss__cat c)
+                                                      const prefloss__cat *c)
 {
-    prefloss__df hb = c.half_inv_beta;
+    prefloss__df hb = c->half_inv_beta;
     prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
                                        prefloss__df_make(-hb.hi, -hb.lo));
     prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);
@@ -4673,9 +4673,9 @@ PREFLOSS__INLINE float prefloss__kl_tail(float x)
  * double-floats rounded once, scaled by 2^64 or 2^128 for |z| >= 64 (see
  * prefloss__sd_dsig). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df sneg = prefloss__sigmoid_neg_df(z.hi, e, 0);       /* 1 - s */
@@ -4689,16 +4689,16 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     prefloss__df zero = prefloss__df_make(0.0f, 0.0f);
     prefloss__df spn = prefloss__df_add(l1p, prefloss__sd_select(pos, zero, zabs));   /* sp(-z) */
     prefloss__df spp = prefloss__df_add(l1p, prefloss__sd_select(pos, zabs, zero));   /* sp(z) */
-    prefloss__df lst = prefloss__df_add(spn, c.exo_la);            /* -(log s - log t) */
-    prefloss__df lsu = prefloss__df_add(spp, c.exo_lb);            /* -(log(1-s) - log(1-t)) */
+    prefloss__df lst = prefloss__df_add(spn, c->exo_la);            /* -(log s - log t) */
+    prefloss__df lsu = prefloss__df_add(spp, c->exo_lb);            /* -(log(1-s) - log(1-t)) */
     prefloss__df t1 = prefloss__df_mul(spos, lst), t2 = prefloss__df_mul(sneg, lsu);
     /* where z overflowed to +-inf, s or 1 - s is 0 and its term is 0, not 0 * inf */
     t1 = prefloss__sd_select(spos.hi != 0.0f, t1, zero);
     t2 = prefloss__sd_select(sneg.hi != 0.0f, t2, zero);
     float far = -prefloss__df_round(prefloss__df_add(t1, t2));
     /* r = s - t = eps - sigma(-z), in double-float */
-    float r = prefloss__df_sub_round(prefloss__df_make(c.exo_eps, 0.0f), sneg);
-    float t = 1.0f - c.exo_eps, u = c.exo_eps;     /* t + u = 1 (u = eps' <= 1/2) */
+    float r = prefloss__df_sub_round(prefloss__df_make(c->exo_eps, 0.0f), sneg);
+    float t = 1.0f - c->exo_eps, u = c->exo_eps;     /* t + u = 1 (u = eps' <= 1/2) */
     float x1 = r / t, x2 = -r / u;
     int near = (int)(prefloss__fabs(x1) <= 0.25f) & (int)(prefloss__fabs(x2) <= 0.25f);
     float p1 = prefloss__kl_tail(prefloss__select(near, -x1, 0.0f));
@@ -4714,15 +4714,15 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     half_th.hi *= 0.5f;
     half_th.lo *= 0.5f;
     {
-        prefloss__df r_sig = prefloss__df_add(prefloss__df_make(c.exo_eps, 0.0f),
+        prefloss__df r_sig = prefloss__df_add(prefloss__df_make(c->exo_eps, 0.0f),
                                               prefloss__df_make(-sneg.hi, -sneg.lo));
-        prefloss__df r_th = prefloss__df_add_f(half_th, c.exo_eps - 0.5f);   /* eps - 1/2 exact */
+        prefloss__df r_th = prefloss__df_add_f(half_th, c->exo_eps - 0.5f);   /* eps - 1/2 exact */
         int small_z = prefloss__fabs(z.hi) < 0.5f;
         rd = prefloss__df_make(prefloss__select(small_z, r_th.hi, r_sig.hi),
                                prefloss__select(small_z, r_th.lo, r_sig.lo));
     }
     prefloss__df r2 = prefloss__two_prod(rd.hi, rd.hi, 0);
-    prefloss__df tu = prefloss__df_mul_f(prefloss__two_sum(1.0f, -c.exo_eps), u, 0);
+    prefloss__df tu = prefloss__df_mul_f(prefloss__two_sum(1.0f, -c->exo_eps), u, 0);
     prefloss__df lead;
     float q0, q1;
     prefloss__df pq;
@@ -4732,12 +4732,12 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_exo(float pc, float pr, float
     q1 = (((r2.hi - pq.hi) - pq.lo) + r2.lo - q0 * tu.lo) / tu.hi;
     lead = prefloss__fast_two_sum(0.5f * q0, 0.5f * q1);            /* r^2/(2 t u) */
     float close = prefloss__df_round(prefloss__df_add_f(lead, t * p1 + u * p2));
-    prefloss__df zt = prefloss__df_add(z, prefloss__df_make(-c.exo_d.hi, -c.exo_d.lo));
+    prefloss__df zt = prefloss__df_add(z, prefloss__df_make(-c->exo_d.hi, -c->exo_d.lo));
     int sh = prefloss__sd_level(z.hi);
     prefloss__df sd = prefloss__sd_dsig(z, sh);
     /* sigma'(z) = 0 (|z| >= 174, or z infinite): the product is 0, never 0 * inf */
     prefloss__df zz = prefloss__sd_select(sd.hi != 0.0f, zt, zero);
-    float g = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul(sd, zz), c.beta, 0));
+    float g = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul(sd, zz), c->beta, 0));
     return prefloss__pair_make_k(prefloss__select(near, close, far), g, sh, -g, sh);
 }
 PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
@@ -4759,9 +4759,9 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_exo, prefloss__el_exo)
  * it is tiny (z >= 64 and c < 2^-64) it is carried times 2^64 or 2^128
  * until after the upstream gradient and the weights (prefloss__sd_signeg). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+                                                          const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
@@ -4776,19 +4776,19 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
      * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
      * is left out, and c z is +-inf with its low part dropped below. */
     zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
-    cz = prefloss__two_prod(c.robust_c, z.hi, 0);
-    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
+    cz = prefloss__two_prod(c->robust_c, z.hi, 0);
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c->robust_c * z.lo + c->robust_c_lo * zf));
     /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
-    cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
-                           prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
+    cz = prefloss__df_make(prefloss__select(c->robust_c != 0.0f, cz.hi, 0.0f),
+                           prefloss__select(c->robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
     loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -cz.lo));
     {
         /* c 2^(64 l) is exact (c < 2^-64 where l > 0) */
-        int l = prefloss__sd_level_pos(z.hi) * (int)(c.robust_c < prefloss__pow2_half(-64));
+        int l = prefloss__sd_level_pos(z.hi) * (int)(c->robust_c < prefloss__pow2_half(-64));
         int32_t k = 64 * (int32_t)l;
-        prefloss__df cs = prefloss__df_make(prefloss__scale2(c.robust_c, k), prefloss__scale2(c.robust_c_lo, k));
+        prefloss__df cs = prefloss__df_make(prefloss__scale2(c->robust_c, k), prefloss__scale2(c->robust_c_lo, k));
         prefloss__df sum = prefloss__df_add(prefloss__sd_signeg(z, l), cs);
-        float g = -prefloss__df_round(prefloss__df_mul_f(sum, c.beta, 0));
+        float g = -prefloss__df_round(prefloss__df_mul_f(sum, c->beta, 0));
         return prefloss__pair_make_k(prefloss__df_round(loss), g, l, -g, l);
     }
 }
@@ -4838,10 +4838,10 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_robust, prefloss__el_robust)
  * sigma(b) is below 2^-92 (b <= -64, prefloss__sd_signeg) until after the
  * upstream gradient and the weights. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
@@ -4850,8 +4850,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float
     prefloss__df g = prefloss__df_add_f(prefloss__df_mul_f(sneg, -1.5f, 0), 0.5f);    /* g(a) */
     int lb = prefloss__sd_level_pos(nb.hi);
     prefloss__df sb = prefloss__sd_signeg(nb, lb);                                    /* sigma(b) 2^(64 lb) */
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_make(0.5f * sb.hi, 0.5f * sb.lo), c.beta, 0));
-    return prefloss__pair_make_k(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)), 0, gr, lb);
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_make(0.5f * sb.hi, 0.5f * sb.lo), c->beta, 0));
+    return prefloss__pair_make_k(loss, prefloss__df_round(prefloss__df_mul_f(g, c->beta, 0)), 0, gr, lb);
 }
 
 /* "bco_pair": sp(-a) + sp(b) with a = beta uc - delta, b = beta ur - delta;
@@ -4860,15 +4860,15 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float
  * below 2^-92 (prefloss__sd_signeg) until after the upstream gradient and
  * the weights. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0), -c.delta);
-    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0), -c.delta);
+    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0), -c->delta);
+    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0), -c->delta);
     prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     int la = prefloss__sd_level_pos(a.hi), lb = prefloss__sd_level_pos(nb.hi);
-    float gc = -prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(a, la), c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(nb, lb), c.beta, 0));
+    float gc = -prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(a, la), c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(nb, lb), c->beta, 0));
     return prefloss__pair_make_k(va.sp_neg + vb.sp_pos, gc, la, gr, lb);
 }
 
@@ -4976,14 +4976,14 @@ PREFLOSS_API int prefloss_bco_update_delta(float *delta, float *count,
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     int sha = prefloss__sd_level(a.hi), shb = prefloss__sd_level(b.hi);
-    float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(a, sha), -c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(a, sha), -c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c->beta, 0));
     return prefloss__pair_make_k(va.sig_neg + vb.sig_pos, gc, sha, gr, shb);
 }
 #if PREFLOSS__WIDE
@@ -5064,13 +5064,13 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_dsig_diff(prefloss__df s, prefloss__d
  * it is prefloss__sd_dsig_diff, elsewhere (where it loses at most a factor
  * ~32) the difference of the two double-floats. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     /* s = (z + a)/2 = beta((pc - rc) - (pr - rr)/2) from exact differences */
-    prefloss__df s = prefloss__beta_times_diff(c.beta, pc, rc, 0.5f * pr, 0.5f * rr, 0);
+    prefloss__df s = prefloss__beta_times_diff(c->beta, pc, rc, 0.5f * pr, 0.5f * rr, 0);
     prefloss__df t = prefloss__df_make(-0.5f * b.hi, -0.5f * b.lo);       /* (z - a)/2 */
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vz = prefloss__sigmoid_values(z.hi, z.lo);
     int shz = prefloss__sd_level(z.hi), sha = prefloss__sd_level(a.hi);
@@ -5085,8 +5085,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, 
     int tiny = (int)(prefloss__fabs(s.hi) < 2.32830644e-10f) | (int)(prefloss__fabs(t.hi) < 2.32830644e-10f);
     prefloss__df near = prefloss__sd_dsig_diff(s, t, sh, tiny);
     prefloss__df d = prefloss__sd_select(use_near, near, direct);
-    float gc = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(dz, c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(d, c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(dz, c->beta, 0));
     return prefloss__pair_make_k(va.sig_pos + vz.sig_neg, gc, sh + tiny, gr, shz);
 }
 #if PREFLOSS__WIDE
@@ -5167,10 +5167,10 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_apo_down, prefloss__el_apo_down)
  * underflows (z > 63) it is -w e^{-z}, carried times 2^64 or 2^128 until
  * after the upstream gradient (as exo_pair's, prefloss__sd_dsig). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    prefloss__df x = prefloss__df_div_sat(z, c.tau);                      /* z/tau */
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
+    prefloss__df x = prefloss__df_div_sat(z, c->tau);                      /* z/tau */
     prefloss__df ez = prefloss__exp_neg_abs_df(z), ex = prefloss__exp_neg_abs_df(x);
     prefloss__df spz = prefloss__softplus_neg_df(z, ez);                  /* sp(-z) */
     prefloss__df sz = prefloss__sigmoid_neg_df(z.hi, ez, 0);              /* sigma(-z) */
@@ -5182,7 +5182,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
      * value there is +inf for tau < 1 (w e^{-z} -> 0) and 0 for tau = 1 */
     int a_ok = a.hi == a.hi, a_pos = a.hi > 0.0f;
     float ah = prefloss__select(a_ok, prefloss__select(a_pos, a.hi, 0.0f),
-                                prefloss__select(c.tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
+                                prefloss__select(c->tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
     float al = prefloss__select(a_ok & a_pos, a.lo, 0.0f);
     float loss, gs;
     /* w e^{-z} times 2^(64 la) (la > 0 for a >= 64) */
@@ -5192,14 +5192,14 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
     loss = prefloss__df_round(prefloss__df_add(prefloss__df_mul_sat(m, spz), we));
     /* (w sp(-z) -> 0 as z -> -inf: zero-safe, never 0 * inf) */
     t1 = prefloss__df_add(we, prefloss__df_negate(prefloss__df_mul_sat(w, spz)));
-    t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c.tau);
+    t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c->tau);
     d = prefloss__df_add(prefloss__df_add(t1, prefloss__df_negate(prefloss__df_mul_sat(m, sz))),
                          prefloss__df_negate(we));
     /* for z > 0 and a >= 64 (so z > 63) the other terms are below e^-63 of
      * w e^{-z}: dL/dz = -w e^{-z}, kept scaled until after the upstream
      * gradient (it underflows from z ~ 87 on) */
     d = prefloss__df_pick(lg > 0, prefloss__df_negate(we_s), d);
-    gs = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
+    gs = prefloss__df_round(prefloss__df_mul_f(d, c->beta, 0));
     return prefloss__pair_make_k(loss, gs, lg, -gs, lg);
 }
 
@@ -5267,7 +5267,7 @@ PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
  * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur); each gradient is a
  * double-float product, rounded once. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float rc, float rr,
-                                                      prefloss__cat c)
+                                                      const prefloss__cat *c)
 {
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
     prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
@@ -5290,12 +5290,12 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float 
                               prefloss__lncosh_tail(0.5f * prefloss__select(small, ur.hi, 0.0f))
                               - prefloss__lncosh_tail(0.5f * prefloss__select(small, uc.hi, 0.0f)));
     hp = prefloss__df_pick(small, near, far);
-    z = prefloss__df_mul_f(hp, c.beta, 0);
+    z = prefloss__df_mul_f(hp, c->beta, 0);
     /* dL/dz = eps - sigma(-z) underflows only for eps ~ 0 and z >~ 87: there
      * it is carried times 2^64 (eps < 2^-100) or 2^128 (eps = 0, z >= 128),
      * so that eps 2^(64 lz) stays below 2^-36 */
-    lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
-    l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
+    lz = (int)(z.hi >= 64.0f) * (int)(c->eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c->eps == 0.0f);
+    l = prefloss__smoothed_sigmoid_sd(z, c->eps, lz, &dzs);
     {
         /* sigma(-u) = e^{-u} for u >= 64 (1 + e^{-u} is 1), times 2^(64 l);
          * a product of levels above 3 (dL/dz and sigma(-u) both < e^-128) is 0 */
@@ -5303,8 +5303,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float 
         int tc = lz + sc_l, tr = lz + sr_l, okc = tc <= 3, okr = tr <= 3;
         prefloss__df sc = prefloss__df_pick(sc_l > 0, ecs, prefloss__sigmoid_neg_df(uc.hi, ec, 0));
         prefloss__df sr = prefloss__df_pick(sr_l > 0, ers, prefloss__sigmoid_neg_df(ur.hi, er, 0));
-        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sc), c.beta, 0));
-        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sr), c.beta, 0));
+        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sc), c->beta, 0));
+        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sr), c->beta, 0));
         return prefloss__pair_make_k(l.loss, prefloss__select(okc, gc, 0.0f), tc * okc,
                                      prefloss__select(okr, -gr, 0.0f), tr * okr);
     }
@@ -5367,17 +5367,17 @@ PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__d
 }
 
 PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
     prefloss__alpha_parts o;
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
-    prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
+    prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c->alpha, 0);  /* -a h */
     prefloss__df y2, em1, qd, ec, er, vc, vr;
     prefloss__ldf l;
     float yh, yl, rest;
     int near;
-    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
-    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
+    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c->alpha, 0), &o.below_c, &vc);
+    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c->alpha, 0), &o.below_r, &vr);
     near = (int)(o.below_c & o.below_r) & (int)(prefloss__fabs(y.hi) < 0.34657359f);
     yh = prefloss__select(near, y.hi, 0.0f);
     yl = prefloss__select(near, y.lo, 0.0f);
@@ -5389,25 +5389,25 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
                                               prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
     o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
                             prefloss__df_add(er, prefloss__df_negate(ec)));
-    qd = c.beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
+    qd = c->beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
     /* where beta/a is beyond the float range (beta ~ FLT_MAX, a < 1), z is
      * (d beta)/a instead: finite wherever z is (then d beta < FLT_MAX a) */
     o.z = prefloss__df_pick(qd.hi <= FLT_MAX, prefloss__df_mul_sat(o.d, qd),
-                            prefloss__df_div_sat(prefloss__df_mul_sat(o.d, prefloss__df_make(c.beta, 0.0f)),
-                                                 c.alpha));
-    l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
+                            prefloss__df_div_sat(prefloss__df_mul_sat(o.d, prefloss__df_make(c->beta, 0.0f)),
+                                                 c->alpha));
+    l = prefloss__smoothed_sigmoid_df(o.z, c->eps);
     o.loss = l.loss;
-    o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c.eps, &o.lc);
-    o.gr = prefloss__dz_times_exp(o.z, l.dz, vr, c.eps, &o.lr);
+    o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c->eps, &o.lc);
+    o.gr = prefloss__dz_times_exp(o.z, l.dz, vr, c->eps, &o.lr);
     return o;
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, float rc, float rr,
-                                                         prefloss__cat c)
+                                                         const prefloss__cat *c)
 {
     prefloss__alpha_parts o = prefloss__alpha_eval(pc, pr, rc, rr, c);
-    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c->beta, 0));
     return prefloss__pair_make_k(o.loss, prefloss__select(o.below_c, gc, 0.0f), o.lc,
                                  prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
@@ -5437,7 +5437,7 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
             || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f || s == 0.0f) continue;
-        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
+        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, c);
         if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
             /* s w [((1-eps) relu(-z) + eps relu(z)) + lambda (-pc)], z = d beta/alpha */
             f[0] = prefloss__fabs(prefloss__df_round(o.d));
@@ -5598,30 +5598,30 @@ PREFLOSS__CATALOGUE_KERNEL_K(prefloss__k_alpha, prefloss__el_alpha)
  * for |z| < 1/2), and beta dL/dz is rounded once. Where it underflows
  * (eps ~ 0, z >~ 87) it is carried times 2^64 or 2^128 until after the
  * upstream gradient, as js_divergence's. */
-PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, prefloss__cat c)
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, const prefloss__cat *c)
 {
     prefloss__df dzs;
-    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
-    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
-    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c.beta, 0));
+    int lz = (int)(z.hi >= 64.0f) * (int)(c->eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c->eps == 0.0f);
+    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c->eps, lz, &dzs);
+    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c->beta, 0));
     return prefloss__pair_make_k(l.loss, g, lz, -g, lz);
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_simpo(float pc, float pr, float rc, float rr,
-                                                         prefloss__cat c)
+                                                         const prefloss__cat *c)
 {
     (void)rc;
     (void)rr;
-    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0),
-                                                     -c.gamma), c);
+    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pc, 0.0f, pr, 0.0f, 0),
+                                                     -c->gamma), c);
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
     (void)rc;
     (void)rr;
-    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c);
+    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c->beta, pc, 0.0f, pr, 0.0f, 0), c);
 }
 
 #if PREFLOSS__WIDE
@@ -6329,7 +6329,11 @@ PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
  * empties the lanes into a double-float. */
 #if PREFLOSS__WIDE
 typedef struct prefloss__tlanes { double s[PREFLOSS__TLANES]; } prefloss__tlanes;
-#define PREFLOSS__TLANES_ZERO {{0.0}}
+PREFLOSS__INLINE void prefloss__tlanes_clear(prefloss__tlanes *l)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] = 0.0;
+}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -6349,7 +6353,11 @@ PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, preflos
 }
 #else
 typedef struct prefloss__tlanes { float s[PREFLOSS__TLANES], c[PREFLOSS__TLANES]; } prefloss__tlanes;
-#define PREFLOSS__TLANES_ZERO {{0.0f}, {0.0f}}
+PREFLOSS__INLINE void prefloss__tlanes_clear(prefloss__tlanes *l)
+{
+    size_t k;
+    for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] = l->c[k] = 0.0f;
+}
 PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT l,
                                            const float *PREFLOSS__RESTRICT term, size_t len)
 {
@@ -6387,12 +6395,13 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
 {
     prefloss__lse_row out;
     float term[PREFLOSS__TBLOCK];
-    prefloss__tlanes lanes = PREFLOSS__TLANES_ZERO;
+    prefloss__tlanes lanes;
     float m = -FLT_MAX;
     uint32_t bad = 0u;
     size_t at_max = 0; /* logits equal to m */
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     size_t j0, j;
+    prefloss__tlanes_clear(&lanes); /* a loop, not an initializer: a 256-byte initializer becomes a memset call, which freestanding builds do not have */
     for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
         size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
         size_t body = len - len % PREFLOSS__TLANES;

@@ -413,10 +413,10 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
 #define PREFLOSS__CATALOGUE_KERNEL_K(name, element)                                          \
     PREFLOSS__CAT_KERNEL(name)                                                               \
     {                                                                                        \
-        prefloss__cat c = *params;                                                           \
+        const prefloss__cat *c = params;                                                     \
         float l[PREFLOSS__STAGE], gl[PREFLOSS__STAGE], gr[PREFLOSS__STAGE];                  \
         int32_t kl[PREFLOSS__STAGE], kr[PREFLOSS__STAGE];                                    \
-        int plain = prefloss__unweighted(w, s, c.nll), flags = 0, bad_seen, over;            \
+        int plain = prefloss__unweighted(w, s, c->nll), flags = 0, bad_seen, over;            \
         size_t i0, i, len;                                                                   \
         for (i0 = 0; i0 < n; i0 += len) {                                                    \
             len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);                                    \
@@ -430,7 +430,7 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
             }                                                                                \
             flags |= (plain ? prefloss__cat_out_plain : prefloss__cat_out_weighted)(         \
                 loss + i0, dc + i0, dr + i0, pc + i0, pr + i0, rc + i0, rr + i0, up + i0,    \
-                w + i0, s, c.nll, l, gl, kl, gr, kr, len);                                   \
+                w + i0, s, c->nll, l, gl, kl, gr, kr, len);                                   \
         }                                                                                    \
         bad_seen = flags & 1;                                                                \
         over = flags >> 1;                                                                   \
@@ -443,7 +443,7 @@ PREFLOSS__KERNEL(int, prefloss__cat_out_weighted, (PREFLOSS__CAT_OUT_ARGS), (PRE
                 continue;                                                                    \
             o = element(pc[i], pr[i], rc[i], rr[i], c);                                      \
             /* (a gradient that overflowed by itself stays: alpha's rescue) */                \
-            if (c.nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
+            if (c->nll == 0.0f && prefloss__fabs(dc[i]) > FLT_MAX && prefloss__finite(o.gc))  \
                 dc[i] = prefloss__grad_times_scaled(o.gc, o.kc, up[i], w[i], s);             \
             if (prefloss__fabs(dr[i]) > FLT_MAX && prefloss__finite(o.gr))                   \
                 dr[i] = prefloss__grad_times_scaled(o.gr, o.kr, up[i], w[i], s);             \
@@ -499,7 +499,7 @@ PREFLOSS__INLINE prefloss__ldf prefloss__smoothed_sigmoid_df(prefloss__df z, flo
  * run through PREFLOSS__CATALOGUE_KERNEL_K at level 0 (2^0: no scaling). */
 #define PREFLOSS__CATALOGUE_KERNEL(name, element)                                            \
     PREFLOSS__INLINE prefloss__pair_out_k name##_el(float pc, float pr, float rc, float rr,  \
-                                                    prefloss__cat c)                         \
+                                                    const prefloss__cat *c)                  \
     {                                                                                        \
         prefloss__pair_out o = element(pc, pr, rc, rr, c);                                   \
         return prefloss__pair_make_k(o.loss, o.gc, 0, o.gr, 0);                              \

@@ -7,14 +7,14 @@
  * dL/dpc = -beta sigma'(a), dL/dpr = beta sigma'(b), sigma'(x) = sigma(x)sigma(-x)
  * in double-float and rounded once (scaled for |x| >= 64: prefloss__sd_dsig). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_zero(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     int sha = prefloss__sd_level(a.hi), shb = prefloss__sd_level(b.hi);
-    float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(a, sha), -c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(a, sha), -c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_dsig(b, shb), c->beta, 0));
     return prefloss__pair_make_k(va.sig_neg + vb.sig_pos, gc, sha, gr, shb);
 }
 #if PREFLOSS__WIDE
@@ -95,13 +95,13 @@ PREFLOSS__INLINE prefloss__df prefloss__sd_dsig_diff(prefloss__df s, prefloss__d
  * it is prefloss__sd_dsig_diff, elsewhere (where it loses at most a factor
  * ~32) the difference of the two double-floats. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     /* s = (z + a)/2 = beta((pc - rc) - (pr - rr)/2) from exact differences */
-    prefloss__df s = prefloss__beta_times_diff(c.beta, pc, rc, 0.5f * pr, 0.5f * rr, 0);
+    prefloss__df s = prefloss__beta_times_diff(c->beta, pc, rc, 0.5f * pr, 0.5f * rr, 0);
     prefloss__df t = prefloss__df_make(-0.5f * b.hi, -0.5f * b.lo);       /* (z - a)/2 */
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vz = prefloss__sigmoid_values(z.hi, z.lo);
     int shz = prefloss__sd_level(z.hi), sha = prefloss__sd_level(a.hi);
@@ -116,8 +116,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_apo_down(float pc, float pr, 
     int tiny = (int)(prefloss__fabs(s.hi) < 2.32830644e-10f) | (int)(prefloss__fabs(t.hi) < 2.32830644e-10f);
     prefloss__df near = prefloss__sd_dsig_diff(s, t, sh, tiny);
     prefloss__df d = prefloss__sd_select(use_near, near, direct);
-    float gc = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(dz, c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(d, c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(dz, c->beta, 0));
     return prefloss__pair_make_k(va.sig_pos + vz.sig_neg, gc, sh + tiny, gr, shz);
 }
 #if PREFLOSS__WIDE

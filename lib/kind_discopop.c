@@ -15,10 +15,10 @@
  * underflows (z > 63) it is -w e^{-z}, carried times 2^64 or 2^128 until
  * after the upstream gradient (as exo_pair's, prefloss__sd_dsig). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
-    prefloss__df x = prefloss__df_div_sat(z, c.tau);                      /* z/tau */
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
+    prefloss__df x = prefloss__df_div_sat(z, c->tau);                      /* z/tau */
     prefloss__df ez = prefloss__exp_neg_abs_df(z), ex = prefloss__exp_neg_abs_df(x);
     prefloss__df spz = prefloss__softplus_neg_df(z, ez);                  /* sp(-z) */
     prefloss__df sz = prefloss__sigmoid_neg_df(z.hi, ez, 0);              /* sigma(-z) */
@@ -30,7 +30,7 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
      * value there is +inf for tau < 1 (w e^{-z} -> 0) and 0 for tau = 1 */
     int a_ok = a.hi == a.hi, a_pos = a.hi > 0.0f;
     float ah = prefloss__select(a_ok, prefloss__select(a_pos, a.hi, 0.0f),
-                                prefloss__select(c.tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
+                                prefloss__select(c->tau < 1.0f, FLT_MAX * 2.0f, 0.0f));
     float al = prefloss__select(a_ok & a_pos, a.lo, 0.0f);
     float loss, gs;
     /* w e^{-z} times 2^(64 la) (la > 0 for a >= 64) */
@@ -40,14 +40,14 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_discopop(float pc, float pr, 
     loss = prefloss__df_round(prefloss__df_add(prefloss__df_mul_sat(m, spz), we));
     /* (w sp(-z) -> 0 as z -> -inf: zero-safe, never 0 * inf) */
     t1 = prefloss__df_add(we, prefloss__df_negate(prefloss__df_mul_sat(w, spz)));
-    t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c.tau);
+    t1 = prefloss__df_div_sat(prefloss__df_mul_sat(m, t1), c->tau);
     d = prefloss__df_add(prefloss__df_add(t1, prefloss__df_negate(prefloss__df_mul_sat(m, sz))),
                          prefloss__df_negate(we));
     /* for z > 0 and a >= 64 (so z > 63) the other terms are below e^-63 of
      * w e^{-z}: dL/dz = -w e^{-z}, kept scaled until after the upstream
      * gradient (it underflows from z ~ 87 on) */
     d = prefloss__df_pick(lg > 0, prefloss__df_negate(we_s), d);
-    gs = prefloss__df_round(prefloss__df_mul_f(d, c.beta, 0));
+    gs = prefloss__df_round(prefloss__df_mul_f(d, c->beta, 0));
     return prefloss__pair_make_k(loss, gs, lg, -gs, lg);
 }
 

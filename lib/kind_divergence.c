@@ -25,7 +25,7 @@ PREFLOSS__INLINE float prefloss__lncosh_tail(float x)
  * dh'/duc = sigma(-uc), dh'/dur = -sigma(-ur); each gradient is a
  * double-float product, rounded once. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float rc, float rr,
-                                                      prefloss__cat c)
+                                                      const prefloss__cat *c)
 {
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
     prefloss__df h = prefloss__diff_of_diffs(pc, rc, pr, rr);
@@ -48,12 +48,12 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float 
                               prefloss__lncosh_tail(0.5f * prefloss__select(small, ur.hi, 0.0f))
                               - prefloss__lncosh_tail(0.5f * prefloss__select(small, uc.hi, 0.0f)));
     hp = prefloss__df_pick(small, near, far);
-    z = prefloss__df_mul_f(hp, c.beta, 0);
+    z = prefloss__df_mul_f(hp, c->beta, 0);
     /* dL/dz = eps - sigma(-z) underflows only for eps ~ 0 and z >~ 87: there
      * it is carried times 2^64 (eps < 2^-100) or 2^128 (eps = 0, z >= 128),
      * so that eps 2^(64 lz) stays below 2^-36 */
-    lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
-    l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
+    lz = (int)(z.hi >= 64.0f) * (int)(c->eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c->eps == 0.0f);
+    l = prefloss__smoothed_sigmoid_sd(z, c->eps, lz, &dzs);
     {
         /* sigma(-u) = e^{-u} for u >= 64 (1 + e^{-u} is 1), times 2^(64 l);
          * a product of levels above 3 (dL/dz and sigma(-u) both < e^-128) is 0 */
@@ -61,8 +61,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_js(float pc, float pr, float 
         int tc = lz + sc_l, tr = lz + sr_l, okc = tc <= 3, okr = tr <= 3;
         prefloss__df sc = prefloss__df_pick(sc_l > 0, ecs, prefloss__sigmoid_neg_df(uc.hi, ec, 0));
         prefloss__df sr = prefloss__df_pick(sr_l > 0, ers, prefloss__sigmoid_neg_df(ur.hi, er, 0));
-        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sc), c.beta, 0));
-        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sr), c.beta, 0));
+        float gc = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sc), c->beta, 0));
+        float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_mul_sat(dzs, sr), c->beta, 0));
         return prefloss__pair_make_k(l.loss, prefloss__select(okc, gc, 0.0f), tc * okc,
                                      prefloss__select(okr, -gr, 0.0f), tr * okr);
     }
@@ -125,17 +125,17 @@ PREFLOSS__INLINE prefloss__df prefloss__dz_times_exp(prefloss__df z, prefloss__d
 }
 
 PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, float rc, float rr,
-                                                            prefloss__cat c)
+                                                            const prefloss__cat *c)
 {
     prefloss__alpha_parts o;
     prefloss__df uc = prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f), ur = prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f);
-    prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c.alpha, 0);  /* -a h */
+    prefloss__df y = prefloss__df_mul_f(prefloss__diff_of_diffs(pc, rc, pr, rr), -c->alpha, 0);  /* -a h */
     prefloss__df y2, em1, qd, ec, er, vc, vr;
     prefloss__ldf l;
     float yh, yl, rest;
     int near;
-    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c.alpha, 0), &o.below_c, &vc);
-    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c.alpha, 0), &o.below_r, &vr);
+    ec = prefloss__cap_exp_df(prefloss__df_mul_f(uc, -c->alpha, 0), &o.below_c, &vc);
+    er = prefloss__cap_exp_df(prefloss__df_mul_f(ur, -c->alpha, 0), &o.below_r, &vr);
     near = (int)(o.below_c & o.below_r) & (int)(prefloss__fabs(y.hi) < 0.34657359f);
     yh = prefloss__select(near, y.hi, 0.0f);
     yl = prefloss__select(near, y.lo, 0.0f);
@@ -147,25 +147,25 @@ PREFLOSS__INLINE prefloss__alpha_parts prefloss__alpha_eval(float pc, float pr, 
                                               prefloss__df_make(0.5f * y2.hi, 0.5f * y2.lo)), rest);
     o.d = prefloss__df_pick(near, prefloss__df_negate(prefloss__df_mul_sat(er, em1)),
                             prefloss__df_add(er, prefloss__df_negate(ec)));
-    qd = c.beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
+    qd = c->beta_alpha;   /* beta/a as a double-float (prefloss__prepare_catalogue) */
     /* where beta/a is beyond the float range (beta ~ FLT_MAX, a < 1), z is
      * (d beta)/a instead: finite wherever z is (then d beta < FLT_MAX a) */
     o.z = prefloss__df_pick(qd.hi <= FLT_MAX, prefloss__df_mul_sat(o.d, qd),
-                            prefloss__df_div_sat(prefloss__df_mul_sat(o.d, prefloss__df_make(c.beta, 0.0f)),
-                                                 c.alpha));
-    l = prefloss__smoothed_sigmoid_df(o.z, c.eps);
+                            prefloss__df_div_sat(prefloss__df_mul_sat(o.d, prefloss__df_make(c->beta, 0.0f)),
+                                                 c->alpha));
+    l = prefloss__smoothed_sigmoid_df(o.z, c->eps);
     o.loss = l.loss;
-    o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c.eps, &o.lc);
-    o.gr = prefloss__dz_times_exp(o.z, l.dz, vr, c.eps, &o.lr);
+    o.gc = prefloss__dz_times_exp(o.z, l.dz, vc, c->eps, &o.lc);
+    o.gr = prefloss__dz_times_exp(o.z, l.dz, vr, c->eps, &o.lr);
     return o;
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_alpha(float pc, float pr, float rc, float rr,
-                                                         prefloss__cat c)
+                                                         const prefloss__cat *c)
 {
     prefloss__alpha_parts o = prefloss__alpha_eval(pc, pr, rc, rr, c);
-    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c.beta, 0));
+    float gc = prefloss__df_round(prefloss__df_mul_f(o.gc, c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(o.gr, c->beta, 0));
     return prefloss__pair_make_k(o.loss, prefloss__select(o.below_c, gc, 0.0f), o.lc,
                                  prefloss__select(o.below_r, -gr, 0.0f), o.lr);
 }
@@ -195,7 +195,7 @@ static PREFLOSS_KERNEL_ATTR void prefloss__alpha_rescue(float *losses, float *dc
         if (!(l_inf || c_inf || r_inf)) continue;
         if (!prefloss__finite(pc[i]) || !prefloss__finite(pr[i]) || !prefloss__finite(rci)
             || !prefloss__finite(rri) || !prefloss__finite(wi) || wi == 0.0f || s == 0.0f) continue;
-        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, *c);
+        o = prefloss__alpha_eval(pc[i], pr[i], rci, rri, c);
         if (l_inf && prefloss__fabs(o.z.hi) > FLT_MAX) {
             /* s w [((1-eps) relu(-z) + eps relu(z)) + lambda (-pc)], z = d beta/alpha */
             f[0] = prefloss__fabs(prefloss__df_round(o.d));

@@ -5,19 +5,19 @@
 
 /* "hinge": max(0, 1 - z); dL/dz = -1 where 1 - z > 0 (0 at and beyond the hinge). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_hinge(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     float t = prefloss__df_round(prefloss__df_add_f(prefloss__df_make(-z.hi, -z.lo), 1.0f));
-    float g = prefloss__select(t > 0.0f, -c.beta, 0.0f);
+    float g = prefloss__select(t > 0.0f, -c->beta, 0.0f);
     return prefloss__pair_make(prefloss__select(t > 0.0f, t, 0.0f), g, -g);
 }
 
 /* "sppo_hard": (uc - c)^2 + (ur + c)^2, c = 1/(2 beta); gradients 2(uc - c), 2(ur + c). */
 PREFLOSS__INLINE prefloss__pair_out prefloss__el_sppo(float pc, float pr, float rc, float rr,
-                                                      prefloss__cat c)
+                                                      const prefloss__cat *c)
 {
-    prefloss__df hb = c.half_inv_beta;
+    prefloss__df hb = c->half_inv_beta;
     prefloss__df y1 = prefloss__df_add(prefloss__diff_of_diffs(pc, rc, 0.0f, 0.0f),
                                        prefloss__df_make(-hb.hi, -hb.lo));
     prefloss__df y2 = prefloss__df_add(prefloss__diff_of_diffs(pr, rr, 0.0f, 0.0f), hb);

@@ -16,10 +16,10 @@
  * sigma(b) is below 2^-92 (b <= -64, prefloss__sd_signeg) until after the
  * upstream gradient and the weights. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0);
-    prefloss__df b = prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0);
+    prefloss__df a = prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0);
+    prefloss__df b = prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0);
     prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     float loss = va.sp_neg + 0.5f * (va.sp_pos + vb.sp_pos);
@@ -28,8 +28,8 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float
     prefloss__df g = prefloss__df_add_f(prefloss__df_mul_f(sneg, -1.5f, 0), 0.5f);    /* g(a) */
     int lb = prefloss__sd_level_pos(nb.hi);
     prefloss__df sb = prefloss__sd_signeg(nb, lb);                                    /* sigma(b) 2^(64 lb) */
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_make(0.5f * sb.hi, 0.5f * sb.lo), c.beta, 0));
-    return prefloss__pair_make_k(loss, prefloss__df_round(prefloss__df_mul_f(g, c.beta, 0)), 0, gr, lb);
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__df_make(0.5f * sb.hi, 0.5f * sb.lo), c->beta, 0));
+    return prefloss__pair_make_k(loss, prefloss__df_round(prefloss__df_mul_f(g, c->beta, 0)), 0, gr, lb);
 }
 
 /* "bco_pair": sp(-a) + sp(b) with a = beta uc - delta, b = beta ur - delta;
@@ -38,15 +38,15 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_nca(float pc, float pr, float
  * below 2^-92 (prefloss__sd_signeg) until after the upstream gradient and
  * the weights. */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_bco(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
-    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, rc, 0.0f, 0.0f, 0), -c.delta);
-    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pr, rr, 0.0f, 0.0f, 0), -c.delta);
+    prefloss__df a = prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pc, rc, 0.0f, 0.0f, 0), -c->delta);
+    prefloss__df b = prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pr, rr, 0.0f, 0.0f, 0), -c->delta);
     prefloss__df nb = prefloss__df_make(-b.hi, -b.lo);
     prefloss__sigvals va = prefloss__sigmoid_values(a.hi, a.lo), vb = prefloss__sigmoid_values(b.hi, b.lo);
     int la = prefloss__sd_level_pos(a.hi), lb = prefloss__sd_level_pos(nb.hi);
-    float gc = -prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(a, la), c.beta, 0));
-    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(nb, lb), c.beta, 0));
+    float gc = -prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(a, la), c->beta, 0));
+    float gr = prefloss__df_round(prefloss__df_mul_f(prefloss__sd_signeg(nb, lb), c->beta, 0));
     return prefloss__pair_make_k(va.sp_neg + vb.sp_pos, gc, la, gr, lb);
 }
 

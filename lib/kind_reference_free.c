@@ -9,30 +9,30 @@
  * for |z| < 1/2), and beta dL/dz is rounded once. Where it underflows
  * (eps ~ 0, z >~ 87) it is carried times 2^64 or 2^128 until after the
  * upstream gradient, as js_divergence's. */
-PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, prefloss__cat c)
+PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_sigmoid_z(prefloss__df z, const prefloss__cat *c)
 {
     prefloss__df dzs;
-    int lz = (int)(z.hi >= 64.0f) * (int)(c.eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c.eps == 0.0f);
-    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c.eps, lz, &dzs);
-    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c.beta, 0));
+    int lz = (int)(z.hi >= 64.0f) * (int)(c->eps < 7.888609e-31f) + (int)(z.hi >= 128.0f) * (int)(c->eps == 0.0f);
+    prefloss__ldf l = prefloss__smoothed_sigmoid_sd(z, c->eps, lz, &dzs);
+    float g = prefloss__df_round(prefloss__df_mul_f(dzs, c->beta, 0));
     return prefloss__pair_make_k(l.loss, g, lz, -g, lz);
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_simpo(float pc, float pr, float rc, float rr,
-                                                         prefloss__cat c)
+                                                         const prefloss__cat *c)
 {
     (void)rc;
     (void)rr;
-    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0),
-                                                     -c.gamma), c);
+    return prefloss__el_sigmoid_z(prefloss__df_add_f(prefloss__beta_times_diff(c->beta, pc, 0.0f, pr, 0.0f, 0),
+                                                     -c->gamma), c);
 }
 
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_cpo(float pc, float pr, float rc, float rr,
-                                                       prefloss__cat c)
+                                                       const prefloss__cat *c)
 {
     (void)rc;
     (void)rr;
-    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c.beta, pc, 0.0f, pr, 0.0f, 0), c);
+    return prefloss__el_sigmoid_z(prefloss__beta_times_diff(c->beta, pc, 0.0f, pr, 0.0f, 0), c);
 }
 
 #if PREFLOSS__WIDE

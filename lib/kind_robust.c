@@ -12,9 +12,9 @@
  * it is tiny (z >= 64 and c < 2^-64) it is carried times 2^64 or 2^128
  * until after the upstream gradient and the weights (prefloss__sd_signeg). */
 PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, float rc, float rr,
-                                                          prefloss__cat c)
+                                                          const prefloss__cat *c)
 {
-    prefloss__df z = prefloss__beta_times_diff(c.beta, pc, rc, pr, rr, 0);
+    prefloss__df z = prefloss__beta_times_diff(c->beta, pc, rc, pr, rr, 0);
     float ah = prefloss__fabs(z.hi), al = prefloss__mulsign(z.lo, z.hi);
     prefloss__df e = prefloss__exp_neg_df(ah, al, 0);
     prefloss__df l1p = prefloss__log1p_unit_df(e.hi, 0);
@@ -29,19 +29,19 @@ PREFLOSS__INLINE prefloss__pair_out_k prefloss__el_robust(float pc, float pr, fl
      * +-inf, c_lo z_hi would make the low part inf - inf or 0 inf = NaN: it
      * is left out, and c z is +-inf with its low part dropped below. */
     zf = prefloss__select(prefloss__fabs(z.hi) <= FLT_MAX, z.hi, 0.0f);
-    cz = prefloss__two_prod(c.robust_c, z.hi, 0);
-    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c.robust_c * z.lo + c.robust_c_lo * zf));
+    cz = prefloss__two_prod(c->robust_c, z.hi, 0);
+    cz = prefloss__fast_two_sum(cz.hi, cz.lo + (c->robust_c * z.lo + c->robust_c_lo * zf));
     /* eps = 0 (c = 0): no term at all, even where z is infinite (0 * inf) */
-    cz = prefloss__df_make(prefloss__select(c.robust_c != 0.0f, cz.hi, 0.0f),
-                           prefloss__select(c.robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
+    cz = prefloss__df_make(prefloss__select(c->robust_c != 0.0f, cz.hi, 0.0f),
+                           prefloss__select(c->robust_c != 0.0f, prefloss__lo_if_finite(cz.hi, cz.lo), 0.0f));
     loss = prefloss__df_add(sp, prefloss__df_make(-cz.hi, -cz.lo));
     {
         /* c 2^(64 l) is exact (c < 2^-64 where l > 0) */
-        int l = prefloss__sd_level_pos(z.hi) * (int)(c.robust_c < prefloss__pow2_half(-64));
+        int l = prefloss__sd_level_pos(z.hi) * (int)(c->robust_c < prefloss__pow2_half(-64));
         int32_t k = 64 * (int32_t)l;
-        prefloss__df cs = prefloss__df_make(prefloss__scale2(c.robust_c, k), prefloss__scale2(c.robust_c_lo, k));
+        prefloss__df cs = prefloss__df_make(prefloss__scale2(c->robust_c, k), prefloss__scale2(c->robust_c_lo, k));
         prefloss__df sum = prefloss__df_add(prefloss__sd_signeg(z, l), cs);
-        float g = -prefloss__df_round(prefloss__df_mul_f(sum, c.beta, 0));
+        float g = -prefloss__df_round(prefloss__df_mul_f(sum, c->beta, 0));
         return prefloss__pair_make_k(prefloss__df_round(loss), g, l, -g, l);
     }
 }
