@@ -273,7 +273,7 @@ PREFLOSS__INLINE prefloss__wpair prefloss__wpair_make(double loss, double gc, do
 
 PREFLOSS__INLINE int prefloss__wcat_out(PREFLOSS__WCAT_OUT_ARGS, int plain)
 {
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i, b;
     PREFLOSS__EACH_PAIR(i, b, len) {
         float bad = PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i]) + prefloss__nan_if_nonfinite(w[i]);
@@ -282,9 +282,9 @@ PREFLOSS__INLINE int prefloss__wcat_out(PREFLOSS__WCAT_OUT_ARGS, int plain)
         loss[i] = prefloss__wloss_out(plain, l[i], pc[i], w[i], s, nll) + bad;
         dc[i] = prefloss__wgrad_nll_out(plain, gl[i], gc, up[i], w[i], s, nll) + bad_up;
         dr[i] = prefloss__wgrad_out(plain, gr[i], up[i], w[i], s) + bad_up;
-        bad_seen |= bad_up != bad_up;
+        bad_bits |= prefloss__float_to_bits(bad_up);
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 PREFLOSS__KERNEL(int, prefloss__wcat_out_plain, (PREFLOSS__WCAT_OUT_ARGS), (PREFLOSS__WCAT_OUT_NAMES))
 {
@@ -372,7 +372,8 @@ PREFLOSS__INLINE int prefloss__unweighted(const float *w, float s, float nll)
  * (prefloss__unweighted) and plain = 0. */
 PREFLOSS__INLINE int prefloss__cat_out(PREFLOSS__CAT_OUT_ARGS, int plain)
 {
-    int bad_seen = 0, over = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
+    int over = 0;
     size_t i;
     for (i = 0; i < len; i++) {
         float bad = plain ? PREFLOSS__BAD4(pc[i], pr[i], rc[i], rr[i])
@@ -397,9 +398,9 @@ PREFLOSS__INLINE int prefloss__cat_out(PREFLOSS__CAT_OUT_ARGS, int plain)
             over |= ((int)(prefloss__fabs(qc) > FLT_MAX) & (int)(nll == 0.0f))
                   | (int)(prefloss__fabs(qr) > FLT_MAX);
         }
-        bad_seen |= bad_up != bad_up;
+        bad_bits |= prefloss__float_to_bits(bad_up);
     }
-    return bad_seen | (over << 1);
+    return prefloss__bits_has_nan(bad_bits) | (over << 1);
 }
 PREFLOSS__KERNEL(int, prefloss__cat_out_plain, (PREFLOSS__CAT_OUT_ARGS), (PREFLOSS__CAT_OUT_NAMES))
 {

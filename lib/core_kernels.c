@@ -182,7 +182,7 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
     const double beta = (double)kp->beta, eps = (double)kp->eps, w_neg = 1.0 - eps;
     const double center = (double)kp->center;
-    int bad_seen = 0;
+    uint64_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pa = chosen + i0, *pb = rejected + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
@@ -227,10 +227,10 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
                 q2[j] = (float)(-(gz * uu) + bad_up);
                 q3[j] = (float)(gz * uu + bad_up);
             }
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__double_to_bits(bad_up);
         }
     }
-    return bad_seen;
+    return prefloss__bits_has_nan_d(bad_bits);
 }
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
@@ -242,7 +242,7 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
     const double scale = (double)kp->scale, gscale2 = 2.0 * (double)kp->gscale;
     const double offset = (double)kp->offset.hi + (double)kp->offset.lo;
-    int bad_seen = 0;
+    uint64_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pa = chosen + i0, *pb = rejected + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
@@ -262,10 +262,10 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
             q1[j] = (float)(y * y + bad_in);
             q2[j] = (float)(g + bad_up);
             q3[j] = (float)(-g + bad_up);
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__double_to_bits(bad_up);
         }
     }
-    return bad_seen;
+    return prefloss__bits_has_nan_d(bad_bits);
 }
 #endif
 
@@ -278,7 +278,7 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     float pp[PREFLOSS__STAGE], ee[PREFLOSS__STAGE];
     int32_t kk[PREFLOSS__STAGE];
     const float beta = kp->beta;
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
 #if PREFLOSS__WIDE
     return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
@@ -306,12 +306,12 @@ PREFLOSS__INLINE int prefloss__dpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
             float g = -prefloss__sigmoid_neg_times(zh[j], pp[j], kk[j], ee[j], beta, u[j], fma);
             dchosen[i0 + j] = g + bad_up;
             drejected[i0 + j] = -g + bad_up;
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__float_to_bits(bad_up);
         }
         for (j = 0; j < len; j++)              /* the loss */
             loss[i0 + j] = prefloss__softplus_family(zh[j], zl[j], ee[j], 0.0f, fma) + bad[j];
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 PREFLOSS__VARIANTS(prefloss__dpo_kernel)
 
@@ -321,7 +321,7 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     float zh[PREFLOSS__STAGE], zl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
     float eh[PREFLOSS__STAGE], el[PREFLOSS__STAGE];
     const float beta = kp->beta, eps = kp->eps;
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
 #if PREFLOSS__WIDE
     return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
@@ -350,12 +350,12 @@ PREFLOSS__INLINE int prefloss__cdpo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
             float g = -(beta * s) * u[j];
             dchosen[i0 + j] = g + bad_up;
             drejected[i0 + j] = -g + bad_up;
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__float_to_bits(bad_up);
         }
         for (j = 0; j < len; j++)              /* the loss */
             loss[i0 + j] = prefloss__softplus_family(zh[j], zl[j], eh[j], eps, fma) + bad[j];
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 #if PREFLOSS__WIDE
 /* In double, cDPO runs DPO's kernel (prefloss__sigmoid_wide reads eps):
@@ -377,7 +377,7 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
     float yh[PREFLOSS__STAGE], yl[PREFLOSS__STAGE], us[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
     const float scale = kp->scale, gscale = kp->gscale;
     const prefloss__df neg_offset = prefloss__df_make(-kp->offset.hi, -kp->offset.lo);
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
 #if PREFLOSS__WIDE
     return prefloss__ipo_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
@@ -412,10 +412,10 @@ PREFLOSS__INLINE int prefloss__ipo_kernel(PREFLOSS__KERNEL_ARGS, int fma)
             loss[i0 + j] = (l * us[j]) * us[j] + bad[j];
             dchosen[i0 + j] = g + bad_up;
             drejected[i0 + j] = -g + bad_up;
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__float_to_bits(bad_up);
         }
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 PREFLOSS__VARIANTS(prefloss__ipo_kernel)
 
@@ -430,7 +430,7 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
     float xh[PREFLOSS__STAGE], xl[PREFLOSS__STAGE], bad[PREFLOSS__STAGE];
     float eh[PREFLOSS__STAGE], el[PREFLOSS__STAGE], sr[PREFLOSS__STAGE];
     const float center = kp->center;
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i0, j, len;
 #if PREFLOSS__WIDE
     return prefloss__sigmoid_wide(loss, dchosen, drejected, chosen, rejected, chosen_off, rejected_off, up,
@@ -466,7 +466,7 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
             gl = prefloss__df_sub_round(sig, prefloss__df_make(-cgrad.hi, -cgrad.lo));
             dchosen[i0 + j] = prefloss__times_up(gw, u[j]) + bad_up;
             drejected[i0 + j] = prefloss__times_up(gl, u[j]) + bad_up;
-            bad_seen |= bad_up != bad_up;
+            bad_bits |= prefloss__float_to_bits(bad_up);
         }
         for (j = 0; j < len; j++) {            /* the loss */
             float sumr = prefloss__fabs(sr[j]);
@@ -474,7 +474,7 @@ PREFLOSS__INLINE int prefloss__bt_centered_kernel(PREFLOSS__KERNEL_ARGS, int fma
                        + (center * sumr) * sumr + bad[j];
         }
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 PREFLOSS__VARIANTS(prefloss__bt_centered_kernel)
 
@@ -487,7 +487,7 @@ PREFLOSS__KERNEL(int, prefloss__rewards_kernel,
                   size_t n, float beta),
                  (rw_c, rw_r, margin, acc, pc, pr, rc, rr, n, beta))
 {
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad (prefloss__bits_has_nan) */
     size_t i;
     for (i = 0; i < n; i++) {
         float bad = prefloss__nan_if_nonfinite(pc[i]) + prefloss__nan_if_nonfinite(pr[i])
@@ -507,9 +507,9 @@ PREFLOSS__KERNEL(int, prefloss__rewards_kernel,
         rw_r[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pr[i], rr[i], 0.0f, 0.0f, 0)) + bad;
         margin[i] = prefloss__df_round(prefloss__beta_times_diff(beta, pc[i], rc[i], pr[i], rr[i], 0)) + bad;
         acc[i] = prefloss__select(win, 1.0f, 0.0f) + bad;
-        bad_seen |= bad != bad;
+        bad_bits |= prefloss__float_to_bits(bad);
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -27,16 +27,16 @@ static PREFLOSS_KERNEL_ATTR void prefloss__apply_nll(float *losses, float *dc, c
  * makes the pair NaN. */
 static PREFLOSS_KERNEL_ATTR int prefloss__apply_weights(float *losses, float *dc, float *dr, const float *w, float s, size_t n)
 {
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad (prefloss__bits_has_nan) */
     size_t i;
     for (i = 0; i < n; i++) {
         float wi = w != NULL ? w[i] : 1.0f, bad = prefloss__nan_if_nonfinite(wi);
         if (losses != NULL) losses[i] = prefloss__weighted(prefloss__weighted(losses[i], wi), s) + bad;
         if (dc != NULL) dc[i] = prefloss__weighted(prefloss__weighted(dc[i], wi), s) + bad;
         if (dr != NULL) dr[i] = prefloss__weighted(prefloss__weighted(dr[i], wi), s) + bad;
-        bad_seen |= bad != bad;
+        bad_bits |= prefloss__float_to_bits(bad);
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 
 /* The registry's whole-batch kernels (PREFLOSS__KIND_WHOLE): the caller's

@@ -50,7 +50,7 @@ PREFLOSS__KERNEL(int, prefloss__orpo_kernel,
                   size_t n, float lambda, float nll),
                  (loss, dc, dr, ma, mb, up, n, lambda, nll))
 {
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i;
     for (i = 0; i < n; i++) {
         float a = ma[i], b = mb[i];
@@ -91,9 +91,9 @@ PREFLOSS__KERNEL(int, prefloss__orpo_kernel,
         }
         dc[i] = prefloss__times_up(-nll - lambda / da, up[i]) + bad_up;
         dr[i] = prefloss__times_up(lambda / db, up[i]) + bad_up;
-        bad_seen |= bad_up != bad_up;
+        bad_bits |= prefloss__float_to_bits(bad_up);
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 
 PREFLOSS_API int prefloss_orpo_loss(float *losses, float *dchosen, float *drejected,
@@ -127,7 +127,7 @@ PREFLOSS__KERNEL(int, prefloss__kto_kernel,
                   size_t n, float beta, float kl, float wd, float wu),
                  (loss, dp, pol, ref, des, up, n, beta, kl, wd, wu))
 {
-    int bad_seen = 0;
+    uint32_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
     size_t i;
     for (i = 0; i < n; i++) {
         float bad = prefloss__nan_if_nonfinite(pol[i]) + prefloss__nan_if_nonfinite(ref[i]);
@@ -138,9 +138,9 @@ PREFLOSS__KERNEL(int, prefloss__kto_kernel,
         float slope = beta * (v.sig_pos * v.sig_neg);
         loss[i] = prefloss__select(d, wd * v.sig_neg, wu * v.sig_pos) + bad;
         dp[i] = prefloss__times_up(prefloss__select(d, -wd * slope, wu * slope), up[i]) + bad_up;
-        bad_seen |= bad_up != bad_up;
+        bad_bits |= prefloss__float_to_bits(bad_up);
     }
-    return bad_seen;
+    return prefloss__bits_has_nan(bad_bits);
 }
 
 PREFLOSS_API int prefloss_kto_loss(float *losses, float *dpolicy,

@@ -37,6 +37,12 @@ PREFLOSS__INLINE uint64_t prefloss__double_to_bits(double d)
     return v.u;
 }
 
+/* prefloss__bits_has_nan for doubles. */
+PREFLOSS__INLINE int prefloss__bits_has_nan_d(uint64_t bits)
+{
+    return (bits & 0x7ff0000000000000u) == 0x7ff0000000000000u;
+}
+
 /* c ? a : b on the bits (see prefloss__select). */
 PREFLOSS__INLINE double prefloss__select_d(int c, double a, double b)
 {
