@@ -2549,15 +2549,39 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
 }
 
 /* IPO in double: y = scale*h - offset, loss = y^2, dchosen = 2 gscale y u,
- * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below);
- * h to ~2^-104 (prefloss__wdiff2), so that where scale*h and the offset
- * nearly cancel y keeps its digits. */
+ * drejected = -dchosen (the parameters as for prefloss__ipo_kernel below).
+ * h = (a - c) - (b - d) comes within 2^-52 |h| (prefloss__wdiff), so y
+ * within 2^-52 (|y| + 2 |offset|): relative 2^-40 wherever
+ * |y| >= 2^-11 |offset|. A stage with a y below that (scale h and the
+ * offset cancel) is computed again with h to ~2^-104 (prefloss__wdiff2),
+ * its rounding error added after the offset, so that y keeps its digits
+ * (with a fused multiply-add, or a scale whose product with h is exact).
+ * The test is the top bit of bits(|y|) - bits(2^-11 |offset|), ORed over
+ * the stage (an integer test: a NaN y never asks for the second pass). Outputs
+ * never alias inputs (restrict), so the second pass reads what the first
+ * did. */
+#define PREFLOSS__IPO_WIDE_PASS(h_of, uu_of)                                                  \
+    for (j = 0; j < len; j++) {                                                              \
+        double hl = 0.0, h = h_of, uu = uu_of;                                               \
+        double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */             \
+        double y = PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl;                    \
+        double g = (gscale2 * y) * uu;                                                       \
+        q1[j] = (float)(y * y + bad_in);                                                     \
+        q2[j] = (float)(g + bad_up);                                                         \
+        q3[j] = (float)(-g + bad_up);                                                        \
+        bad_bits |= prefloss__double_to_bits(bad_up);                                        \
+        near_bits |= prefloss__double_to_bits(prefloss__fabs_d(y)) - y_near_bits;            \
+    }
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
     const double scale = (double)kp->scale, gscale2 = 2.0 * (double)kp->gscale;
     const double offset = (double)kp->offset.hi + (double)kp->offset.lo;
+    /* 2^-11 |offset|, as bits: for doubles >= 0 (|y|; NaN above all) the
+     * bits order as the values, so |y| < y_near sets the difference's top bit */
+    const uint64_t y_near_bits = prefloss__double_to_bits(4.8828125e-4 * prefloss__fabs_d(offset));
     uint64_t bad_bits = 0; /* the OR of every bad_up (prefloss__bits_has_nan) */
+    uint64_t near_bits;
     size_t i0, j, len;
     for (i0 = 0; i0 < n; i0 += len) {
         const float *pa = chosen + i0, *pb = rejected + i0, *u = PREFLOSS__IN(up, i0, prefloss__ones);
@@ -2566,18 +2590,15 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         float *q1 = PREFLOSS__OUT(loss, i0, s1), *q2 = PREFLOSS__OUT(dchosen, i0, s2);
         float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
-        for (j = 0; j < len; j++) {
-            double hl, h = prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), uu = (double)u[j];
-            double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */
-            /* h's own rounding error added after the offset: where scale h
-             * and the offset nearly cancel, y keeps its digits (with a fused
-             * multiply-add, or a scale whose product with h is exact) */
-            double y = PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl;
-            double g = (gscale2 * y) * uu;
-            q1[j] = (float)(y * y + bad_in);
-            q2[j] = (float)(g + bad_up);
-            q3[j] = (float)(-g + bad_up);
-            bad_bits |= prefloss__double_to_bits(bad_up);
+        near_bits = 0;
+        if (up == NULL) { /* (the common call: a loop without u's loads and products) */
+            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), 1.0)
+            if (near_bits >> 63)
+                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), 1.0)
+        } else {
+            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), (double)u[j])
+            if (near_bits >> 63)
+                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), (double)u[j])
         }
     }
     return prefloss__bits_has_nan_d(bad_bits);
