@@ -2560,18 +2560,22 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
  * the stage (an integer test: a NaN y never asks for the second pass). Outputs
  * never alias inputs (restrict), so the second pass reads what the first
  * did. */
-#define PREFLOSS__IPO_WIDE_PASS(h_of, uu_of)                                                  \
+#define PREFLOSS__IPO_WIDE_PASS(h_of, y_of, uu_of)                                            \
     for (j = 0; j < len; j++) {                                                              \
-        double hl = 0.0, h = h_of, uu = uu_of;                                               \
+        double hl = 0.0, h = h_of, uu = uu_of; /* hl: h's low part (careful pass) */         \
         double bad_in = -(h - h), bad_up = bad_in - (uu - uu);   /* -0 or NaN */             \
-        double y = PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl;                    \
+        double y = y_of;                                                                     \
         double g = (gscale2 * y) * uu;                                                       \
+        (void)hl;                                                                            \
         q1[j] = (float)(y * y + bad_in);                                                     \
         q2[j] = (float)(g + bad_up);                                                         \
         q3[j] = (float)(-g + bad_up);                                                        \
         bad_bits |= prefloss__double_to_bits(bad_up);                                        \
         near_bits |= prefloss__double_to_bits(prefloss__fabs_d(y)) - y_near_bits;            \
     }
+/* y from h alone, and from h + hl */
+#define PREFLOSS__IPO_Y PREFLOSS__MADD_D(fma, scale, h, -offset)
+#define PREFLOSS__IPO_Y_CAREFUL (PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl)
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -2592,13 +2596,16 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         near_bits = 0;
         if (up == NULL) { /* (the common call: a loop without u's loads and products) */
-            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), 1.0)
+            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), PREFLOSS__IPO_Y, 1.0)
             if (near_bits >> 63)
-                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), 1.0)
+                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl),
+                                        PREFLOSS__IPO_Y_CAREFUL, 1.0)
         } else {
-            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), (double)u[j])
+            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), PREFLOSS__IPO_Y,
+                                    (double)u[j])
             if (near_bits >> 63)
-                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl), (double)u[j])
+                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl),
+                                        PREFLOSS__IPO_Y_CAREFUL, (double)u[j])
         }
     }
     return prefloss__bits_has_nan_d(bad_bits);
