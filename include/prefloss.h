@@ -6341,8 +6341,8 @@ PREFLOSS__INLINE float prefloss__exp_softmax_scaled(float d, int fma)
     return (1.0f + PREFLOSS__MADD(fma, r * r, q, r)) * prefloss__bits_to_float((kb + 151u) << 23);
 }
 
-/* n 2^24 as a double-float: n = a 2^24 + b, both parts exact in float
- * (n < 2^48). */
+/* n 2^24 as a double-float: n = a + b with a = (n >> 24) 2^24 and
+ * b = n mod 2^24, both exact in float (n < 2^48), each times 2^24. */
 PREFLOSS__INLINE prefloss__df prefloss__count_times_2p24(size_t n)
 {
     float a = (float)(n >> 24) * 16777216.0f, b = (float)(n & 0xffffffu);
@@ -6369,9 +6369,11 @@ PREFLOSS__INLINE float prefloss__from_order_key(uint32_t key)
 
 /* The sum's lanes: TLANES doubles where the FPU has them (a row's terms
  * then add with no rounding that matters), else TLANES compensated floats
- * (a sum s and its TwoSum error c per lane). prefloss__tlanes_add adds a
- * block's terms (a multiple of TLANES of them), prefloss__tlanes_fold
- * empties the lanes into a double-float. */
+ * (a sum s and its TwoSum error c per lane). prefloss__tlanes_clear zeroes
+ * them (a loop: GCC turns a 256-byte initializer into a memset call, which
+ * freestanding builds do not have), prefloss__tlanes_add adds a block's
+ * terms (a multiple of TLANES of them), prefloss__tlanes_fold adds the
+ * lanes into a double-float. */
 #if PREFLOSS__WIDE
 typedef struct prefloss__tlanes { double s[PREFLOSS__TLANES]; } prefloss__tlanes;
 PREFLOSS__INLINE void prefloss__tlanes_clear(prefloss__tlanes *l)
@@ -6386,13 +6388,12 @@ PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT 
     for (j = 0; j < len; j += PREFLOSS__TLANES)
         for (k = 0; k < PREFLOSS__TLANES; k++) l->s[k] += (double)term[j + k];
 }
-PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, prefloss__df acc)
+PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(const prefloss__tlanes *l, prefloss__df acc)
 {
     size_t k;
     for (k = 0; k < PREFLOSS__TLANES; k++) {
         float hi = (float)l->s[k];
         acc = prefloss__df_add(acc, prefloss__two_sum(hi, (float)(l->s[k] - (double)hi)));
-        l->s[k] = 0.0;
     }
     return acc;
 }
@@ -6414,13 +6415,10 @@ PREFLOSS__INLINE void prefloss__tlanes_add(prefloss__tlanes *PREFLOSS__RESTRICT 
             l->s[k] = sum;
         }
 }
-PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(prefloss__tlanes *l, prefloss__df acc)
+PREFLOSS__INLINE prefloss__df prefloss__tlanes_fold(const prefloss__tlanes *l, prefloss__df acc)
 {
     size_t k;
-    for (k = 0; k < PREFLOSS__TLANES; k++) {
-        acc = prefloss__df_add(acc, prefloss__two_sum(l->s[k], l->c[k]));
-        l->s[k] = l->c[k] = 0.0f;
-    }
+    for (k = 0; k < PREFLOSS__TLANES; k++) acc = prefloss__df_add(acc, prefloss__two_sum(l->s[k], l->c[k]));
     return acc;
 }
 #endif
@@ -6446,7 +6444,7 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
     size_t at_max = 0; /* logits equal to m */
     prefloss__df acc = prefloss__df_make(0.0f, 0.0f);
     size_t j0, j;
-    prefloss__tlanes_clear(&lanes); /* a loop, not an initializer: a 256-byte initializer becomes a memset call, which freestanding builds do not have */
+    prefloss__tlanes_clear(&lanes);
     for (j0 = 0; j0 < V; j0 += PREFLOSS__TBLOCK) {
         size_t len = V - j0 < PREFLOSS__TBLOCK ? V - j0 : PREFLOSS__TBLOCK;
         size_t body = len - len % PREFLOSS__TLANES;
@@ -6469,6 +6467,7 @@ PREFLOSS__INLINE prefloss__lse_row prefloss__lse_row_body(const float *PREFLOSS_
                 acc = prefloss__df_add(acc, prefloss__count_times_2p24(at_max));
                 at_max = 0;
                 acc = prefloss__tlanes_fold(&lanes, acc);
+                prefloss__tlanes_clear(&lanes);
                 f = prefloss__exp_neg_df(d.hi, d.lo, fma);
                 {
                     prefloss__df p = prefloss__two_prod(acc.hi, f.hi, fma);
