@@ -258,9 +258,14 @@ PREFLOSS__INLINE int prefloss__sigmoid_wide(PREFLOSS__KERNEL_ARGS, int centered,
         bad_bits |= prefloss__double_to_bits(bad_up);                                        \
         near_bits |= prefloss__double_to_bits(prefloss__fabs_d(y)) - y_near_bits;            \
     }
-/* y from h alone, and from h + hl */
-#define PREFLOSS__IPO_Y PREFLOSS__MADD_D(fma, scale, h, -offset)
-#define PREFLOSS__IPO_Y_CAREFUL (PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl)
+/* One stage: the first pass (y from h alone), and the careful one (y from
+ * h + hl) where the first found a |y| below 2^-11 |offset|. */
+#define PREFLOSS__IPO_WIDE_STAGE(uu_of)                                                       \
+    PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]),                      \
+                            PREFLOSS__MADD_D(fma, scale, h, -offset), uu_of)                  \
+    if (near_bits >> 63)                                                                     \
+        PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl),            \
+                                PREFLOSS__MADD_D(fma, scale, h, -offset) + scale * hl, uu_of)
 PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
 {
     float s1[PREFLOSS__STAGE], s2[PREFLOSS__STAGE], s3[PREFLOSS__STAGE];
@@ -280,17 +285,10 @@ PREFLOSS__INLINE int prefloss__ipo_wide(PREFLOSS__KERNEL_ARGS, int fma)
         float *q3 = PREFLOSS__OUT(drejected, i0, s3);
         len = PREFLOSS__MIN(n - i0, PREFLOSS__STAGE);
         near_bits = 0;
-        if (up == NULL) { /* (the common call: a loop without u's loads and products) */
-            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), PREFLOSS__IPO_Y, 1.0)
-            if (near_bits >> 63)
-                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl),
-                                        PREFLOSS__IPO_Y_CAREFUL, 1.0)
+        if (up == NULL) { /* (the common call: loops without u's loads and products) */
+            PREFLOSS__IPO_WIDE_STAGE(1.0)
         } else {
-            PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff(pa[j], pc[j], pb[j], pd[j]), PREFLOSS__IPO_Y,
-                                    (double)u[j])
-            if (near_bits >> 63)
-                PREFLOSS__IPO_WIDE_PASS(prefloss__wdiff2(pa[j], pc[j], pb[j], pd[j], &hl),
-                                        PREFLOSS__IPO_Y_CAREFUL, (double)u[j])
+            PREFLOSS__IPO_WIDE_STAGE((double)u[j])
         }
     }
     return prefloss__bits_has_nan_d(bad_bits);
