@@ -328,13 +328,7 @@ class DPOLoss(_Function):
         need = ctx.needs_input_grad
         if len(need) == 6 and not (need[2] or need[3]):
             ctx.saved_tensors  # PyTorch's in-place check
-            g = ctx.g
-            if g is None:  # a second backward through a retained graph
-                g = _grads(ctx)
-            ctx.g = None
-            gc, gr = g
-            gc.mul_(grad)
-            gr.mul_(grad)
+            gc, gr = _consume(ctx, grad)
             return gc, gr, None, None, None, None
         return _pair_backward(ctx, grad, None, "dpo_loss") + (None, None)
 
