@@ -312,41 +312,39 @@ static void alloc_step(void)
  * line for that size in torch_file. */
 static int fused_step_line(const char *torch_file)
 {
-    {
-        pid_t pid = fork();
-        if (pid == 0) { /* the peak RSS of a process that runs one step */
-            alloc_step();
-            fused_once();
-            _exit(0);
-        } else if (pid > 0) {
-            int status;
-            struct rusage ru;
-            double rss_mb, t_step, t_3, t_traffic, torch_ms, torch_rss, torch_base;
-            size_t bytes;
-            wait4(pid, &status, 0, &ru);
-            rss_mb = (double)ru.ru_maxrss / 1024.0;
-            alloc_step();
-            bytes = B * T * V * sizeof(float);
-            XC0 = malloc(bytes); XR0 = malloc(bytes);
-            PROBS = malloc(2 * bytes);
-            if (!XC0 || !XR0 || !PROBS) return 2;
-            memcpy(XC0, XC, bytes); memcpy(XR0, XR, bytes);
-            memset(PROBS, 0, 2 * bytes);
-            t_step = fused_seconds();
-            t_3 = median_seconds(three_pass_step);
-            t_traffic = median_seconds(run_traffic);
-            torch_ms = torch_value(torch_file, " ms=");
-            torch_rss = torch_value(torch_file, " peak_rss_mb=");
-            torch_base = torch_value(torch_file, " base_rss_mb=");
-            printf("BENCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ms=%.2f frac_memcpy=%.3f vs_3pass=%.2f ",
-                   B, T, V, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
-            if (torch_ms > 0) printf("vs_torch=%.1f ", torch_ms / (t_step * 1e3));
-            else printf("vs_torch=na ");
-            printf("peak_rss_mb=%.1f ", rss_mb);
-            if (torch_rss > 0) printf("torch_peak_rss_mb=%.1f torch_base_rss_mb=%.1f\n", torch_rss, torch_base);
-            else printf("torch_peak_rss_mb=na\n");
-        }
+    int status;
+    struct rusage ru;
+    double rss_mb, t_step, t_3, t_traffic, torch_ms, torch_rss, torch_base;
+    size_t bytes;
+    pid_t pid = fork();
+    if (pid < 0) return 2;
+    if (pid == 0) { /* the peak RSS of a process that runs one step */
+        alloc_step();
+        fused_once();
+        _exit(0);
     }
+    wait4(pid, &status, 0, &ru);
+    rss_mb = (double)ru.ru_maxrss / 1024.0;
+    alloc_step();
+    bytes = B * T * V * sizeof(float);
+    XC0 = malloc(bytes); XR0 = malloc(bytes);
+    PROBS = malloc(2 * bytes);
+    if (!XC0 || !XR0 || !PROBS) return 2;
+    memcpy(XC0, XC, bytes); memcpy(XR0, XR, bytes);
+    memset(PROBS, 0, 2 * bytes);
+    t_step = fused_seconds();
+    t_3 = median_seconds(three_pass_step);
+    t_traffic = median_seconds(run_traffic);
+    torch_ms = torch_value(torch_file, " ms=");
+    torch_rss = torch_value(torch_file, " peak_rss_mb=");
+    torch_base = torch_value(torch_file, " base_rss_mb=");
+    printf("BENCH kernel=pair_from_logits pairs=%zu T=%zu V=%zu ms=%.2f frac_memcpy=%.3f vs_3pass=%.2f ",
+           B, T, V, t_step * 1e3, t_traffic / t_step, t_3 / t_step);
+    if (torch_ms > 0) printf("vs_torch=%.1f ", torch_ms / (t_step * 1e3));
+    else printf("vs_torch=na ");
+    printf("peak_rss_mb=%.1f ", rss_mb);
+    if (torch_rss > 0) printf("torch_peak_rss_mb=%.1f torch_base_rss_mb=%.1f\n", torch_rss, torch_base);
+    else printf("torch_peak_rss_mb=na\n");
     return 0;
 }
 
@@ -416,4 +414,3 @@ int main(int argc, char **argv)
     V = 32000;
     return fused_step_line(torch_file);
 }
-
